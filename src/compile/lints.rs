@@ -1,0 +1,82 @@
+//! Whole-program checks that need every topic lowered: unused facts and
+//! contacts, topics without triggers, and `goto` cycles.
+//!
+//! A `goto` cycle is an error even when conditions might avoid it at run
+//! time: facts never change during a conversation, so a cycle that is
+//! entered once is entered forever.
+
+use super::program::{NodeKind, Topic, TopicId};
+use super::Context;
+use crate::problem::ProblemKind;
+use crate::span::Span;
+use crate::syntax::ast::TopicDecl;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+pub(super) fn check(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
+    unused(cx);
+    for (topic, decl) in topics.iter().zip(decls) {
+        if topic.triggers.is_empty() {
+            cx.report(
+                ProblemKind::NoTriggers {
+                    topic: topic.name.clone(),
+                },
+                decl.name.span,
+            );
+        }
+    }
+    goto_cycles(cx, topics);
+}
+
+fn unused(cx: &mut Context) {
+    for i in 0..cx.facts.len() {
+        if !cx.fact_used[i] {
+            let (name, span) = (cx.facts[i].name.clone(), cx.facts[i].span);
+            cx.report(ProblemKind::UnusedFact { name }, span);
+        }
+    }
+    for i in 0..cx.contacts.len() {
+        if !cx.contact_used[i] {
+            let (name, span) = (cx.contacts[i].name.clone(), cx.contacts[i].span);
+            cx.report(ProblemKind::UnusedContact { name }, span);
+        }
+    }
+}
+
+/// Reports each `goto` that belongs to a cycle of topics.
+fn goto_cycles(cx: &mut Context, topics: &[Topic]) {
+    let mut calls: DiGraph<(), Span, u32> = DiGraph::with_capacity(topics.len(), 0);
+    for _ in topics {
+        calls.add_node(());
+    }
+    for node in cx.graph.node_weights() {
+        if let NodeKind::Goto { topic } = node.kind {
+            calls.add_edge(
+                NodeIndex::new(node.topic.index()),
+                NodeIndex::new(topic.index()),
+                node.span,
+            );
+        }
+    }
+    for component in tarjan_scc(&calls) {
+        let cyclic = component.len() > 1 || calls.contains_edge(component[0], component[0]);
+        if !cyclic {
+            continue;
+        }
+        let mut members: Vec<TopicId> = component.iter().map(|n| TopicId(n.index() as u32)).collect();
+        members.sort();
+        let cycle: Vec<String> = members.iter().map(|t| topics[t.index()].name.clone()).collect();
+        let first_goto = calls
+            .edge_indices()
+            .filter(|e| {
+                calls
+                    .edge_endpoints(*e)
+                    .is_some_and(|(a, b)| component.contains(&a) && component.contains(&b))
+            })
+            .filter_map(|e| calls.edge_weight(e).copied())
+            .min();
+        if let Some(span) = first_goto {
+            cx.report(ProblemKind::GotoCycle { cycle }, span);
+        }
+    }
+}

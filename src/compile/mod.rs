@@ -1,0 +1,178 @@
+//! The compiler: from source files to a checked, immutable [`Program`].
+//!
+//! Stages, one file each, in the order data flows:
+//! `declarations.rs` (facts, contacts, topic names; duplicates; options),
+//! `expression.rs` (names and types of expressions), `lower.rs` (statements
+//! to the decision graph, with `match` coverage and the "every path ends"
+//! check), `lints.rs` (unused names, `goto` cycles, topics without
+//! triggers). [`Context`] carries the tables they share and the problems
+//! they report. The compiler is pure: it takes texts and returns values.
+
+mod coverage;
+mod declarations;
+mod expression;
+mod lints;
+mod lower;
+pub mod program;
+mod suggest;
+
+pub use suggest::suggest;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::problem::Problem;
+use crate::span::Sources;
+use crate::syntax::ast::{Item, TopicDecl};
+use crate::syntax::parse_rules;
+use petgraph::graph::DiGraph;
+use program::*;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// The result of compiling: a program when there is no error, and every diagnostic.
+#[derive(Debug)]
+pub struct Compiled {
+    pub program: Option<Program>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The sources, also when there is no program (to render the diagnostics).
+    pub sources: Sources,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compiles every file of `sources` as one program.
+pub fn compile(sources: Sources) -> Compiled {
+    let mut problems = Vec::new();
+    let mut items = Vec::new();
+    for (file, source) in sources.files() {
+        if let Some(at) = source.invalid_utf8_at {
+            problems.push(Problem::new(
+                crate::problem::ProblemKind::NotUtf8,
+                crate::span::Span::new(file, at, at + 1),
+            ));
+            continue;
+        }
+        let (file_items, file_problems) = parse_rules(file, &source.text);
+        items.extend(file_items);
+        problems.extend(file_problems);
+    }
+    let program = if problems.iter().any(Problem::is_error) {
+        None
+    } else {
+        check(&items, &mut problems)
+    };
+    let mut diagnostics: Vec<Diagnostic> = problems.iter().map(Problem::diagnostic).collect();
+    diagnostic::sort(&mut diagnostics);
+    Compiled {
+        program: program.map(|parts| parts.into_program(sources.clone())),
+        diagnostics,
+        sources,
+    }
+}
+
+/// What checking produces before it is wrapped into a [`Program`] with its sources.
+struct Parts {
+    facts: Vec<Fact>,
+    contacts: Vec<Contact>,
+    topics: Vec<Topic>,
+    fallback: Option<Fallback>,
+    graph: DiGraph<Node, EdgeLabel, u32>,
+    local_names: Vec<String>,
+}
+
+impl Parts {
+    fn into_program(self, sources: Sources) -> Program {
+        Program {
+            version: version_of(&sources),
+            sources,
+            facts: self.facts,
+            contacts: self.contacts,
+            topics: self.topics,
+            fallback: self.fallback,
+            graph: self.graph,
+            locals: self.local_names.len(),
+            local_names: self.local_names,
+        }
+    }
+}
+
+/// Checks the parsed items; `None` when any error was found.
+fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
+    let mut cx = Context::default();
+    cx.declare(items);
+    let topics: Vec<&TopicDecl> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Topic(t) => Some(t),
+            _ => None,
+        })
+        .filter(|t| cx.topic_ids.get(t.name.text.as_str()).map(|(_, s)| *s) == Some(t.name.span))
+        .collect();
+    let mut lowered = Vec::with_capacity(topics.len());
+    for (index, decl) in topics.iter().enumerate() {
+        let entry = lower::lower_topic(&mut cx, decl, TopicId(index as u32));
+        lowered.push(Topic {
+            name: decl.name.text.clone(),
+            title: cx.plain_text(&decl.title),
+            triggers: decl.triggers.iter().map(|t| cx.plain_text(t)).collect(),
+            synonyms: decl.synonyms.iter().map(|t| cx.plain_text(t)).collect(),
+            entry,
+            span: decl.name.span,
+        });
+    }
+    lints::check(&mut cx, &lowered, &topics);
+    let failed = cx.problems.iter().any(Problem::is_error);
+    problems.append(&mut cx.problems);
+    (!failed).then_some(Parts {
+        facts: cx.facts,
+        contacts: cx.contacts,
+        topics: lowered,
+        fallback: cx.fallback,
+        graph: cx.graph,
+        local_names: cx.local_names,
+    })
+}
+
+/// The tables shared by the compiler's stages, and the problems they report.
+#[derive(Default)]
+struct Context {
+    problems: Vec<Problem>,
+    facts: Vec<Fact>,
+    fact_ids: HashMap<String, FactId>,
+    fact_used: Vec<bool>,
+    contacts: Vec<Contact>,
+    contact_ids: HashMap<String, ContactId>,
+    contact_used: Vec<bool>,
+    /// Each topic name with its id and the span of its (first) declaration.
+    topic_ids: HashMap<String, (TopicId, crate::span::Span)>,
+    fallback: Option<Fallback>,
+    fallback_span: Option<crate::span::Span>,
+    graph: DiGraph<Node, EdgeLabel, u32>,
+    local_names: Vec<String>,
+}
+
+impl Context {
+    fn report(&mut self, kind: crate::problem::ProblemKind, span: crate::span::Span) {
+        self.problems.push(Problem::new(kind, span));
+    }
+}
+
+/// SHA-256 of every file's name and text, in order: the program's version.
+fn version_of(sources: &Sources) -> String {
+    let mut hasher = Sha256::new();
+    for (_, file) in sources.files() {
+        hasher.update(file.name.as_bytes());
+        hasher.update([0]);
+        hasher.update(file.text.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,357 @@
+//! The compiled program: immutable, shareable, laid out for walking.
+//!
+//! Facts, contacts and topics live in vectors indexed by small ids
+//! ([`FactId`], [`ContactId`], [`TopicId`]); choice values are indices into
+//! their fact's value list. Each topic's body is a set of nodes of one
+//! petgraph graph ([`Program::graph`]). A node's payload ([`NodeKind`]) holds
+//! the indices of its successors, so the walk never scans edges or compares
+//! strings; the graph's edges mirror those successors, with labels, for
+//! analysis and drawing. Invariant: every node has a span; the successors in
+//! a payload are exactly the targets of the node's outgoing edges.
+
+use crate::span::{Sources, Span};
+use crate::syntax::ast::ChannelKind;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A fact of [`Program::facts`].
+    FactId
+);
+id_type!(
+    /// A contact of [`Program::contacts`].
+    ContactId
+);
+id_type!(
+    /// A topic of [`Program::topics`].
+    TopicId
+);
+id_type!(
+    /// A `let` slot; every `let` of the program has its own.
+    LocalId
+);
+
+pub type NodeId = NodeIndex<u32>;
+
+/// A compiled rule base. Immutable once built; share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Program {
+    /// Hex digest of the source files (names and contents): the rule version a session is pinned to.
+    pub version: String,
+    pub sources: Sources,
+    pub facts: Vec<Fact>,
+    pub contacts: Vec<Contact>,
+    pub topics: Vec<Topic>,
+    pub fallback: Option<Fallback>,
+    pub graph: DiGraph<Node, EdgeLabel, u32>,
+    /// Number of `let` slots a session needs.
+    pub locals: usize,
+    /// Name of each `let` slot, for traces and `:facts`.
+    pub local_names: Vec<String>,
+}
+
+impl Program {
+    pub fn fact(&self, id: FactId) -> &Fact {
+        &self.facts[id.index()]
+    }
+    pub fn contact(&self, id: ContactId) -> &Contact {
+        &self.contacts[id.index()]
+    }
+    pub fn topic(&self, id: TopicId) -> &Topic {
+        &self.topics[id.index()]
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.graph[id]
+    }
+    pub fn fact_named(&self, name: &str) -> Option<FactId> {
+        self.facts
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| FactId(i as u32))
+    }
+    pub fn topic_named(&self, name: &str) -> Option<TopicId> {
+        self.topics
+            .iter()
+            .position(|t| t.name == name)
+            .map(|i| TopicId(i as u32))
+    }
+    pub fn contact_named(&self, name: &str) -> Option<ContactId> {
+        self.contacts
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| ContactId(i as u32))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fact {
+    pub name: String,
+    pub ty: FactType,
+    pub question: String,
+    pub help: Option<String>,
+    pub unit: Option<String>,
+    pub from_profile: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FactType {
+    Choice(Vec<ChoiceValue>),
+    YesNo,
+    Integer { min: Option<f64>, max: Option<f64> },
+    Number { min: Option<f64>, max: Option<f64> },
+    Date,
+    Text,
+}
+
+impl FactType {
+    /// The word used for this kind in the JSON protocol and the docs.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            FactType::Choice(_) => "choice",
+            FactType::YesNo => "yesno",
+            FactType::Integer { .. } | FactType::Number { .. } => "number",
+            FactType::Date => "date",
+            FactType::Text => "text",
+        }
+    }
+
+    pub fn choices(&self) -> &[ChoiceValue] {
+        match self {
+            FactType::Choice(values) => values,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChoiceValue {
+    pub name: String,
+    pub label: String,
+    /// Other words agents use for this value.
+    pub also: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contact {
+    pub name: String,
+    pub label: String,
+    pub resolution: ContactResolution,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContactResolution {
+    Fixed(Channels),
+    /// `by fact`: `arm_of_value[v]` is the index in `arms` of the arm for choice value `v`.
+    ByFact {
+        fact: FactId,
+        arm_of_value: Vec<u32>,
+        arms: Vec<Channels>,
+    },
+}
+
+/// Ways to reach a contact, in the order written.
+pub type Channels = Vec<(ChannelKind, String)>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fallback {
+    pub contact: ContactId,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topic {
+    pub name: String,
+    pub title: String,
+    pub triggers: Vec<String>,
+    pub synonyms: Vec<String>,
+    pub entry: NodeId,
+    pub span: Span,
+}
+
+/// A node of a topic's decision graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+    pub topic: TopicId,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// Makes sure `fact` is known (asks it if not), then goes on.
+    Ask { fact: FactId, next: NodeId },
+    Let {
+        local: LocalId,
+        value: Expr,
+        next: NodeId,
+    },
+    If {
+        condition: Expr,
+        then: NodeId,
+        otherwise: NodeId,
+    },
+    Match {
+        subject: Expr,
+        dispatch: Dispatch,
+        /// The first node of each arm's body, in arm order.
+        arms: Vec<NodeId>,
+    },
+    Answer {
+        text: Template,
+        sources: Vec<String>,
+    },
+    Handoff {
+        contact: ContactId,
+        message: Option<Template>,
+    },
+    Goto { topic: TopicId },
+}
+
+impl NodeKind {
+    /// The successors of this node, as its edges hold them.
+    pub fn successors(&self) -> Vec<NodeId> {
+        match self {
+            NodeKind::Ask { next, .. } | NodeKind::Let { next, .. } => vec![*next],
+            NodeKind::If {
+                then, otherwise, ..
+            } => vec![*then, *otherwise],
+            NodeKind::Match { arms, .. } => arms.clone(),
+            NodeKind::Answer { .. } | NodeKind::Handoff { .. } | NodeKind::Goto { .. } => {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// How a `match` finds its arm from the subject's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dispatch {
+    /// `arm_of_value[v]` is the arm taken for choice value `v`.
+    Choice { arm_of_value: Vec<u32> },
+    YesNo { yes: u32, no: u32 },
+    /// The first interval holding the number gives the arm.
+    Number { intervals: Vec<(Interval, u32)> },
+}
+
+/// A set of numbers `lo..hi`, each bound inclusive or not, possibly infinite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    pub lo: f64,
+    pub lo_inclusive: bool,
+    pub hi: f64,
+    pub hi_inclusive: bool,
+}
+
+impl Interval {
+    pub const ALL: Interval = Interval {
+        lo: f64::NEG_INFINITY,
+        lo_inclusive: false,
+        hi: f64::INFINITY,
+        hi_inclusive: false,
+    };
+
+    pub fn contains(&self, x: f64) -> bool {
+        let above = x > self.lo || (self.lo_inclusive && x == self.lo);
+        let below = x < self.hi || (self.hi_inclusive && x == self.hi);
+        above && below
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EdgeLabel {
+    Next,
+    Yes,
+    No,
+    /// An arm of a `match`, with its patterns as written.
+    Arm(String),
+}
+
+/// Text with interpolated expressions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplatePart {
+    Literal(String),
+    Value(Expr),
+}
+
+/// A checked expression: names resolved to ids, types known to be right.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Number(f64),
+    Bool(bool),
+    Date(Date),
+    Text(String),
+    /// A value of a choice fact, by index.
+    Choice(u32),
+    Today,
+    Fact(FactId),
+    Local(LocalId),
+    Call(Function, Vec<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// Membership: choice indices or numbers.
+    InChoices(Box<Expr>, Vec<u32>),
+    InNumbers(Box<Expr>, Vec<f64>),
+}
+
+pub use crate::syntax::ast::BinaryOp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Years,
+    Months,
+    Days,
+    Min,
+    Max,
+    Round,
+    Floor,
+    Ceil,
+}
+
+impl Function {
+    pub const ALL: [(&'static str, Function); 8] = [
+        ("years", Function::Years),
+        ("months", Function::Months),
+        ("days", Function::Days),
+        ("min", Function::Min),
+        ("max", Function::Max),
+        ("round", Function::Round),
+        ("floor", Function::Floor),
+        ("ceil", Function::Ceil),
+    ];
+
+    pub fn arity(self) -> usize {
+        match self {
+            Function::Round | Function::Floor | Function::Ceil => 1,
+            _ => 2,
+        }
+    }
+}

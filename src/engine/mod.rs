@@ -1,0 +1,1 @@
+//! The conversation engine: sessions that walk a program's decision graph.

@@ -1,0 +1,10 @@
+//! Front ends: everything that touches files, terminals, clocks and sockets.
+//!
+//! `load.rs` reads rule and test files; `render.rs` renders diagnostics
+//! (codespan-reporting for text, serde for JSON); `cli.rs` is the command
+//! line; `chat.rs`, `testing.rs` and the others each implement one
+//! command on top of the pure core.
+
+pub mod cli;
+pub mod load;
+pub mod render;

@@ -1,0 +1,380 @@
+//! Every problem the compiler can report, and all of its message text.
+//!
+//! A stage reports a [`Problem`]: a [`ProblemKind`] and the span it is about.
+//! [`Problem::diagnostic`] is the one place where kinds become French
+//! sentences, codes, labels, notes and help. Codes are stable: `E1xx` syntax,
+//! `E2xx` names, `E3xx` types, `E4xx` coverage and outcomes, `Wxxx` warnings.
+//! The snapshot tests in `tests/diagnostics.rs` hold one fixture per kind.
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::span::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub span: Span,
+}
+
+/// What kind of name a name is, for messages about names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Fact,
+    Contact,
+    Topic,
+    Function,
+    /// A fact or a `let` variable used in an expression.
+    Variable,
+    Let,
+    /// A value of a choice.
+    Value,
+    Fallback,
+}
+
+impl NameKind {
+    /// The noun and whether it is feminine, for agreement in messages.
+    fn noun(self) -> (&'static str, bool) {
+        match self {
+            NameKind::Fact => ("fait", false),
+            NameKind::Contact => ("contact", false),
+            NameKind::Topic => ("sujet", false),
+            NameKind::Function => ("fonction", true),
+            NameKind::Variable => ("nom", false),
+            NameKind::Let => ("variable", true),
+            NameKind::Value => ("valeur", true),
+            NameKind::Fallback => ("renvoi par défaut (`fallback`)", false),
+        }
+    }
+
+    fn the(self) -> String {
+        match self.noun() {
+            (noun, true) => format!("la {noun}"),
+            (noun, false) => format!("le {noun}"),
+        }
+    }
+
+    fn unknown(self) -> String {
+        match self.noun() {
+            (noun, true) => format!("{noun} inconnue"),
+            (noun, false) => format!("{noun} inconnu"),
+        }
+    }
+
+    /// `adjective` agreed with the noun: "défini" or "définie".
+    fn agree(self, adjective: &str) -> String {
+        match self.noun() {
+            (_, true) => format!("{adjective}e"),
+            (_, false) => adjective.to_string(),
+        }
+    }
+
+    fn none(self) -> String {
+        match self.noun() {
+            (noun, true) => format!("aucune {noun}"),
+            (noun, false) => format!("aucun {noun}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProblemKind {
+    // --- syntax
+    Syntax { expected: Vec<String>, found: String },
+    TooDeep,
+    ExpressionTooLong,
+    NotUtf8,
+    InterpolationNotAllowed,
+    InvalidDate { text: String },
+    // --- names
+    Undefined { what: NameKind, name: String, suggestion: Option<String> },
+    Duplicate { what: NameKind, name: String, first: Span },
+    UnknownValue { fact: String, value: String, suggestion: Option<String>, values: Vec<String> },
+    // --- types and declarations
+    TypeMismatch { context: String, expected: String, found: String },
+    OperandMismatch { op: &'static str, left: String, right: String },
+    WrongArity { function: String, expected: usize, found: usize },
+    OptionNotForKind { option: &'static str, kind: &'static str },
+    DuplicateOption { option: &'static str, first: Span },
+    MissingChoices,
+    InvalidRange { low: f64, high: f64 },
+    PatternMismatch { pattern: String, subject: String },
+    CannotMatch { found: String },
+    ContactByNotChoice { fact: String, found: String },
+    // --- coverage and outcomes
+    NonExhaustive { missing: Vec<String> },
+    ContactNotExhaustive { fact: String, missing: Vec<String> },
+    MissingOutcome { topic: String },
+    GotoCycle { cycle: Vec<String> },
+    // --- warnings
+    UnreachableArm,
+    UnreachableStatement { after: Span },
+    UnusedFact { name: String },
+    UnusedContact { name: String },
+    NoTriggers { topic: String },
+    NoSource,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemKind, span: Span) -> Problem {
+        Problem { kind, span }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    pub fn severity(&self) -> Severity {
+        use ProblemKind::*;
+        match self.kind {
+            UnreachableArm
+            | UnreachableStatement { .. }
+            | UnusedFact { .. }
+            | UnusedContact { .. }
+            | NoTriggers { .. }
+            | NoSource => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    pub fn diagnostic(&self) -> Diagnostic {
+        let d = Draft::new(self.severity(), self.span);
+        self.describe(d).done()
+    }
+
+    fn describe(&self, d: Draft) -> Draft {
+        use ProblemKind::*;
+        match &self.kind {
+            Syntax { expected, found } => d
+                .code("E101")
+                .message(format!("syntaxe : {found} inattendu"))
+                .label(format!("{found} ici"))
+                .note(expected_sentence(expected)),
+            TooDeep => d
+                .code("E102")
+                .message("imbrication trop profonde".into())
+                .label("ici".into())
+                .note("Un fichier de règles ne peut pas imbriquer plus de 128 blocs, parenthèses ou négations.".into())
+                .help("découpez la procédure en plusieurs sujets reliés par `goto`".into()),
+            ExpressionTooLong => d
+                .code("E103")
+                .message("expression trop longue".into())
+                .label("cette expression enchaîne plus de 256 opérateurs".into())
+                .help("introduisez des étapes intermédiaires avec `let`".into()),
+            NotUtf8 => d
+                .code("E104")
+                .message("ce fichier n'est pas du texte UTF-8".into())
+                .label("premier octet invalide".into())
+                .help("enregistrez le fichier en UTF-8 (c'est le choix par défaut des éditeurs récents)".into()),
+            InterpolationNotAllowed => d
+                .code("E105")
+                .message("interpolation `{…}` interdite ici".into())
+                .label("ce texte doit être fixe".into())
+                .note("Les interpolations ne sont permises que dans le texte d'un `answer` ou d'un `handoff`.".into())
+                .help("pour écrire une accolade, doublez-la d'une barre oblique : `\\{`".into()),
+            InvalidDate { text } => d
+                .code("E106")
+                .message(format!("la date `{text}` n'existe pas"))
+                .label("date invalide".into())
+                .note("Les dates s'écrivent jj/mm/aaaa, par exemple 01/03/2024.".into()),
+            Undefined { what, name, suggestion } => {
+                let d = d
+                    .code("E201")
+                    .message(format!("{} : `{name}`", what.unknown()))
+                    .label(format!("{} ne s'appelle `{name}`", what.none()));
+                match suggestion {
+                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    None => d,
+                }
+            }
+            Duplicate { what, name, first } => d
+                .code("E202")
+                .message(format!("{} `{name}` est {} deux fois", what.the(), what.agree("défini")))
+                .label("deuxième définition".into())
+                .secondary(*first, "première définition ici".into())
+                .help("renommez l'une des deux définitions, ou supprimez-en une".into()),
+            UnknownValue { fact, value, suggestion, values } => {
+                let d = d
+                    .code("E203")
+                    .message(format!("`{value}` n'est pas une valeur de `{fact}`"))
+                    .label("valeur inconnue".into())
+                    .note(format!("Valeurs de `{fact}` : {}.", values.join(", ")));
+                match suggestion {
+                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    None => d,
+                }
+            }
+            TypeMismatch { context, expected, found } => d
+                .code("E301")
+                .message(format!("type incompatible : {context} attend {expected}"))
+                .label(format!("ceci est {found}")),
+            OperandMismatch { op, left, right } => d
+                .code("E302")
+                .message(format!("`{op}` ne s'applique pas à {left} et {right}"))
+                .label("opération impossible".into()),
+            WrongArity { function, expected, found } => d
+                .code("E303")
+                .message(format!("`{function}` attend {expected} argument(s), pas {found}"))
+                .label("appel ici".into()),
+            OptionNotForKind { option, kind } => d
+                .code("E304")
+                .message(format!("l'option `{option}` ne s'applique pas à un fait de type `{kind}`"))
+                .label("option inutile ici".into()),
+            DuplicateOption { option, first } => d
+                .code("E305")
+                .message(format!("l'option `{option}` est donnée deux fois"))
+                .label("deuxième fois".into())
+                .secondary(*first, "première fois ici".into()),
+            MissingChoices => d
+                .code("E306")
+                .message("un fait `choice` doit lister ses valeurs".into())
+                .label("valeurs manquantes".into())
+                .help("ajoutez un bloc `{ valeur \"libellé\" … }` après la question".into()),
+            InvalidRange { low, high } => d
+                .code("E307")
+                .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))
+                .label("aucune valeur possible".into()),
+            PatternMismatch { pattern, subject } => d
+                .code("E308")
+                .message(format!("ce motif ({pattern}) ne peut pas correspondre à {subject}"))
+                .label("motif incompatible".into()),
+            CannotMatch { found } => d
+                .code("E309")
+                .message(format!("`match` ne s'applique pas à {found}"))
+                .label("sujet du `match`".into())
+                .help("`match` s'applique à un choix, à oui/non ou à un nombre ; pour le reste, utilisez `if`".into()),
+            ContactByNotChoice { fact, found } => d
+                .code("E310")
+                .message(format!("un contact ne peut dépendre que d'un choix, or `{fact}` est {found}"))
+                .label("ce fait n'est pas un choix".into()),
+            NonExhaustive { missing } => d
+                .code("E401")
+                .message("ce `match` ne couvre pas tous les cas".into())
+                .label(format!("non couvert : {}", missing.join(", ")))
+                .note("Guichet ne doit jamais rester sans réponse : chaque cas doit mener à une réponse ou à un transfert.".into())
+                .help("ajoutez une branche pour chaque cas manquant, ou `_ => handoff …` pour les confier à une personne".into()),
+            ContactNotExhaustive { fact, missing } => d
+                .code("E402")
+                .message(format!("ce contact ne couvre pas toutes les valeurs de `{fact}`"))
+                .label(format!("non couvert : {}", missing.join(", ")))
+                .help("ajoutez une branche pour chaque valeur manquante, ou `_ => { … }`".into()),
+            MissingOutcome { topic } => d
+                .code("E403")
+                .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
+                .label("un chemin arrive ici sans `answer`, `handoff` ni `goto`".into())
+                .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
+                .help("terminez ce bloc par `answer …` ou `handoff …`".into()),
+            GotoCycle { cycle } => d
+                .code("E404")
+                .message("ces `goto` forment une boucle".into())
+                .label("ce renvoi revient à son point de départ".into())
+                .note(format!("Sujets de la boucle : {}.", cycle.join(", ")))
+                .help("une conversation ne peut pas revenir à un sujet déjà parcouru : supprimez l'un des `goto`".into()),
+            UnreachableArm => d
+                .code("W001")
+                .message("branche inatteignable".into())
+                .label("les branches précédentes couvrent déjà ces cas".into())
+                .help("supprimez cette branche, ou placez-la avant celle qui la masque".into()),
+            UnreachableStatement { after } => d
+                .code("W002")
+                .message("instruction inatteignable".into())
+                .label("jamais exécutée".into())
+                .secondary(*after, "la conversation se termine ici".into()),
+            UnusedFact { name } => d
+                .code("W003")
+                .message(format!("le fait `{name}` n'est utilisé nulle part"))
+                .label("jamais utilisé".into())
+                .help("supprimez-le, ou utilisez-le dans un sujet".into()),
+            UnusedContact { name } => d
+                .code("W004")
+                .message(format!("le contact `{name}` n'est utilisé nulle part"))
+                .label("jamais utilisé".into()),
+            NoTriggers { topic } => d
+                .code("W005")
+                .message(format!("le sujet `{topic}` n'a pas de `triggers`"))
+                .label("sujet sans phrases déclencheuses".into())
+                .help("ajoutez `triggers \"…\", \"…\"` : les questions libres des agents sont orientées grâce à elles".into()),
+            NoSource => d
+                .code("W006")
+                .message("réponse sans source".into())
+                .label("aucun `source` après ce `answer`".into())
+                .help("citez le texte qui fonde la réponse : `source \"Décret n° …, article …\"`".into()),
+        }
+    }
+}
+
+fn expected_sentence(expected: &[String]) -> String {
+    match expected {
+        [] => "Le texte ne peut pas continuer ainsi.".to_string(),
+        [one] => format!("Attendu : {one}."),
+        many => format!("Attendu : {}.", many.join(", ou ")),
+    }
+}
+
+/// A number as written in a message: no trailing `.0`, decimal comma.
+pub fn number(n: f64) -> String {
+    let s = if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    };
+    s.replace('.', ",")
+}
+
+/// A diagnostic being written, with a fluent interface so that each kind reads as one expression.
+struct Draft {
+    diagnostic: Diagnostic,
+    span: Span,
+}
+
+impl Draft {
+    fn new(severity: Severity, span: Span) -> Draft {
+        Draft {
+            diagnostic: Diagnostic {
+                severity,
+                code: "",
+                message: String::new(),
+                labels: Vec::new(),
+                notes: Vec::new(),
+                help: None,
+            },
+            span,
+        }
+    }
+    fn code(mut self, code: &'static str) -> Draft {
+        self.diagnostic.code = code;
+        self
+    }
+    fn message(mut self, message: String) -> Draft {
+        self.diagnostic.message = message;
+        self
+    }
+    fn label(mut self, message: String) -> Draft {
+        self.diagnostic.labels.insert(
+            0,
+            Label {
+                span: self.span,
+                message,
+                primary: true,
+            },
+        );
+        self
+    }
+    fn secondary(mut self, span: Span, message: String) -> Draft {
+        self.diagnostic.labels.push(Label {
+            span,
+            message,
+            primary: false,
+        });
+        self
+    }
+    fn note(mut self, note: String) -> Draft {
+        self.diagnostic.notes.push(note);
+        self
+    }
+    fn help(mut self, help: String) -> Draft {
+        self.diagnostic.help = Some(help);
+        self
+    }
+    fn done(self) -> Diagnostic {
+        self.diagnostic
+    }
+}

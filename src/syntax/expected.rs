@@ -1,0 +1,143 @@
+//! Words for pest's "expected" lists.
+//!
+//! pest reports the grammar rules (and literal tokens) it could have
+//! accepted at the failure point. A rule writer knows neither `match_arm`
+//! nor `fact_option`: each rule is described here in the words of
+//! docs/language.md, and rules that mean the same thing to a writer share
+//! one description, so the list stays short.
+
+use super::parser::Rule;
+
+/// French descriptions of what was expected, without duplicates, in a stable order.
+/// `literals` are pest's expected tokens as displayed; char ranges and built-in rules are skipped.
+pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for rule in rules {
+        if let Some(words) = rule_words(*rule) {
+            push(&mut out, words.to_string());
+        }
+    }
+    let described = out.join(" ");
+    for token in literals {
+        let quoted = format!("`{token}`");
+        let keyword_already_named = described.contains(&quoted);
+        if !is_layout(token) && !is_char_range(token) && token != "BUILTIN_RULE" && !keyword_already_named {
+            push(&mut out, quoted);
+        }
+    }
+    out
+}
+
+fn push(out: &mut Vec<String>, s: String) {
+    if !out.contains(&s) {
+        out.push(s);
+    }
+}
+
+fn is_char_range(token: &str) -> bool {
+    let chars: Vec<char> = token.chars().collect();
+    chars.len() == 4 && chars[1] == '.' && chars[2] == '.'
+}
+
+fn is_layout(token: &str) -> bool {
+    token.trim().is_empty() || token == "//" || token == "\u{feff}" || token == "\u{a0}"
+}
+
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "la fin du fichier",
+        Rule::ident => "un nom",
+        Rule::string | Rule::text_chunk | Rule::escape => "un texte entre guillemets",
+        Rule::interpolation => "une interpolation `{…}`",
+        Rule::string_list => "un ou plusieurs textes entre guillemets, séparés par des virgules",
+        Rule::number | Rule::signed_number | Rule::number_pattern => "un nombre",
+        Rule::date_lit => "une date (jj/mm/aaaa)",
+        Rule::fact | Rule::contact | Rule::topic | Rule::fallback => {
+            "une déclaration (`fact`, `contact`, `topic` ou `fallback`)"
+        }
+        Rule::fact_kind => {
+            "un type de fait (`choice`, `yesno`, `integer`, `number`, `date` ou `text`)"
+        }
+        Rule::choices | Rule::help | Rule::from_profile | Rule::range | Rule::unit => {
+            "une option du fait (`{ valeurs }`, `help`, `from profile`, `range` ou `unit`)"
+        }
+        Rule::choice => "une valeur de choix (`nom \"libellé\"`)",
+        Rule::also => "`also`",
+        Rule::contact_by => "`by`",
+        Rule::channels => "`{`",
+        Rule::contact_arm | Rule::match_arm => "une branche (`valeur => …`)",
+        Rule::channel | Rule::channel_kind => {
+            "un moyen de contact (`name`, `phone`, `email`, `hours`, `office` ou `web`)"
+        }
+        Rule::triggers | Rule::synonyms => "`triggers` ou `synonyms`",
+        Rule::match_stmt
+        | Rule::if_stmt
+        | Rule::let_stmt
+        | Rule::answer_stmt
+        | Rule::handoff_stmt
+        | Rule::goto_stmt => {
+            "une instruction (`match`, `if`, `let`, `answer`, `handoff` ou `goto`)"
+        }
+        Rule::block => "un bloc `{ … }`",
+        Rule::else_if | Rule::else_clause => "`else`",
+        Rule::source => "`source`",
+        Rule::expr | Rule::paren | Rule::call | Rule::today | Rule::yes_lit | Rule::no_lit => {
+            "une expression"
+        }
+        Rule::patterns
+        | Rule::wildcard
+        | Rule::range_pattern
+        | Rule::compare_pattern => "un motif (une valeur, `oui`, `non`, un nombre, un intervalle `a..b` ou `_`)",
+        Rule::compare_op => "un comparateur (`<`, `<=`, `>`, `>=`)",
+        Rule::or_op
+        | Rule::and_op
+        | Rule::eq_op
+        | Rule::ne_op
+        | Rule::le_op
+        | Rule::ge_op
+        | Rule::lt_op
+        | Rule::gt_op
+        | Rule::add_op
+        | Rule::sub_op
+        | Rule::mul_op
+        | Rule::div_op => "un opérateur",
+        Rule::not_op | Rule::neg_op => "une expression",
+        Rule::in_set => "`in { … }`",
+        Rule::test_case => "un test (`test \"nom\" { … }`)",
+        Rule::test_topic
+        | Rule::test_question
+        | Rule::test_profile
+        | Rule::test_reply
+        | Rule::test_asks
+        | Rule::test_expect => {
+            "une étape de test (`topic`, `question`, `profile`, `reply`, `asks` ou `expect`)"
+        }
+        Rule::expect_answer | Rule::expect_handoff => "`answer` ou `handoff`",
+        _ => return None,
+    })
+}
+
+/// The token found where the parse failed: a word, one character, or "" at the end.
+pub fn found_at(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return "";
+    };
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if is_word(first) {
+        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        &rest[..end]
+    } else {
+        &rest[..first.len_utf8()]
+    }
+}
+
+/// How the found token is named in a message.
+pub fn describe_found(found: &str) -> String {
+    match found {
+        "" => "la fin du fichier".to_string(),
+        "\n" | "\r" => "un saut de ligne".to_string(),
+        s if s.chars().all(char::is_control) => format!("le caractère de contrôle {s:?}"),
+        s => format!("`{s}`"),
+    }
+}

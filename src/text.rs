@@ -1,0 +1,47 @@
+//! French text folding shared by reply parsing, routing and suggestions.
+//!
+//! [`fold`] lowercases, strips accents (NFD, combining marks removed), turns
+//! typographic apostrophes into `'` and œ/æ into their two letters, so that
+//! "Congés", "conges" and "CONGES" compare equal.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Lowercase, accent-free form of `text`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            '’' | '‘' | 'ʼ' | '`' | '´' => out.push('\''),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            '\u{a0}' | '\u{202f}' => out.push(' '),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// The words of `text` after folding: runs of letters and digits.
+pub fn words(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_case_accents_and_ligatures() {
+        assert_eq!(fold("Congés ANNUELS"), "conges annuels");
+        assert_eq!(fold("Cœur l’été"), "coeur l'ete");
+        assert_eq!(words("J'ai 2 jours, à poser !"), ["j", "ai", "2", "jours", "a", "poser"]);
+    }
+}
