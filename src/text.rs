@@ -34,6 +34,22 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Levenshtein distance between two strings, by characters.
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +59,13 @@ mod tests {
         assert_eq!(fold("Congés ANNUELS"), "conges annuels");
         assert_eq!(fold("Cœur l’été"), "coeur l'ete");
         assert_eq!(words("J'ai 2 jours, à poser !"), ["j", "ai", "2", "jours", "a", "poser"]);
+    }
+
+    #[test]
+    fn distance_counts_edits() {
+        assert_eq!(distance("chat", "chat"), 0);
+        assert_eq!(distance("chat", "chut"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("congés", "conges"), 1);
     }
 }

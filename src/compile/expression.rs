@@ -315,7 +315,13 @@ impl Context {
             .iter()
             .map(|part| match part {
                 TextPart::Literal(s) => TemplatePart::Literal(s.clone()),
-                TextPart::Interpolation(e) => TemplatePart::Value(self.expr(e, scope, None).0),
+                TextPart::Interpolation(e) => {
+                    let (expr, ty) = self.expr(e, scope, None);
+                    TemplatePart::Value {
+                        expr,
+                        choice: choice_of(ty),
+                    }
+                }
             })
             .collect();
         Template { parts }

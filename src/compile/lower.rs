@@ -454,8 +454,8 @@ fn collect_strict(e: &Expr, out: &mut Vec<FactId>) {
 fn template_facts(t: &Template) -> Vec<FactId> {
     let mut out = Vec::new();
     for part in &t.parts {
-        if let TemplatePart::Value(e) = part {
-            collect_strict(e, &mut out);
+        if let TemplatePart::Value { expr, .. } = part {
+            collect_strict(expr, &mut out);
         }
     }
     out

@@ -292,7 +292,8 @@ pub struct Template {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TemplatePart {
     Literal(String),
-    Value(Expr),
+    /// An interpolated value; `choice` is the fact whose labels name it, for a choice.
+    Value { expr: Expr, choice: Option<FactId> },
 }
 
 /// A checked expression: names resolved to ids, types known to be right.

@@ -4,7 +4,7 @@
 //! letter first so `duree` finds `durée`. A suggestion is made only when the
 //! distance is small relative to the name's length.
 
-use crate::text::fold;
+use crate::text::{distance, fold};
 
 /// The candidate closest to `name`, if one is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -18,22 +18,6 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c.to_string())
 }
 
-/// Levenshtein distance between two strings, by characters.
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,13 +28,5 @@ mod tests {
         assert_eq!(suggest("statu", names), Some("statut".into()));
         assert_eq!(suggest("duree_contrat", names), Some("durée_contrat".into()));
         assert_eq!(suggest("salaire", names), None);
-    }
-
-    #[test]
-    fn distance_counts_edits() {
-        assert_eq!(distance("chat", "chat"), 0);
-        assert_eq!(distance("chat", "chut"), 1);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("congés", "conges"), 1);
     }
 }

@@ -1,1 +1,16 @@
 //! The conversation engine: sessions that walk a program's decision graph.
+//!
+//! `session.rs` holds the [`Session`] and its step API; `eval.rs` evaluates
+//! expressions lazily; `reply.rs` reads French replies; `command.rs`
+//! recognises what an agent may type at any moment (back, restart, why,
+//! help, a person); `value.rs` holds values and their French display. The
+//! engine does no I/O: the date of the conversation is given to it.
+
+pub mod command;
+pub mod eval;
+pub mod reply;
+pub mod session;
+pub mod value;
+
+pub use command::Command;
+pub use session::{Provenance, Session, SessionError, Step};

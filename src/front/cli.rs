@@ -33,6 +33,31 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Talk through a topic in the terminal (one reply per line; works with piped input).
+    Chat {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Start this topic directly instead of showing the menu.
+        #[arg(long)]
+        topic: Option<String>,
+        /// A fact known from the agent's profile, as `fact=value` (repeatable).
+        #[arg(long = "profile", value_name = "FACT=VALUE")]
+        profile: Vec<String>,
+        /// JSON lines on stdin/stdout for integrations (see docs/protocol.md).
+        #[arg(long)]
+        json: bool,
+        /// The date of the conversation, jj/mm/aaaa (default: today).
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Run the conversation tests (`*.gtest`) found below the paths against the rules found there.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The default date of test conversations, jj/mm/aaaa (default: today).
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -52,6 +77,14 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths, format } => check(&paths, format),
         Command::Topics { paths } => topics(&paths),
+        Command::Chat {
+            paths,
+            topic,
+            profile,
+            json,
+            today,
+        } => chat(&paths, topic, &profile, json, today.as_deref()),
+        Command::Test { paths, today } => test(&paths, today.as_deref()),
     }
 }
 
@@ -117,5 +150,101 @@ fn topics(paths: &[PathBuf]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+/// The date given with `--today`, or the local date.
+fn today(given: Option<&str>) -> Result<time::Date, ExitCode> {
+    match given {
+        Some(text) => crate::engine::reply::parse_date(text).ok_or_else(|| {
+            eprintln!("erreur : date invalide pour --today : « {text} » (attendu jj/mm/aaaa)");
+            ExitCode::from(2)
+        }),
+        None => Ok(time::OffsetDateTime::now_local()
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+            .date()),
+    }
+}
+
+fn chat(paths: &[PathBuf], topic: Option<String>, profile: &[String], json: bool, today_arg: Option<&str>) -> ExitCode {
+    let program = match program_or_report(paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let today = match today(today_arg) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let topic = match topic {
+        None => None,
+        Some(name) => match program.topic_named(&name) {
+            Some(id) => Some(id),
+            None => {
+                let names = program.topics.iter().map(|t| t.name.as_str());
+                let hint = crate::compile::suggest(&name, names)
+                    .map(|s| format!(" (vouliez-vous dire « {s} » ?)"))
+                    .unwrap_or_default();
+                eprintln!("erreur : sujet inconnu « {name} »{hint} ; `guichet topics` les liste");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut pairs = Vec::new();
+    for item in profile {
+        let Some((fact, value)) = item.split_once('=') else {
+            eprintln!("erreur : --profile attend fait=valeur, pas « {item} »");
+            return ExitCode::from(2);
+        };
+        pairs.push((fact.trim().to_string(), value.trim().to_string()));
+    }
+    let stdin = std::io::stdin();
+    let options = crate::front::chat::ChatOptions {
+        topic,
+        profile: pairs,
+        json,
+        color: !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        echo: !stdin.is_terminal(),
+        today,
+    };
+    match crate::front::chat::run(&program, &options, stdin.lock(), std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn test(paths: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
+    let program = match program_or_report(paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let today = match today(today_arg) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let tests = match load(paths, crate::front::load::TEST_EXTENSION) {
+        Ok(t) => t,
+        Err(e) => return io_failure(e),
+    };
+    let report = crate::front::testing::run(&program, &tests, today);
+    let diagnostics: Vec<_> = report.problems.iter().map(|p| p.diagnostic()).collect();
+    eprint!("{}", render::text(&tests, &diagnostics, std::io::stderr().is_terminal()));
+    for result in &report.results {
+        match &result.failure {
+            None => println!("ok      {}  {}", result.location, result.name),
+            Some(why) => println!("ÉCHEC   {}  {}
+  {why}", result.location, result.name),
+        }
+    }
+    print!("{}", crate::front::testing::coverage(&program, &report));
+    let failed = report.failed() + diagnostics.len();
+    println!("{} passed, {} failed", report.passed(), failed);
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

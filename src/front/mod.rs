@@ -5,6 +5,9 @@
 //! line; `chat.rs`, `testing.rs` and the others each implement one
 //! command on top of the pure core.
 
+pub mod chat;
 pub mod cli;
 pub mod load;
 pub mod render;
+pub mod testing;
+pub mod wire;

@@ -353,6 +353,8 @@ pub struct TestCase {
 pub enum TestStep {
     Topic(Name),
     Question(Text),
+    /// The date the conversation is held on, `jj/mm/aaaa`.
+    Today(Text),
     Profile(Name, Text),
     Reply(Text),
     Asks(Vec<Name>),

@@ -106,11 +106,12 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::test_case => "un test (`test \"nom\" { … }`)",
         Rule::test_topic
         | Rule::test_question
+        | Rule::test_today
         | Rule::test_profile
         | Rule::test_reply
         | Rule::test_asks
         | Rule::test_expect => {
-            "une étape de test (`topic`, `question`, `profile`, `reply`, `asks` ou `expect`)"
+            "une étape de test (`topic`, `question`, `today`, `profile`, `reply`, `asks` ou `expect`)"
         }
         Rule::expect_answer | Rule::expect_handoff => "`answer` ou `handoff`",
         _ => return None,

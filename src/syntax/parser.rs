@@ -657,6 +657,7 @@ impl Builder {
         match pair.as_rule() {
             Rule::test_topic => TestStep::Topic(self.name(first(pair))),
             Rule::test_question => TestStep::Question(self.text(first(pair))),
+            Rule::test_today => TestStep::Today(self.text(first(pair))),
             Rule::test_profile => {
                 let mut inner = pair.into_inner();
                 TestStep::Profile(self.name(next(&mut inner)), self.text(next(&mut inner)))

@@ -1,0 +1,296 @@
+//! Reading an agent's reply to a question, in French.
+//!
+//! [`parse_reply`] turns raw text into a [`Value`] of the fact's type, or a
+//! [`ReplyError`] whose message is a polite re-ask. Accepted forms:
+//! - choice: the option's number, its name, its label or one of its `also`
+//!   phrases (case, accents and elisions ignored), or words of them
+//!   ("contractuelle" finds `contractuel`);
+//! - yes/no: oui/non and their usual variants, or 1/2;
+//! - numbers: decimal comma or point, spaces between thousands, a unit after,
+//!   small numbers in words ("cinq");
+//! - dates: `12/03/2024`, `12-03-2024`, `12 mars 2024`, `1er mars 2024`.
+
+use super::value::Value;
+use crate::compile::program::{ChoiceValue, Fact, FactType};
+use crate::text::{fold, words};
+use time::{Date, Month};
+
+/// Why a reply was refused; `message()` is the re-ask shown to the agent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReplyError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: String) -> ReplyError {
+    ReplyError { code, message }
+}
+
+/// Longest reply accepted for a text fact.
+pub const MAX_TEXT: usize = 2000;
+
+pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(refuse("empty", "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into()));
+    }
+    match &fact.ty {
+        FactType::Choice(values) => choice(values, raw).map(|i| Value::Choice(i as u32)),
+        FactType::YesNo => yes_no(raw).map(Value::Bool),
+        FactType::Integer { min, max } => bounded(fact, raw, *min, *max, true),
+        FactType::Number { min, max } => bounded(fact, raw, *min, *max, false),
+        FactType::Date => date(raw).map(Value::Date),
+        FactType::Text if raw.chars().count() > MAX_TEXT => Err(refuse(
+            "too_long",
+            format!("Votre réponse est trop longue : {MAX_TEXT} caractères au plus, s'il vous plaît."),
+        )),
+        FactType::Text => Ok(Value::Text(raw.to_string())),
+    }
+}
+
+/// Words that say nothing about which option is meant.
+const STOP_WORDS: &[&str] = &[
+    "je", "j", "suis", "il", "elle", "est", "un", "une", "des", "de", "du", "le", "la", "les", "l", "d", "en", "et",
+    "ou", "a", "au", "aux", "mon", "ma", "mes", "c", "ce", "cest", "par", "pour", "sur", "dans", "the", "suis",
+];
+
+fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
+    let folded = fold(raw);
+    let trimmed = folded.trim_matches(|c: char| !c.is_alphanumeric());
+    if let Some(index) = option_number(trimmed, values.len()) {
+        return Ok(index);
+    }
+    let phrases = |v: &ChoiceValue| {
+        let mut p = vec![fold(&v.name.replace('_', " ")), fold(&v.label)];
+        p.extend(v.also.iter().map(|a| fold(a)));
+        p
+    };
+    // 1. The reply is exactly a name, label or `also`.
+    if let Some(i) = values.iter().position(|v| phrases(v).iter().any(|p| p == trimmed)) {
+        return Ok(i);
+    }
+    // 2. The reply contains a name, label or `also` as whole words: the longest wins.
+    let reply_words = words(raw);
+    let longest: Vec<usize> = values
+        .iter()
+        .map(|v| {
+            phrases(v)
+                .iter()
+                .filter(|p| contains_words(&reply_words, &words(p)))
+                .map(|p| p.len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    if let Some(i) = unique_best(&longest) {
+        return Ok(i);
+    }
+    // 3. Words of the reply close to words of one option only.
+    let content: Vec<&String> = reply_words.iter().filter(|w| !STOP_WORDS.contains(&w.as_str())).collect();
+    let scores: Vec<usize> = values
+        .iter()
+        .map(|v| {
+            let option_words: Vec<String> = phrases(v).iter().flat_map(|p| words(p)).collect();
+            content.iter().filter(|w| option_words.iter().any(|o| close(w, o))).count()
+        })
+        .collect();
+    let top = scores.iter().copied().max().unwrap_or(0);
+    let winners: Vec<usize> = (0..values.len()).filter(|i| scores[*i] == top).collect();
+    match (top, winners.as_slice()) {
+        (0, _) => Err(refuse(
+            "unknown_option",
+            format!("Je n'ai pas compris « {raw} ». Répondez par le numéro ou le nom d'une option ({}).", option_names(values)),
+        )),
+        (_, [one]) => Ok(*one),
+        (_, several) => Err(refuse(
+            "ambiguous",
+            format!(
+                "« {raw} » peut correspondre à plusieurs options : {}. Laquelle ?",
+                several.iter().map(|i| format!("{}. {}", i + 1, values[*i].label)).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// The index of the only maximal non-zero score.
+fn unique_best(scores: &[usize]) -> Option<usize> {
+    let top = scores.iter().copied().max().filter(|t| *t > 0)?;
+    let mut winners = (0..scores.len()).filter(|i| scores[*i] == top);
+    let first = winners.next()?;
+    winners.next().is_none().then_some(first)
+}
+
+/// "1 à 3", the numbers an agent may type.
+fn option_names(values: &[ChoiceValue]) -> String {
+    match values.len() {
+        0 | 1 => "1".to_string(),
+        n => format!("de 1 à {n}"),
+    }
+}
+
+/// `2`, `2.`, `n°2`, `choix 2`: a 1-based option number within `count`.
+fn option_number(text: &str, count: usize) -> Option<usize> {
+    let digits = text
+        .trim_start_matches("choix")
+        .trim_start_matches("option")
+        .trim_start_matches("n°")
+        .trim_start_matches("no")
+        .trim()
+        .trim_end_matches('.');
+    let n: usize = digits.parse().ok()?;
+    (1..=count).contains(&n).then(|| n - 1)
+}
+
+/// Whether `needle` occurs in `haystack` as consecutive words.
+fn contains_words(haystack: &[String], needle: &[String]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Two words that are the same word for our purpose: equal, one a long prefix
+/// of the other (gender and plural: contractuel/contractuelle), or one typo apart.
+fn close(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.len() >= 4 && long.starts_with(short) && long.len() - short.len() <= 3 {
+        return true;
+    }
+    short.chars().count() >= 5 && crate::text::distance(a, b) <= 1
+}
+
+const YES: &[&str] = &[
+    "oui", "o", "yes", "y", "ouais", "ouai", "si", "bien sur", "exact", "exactement", "d'accord", "daccord", "ok",
+    "okay", "affirmatif", "tout a fait", "oui oui", "c'est ca", "vrai", "evidemment", "absolument", "certainement",
+    "1",
+];
+const NO: &[&str] = &[
+    "non", "n", "no", "nan", "nope", "pas du tout", "jamais", "negatif", "faux", "pas vraiment", "non non",
+    "aucun", "aucune", "absolument pas", "2",
+];
+
+fn yes_no(raw: &str) -> Result<bool, ReplyError> {
+    let folded = fold(raw);
+    let text = folded.trim_matches(|c: char| !c.is_alphanumeric()).trim();
+    let first_word = text.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+    if YES.contains(&text) || (first_word == "oui" && !text.contains("non")) {
+        return Ok(true);
+    }
+    if NO.contains(&text) || first_word == "non" || first_word == "pas" {
+        return Ok(false);
+    }
+    Err(refuse("not_yes_no", format!("Je n'ai pas compris « {raw} ». Répondez par oui ou par non, s'il vous plaît.")))
+}
+
+const NUMBER_WORDS: &[(&str, f64)] = &[
+    ("zero", 0.0), ("un", 1.0), ("une", 1.0), ("deux", 2.0), ("trois", 3.0), ("quatre", 4.0), ("cinq", 5.0),
+    ("six", 6.0), ("sept", 7.0), ("huit", 8.0), ("neuf", 9.0), ("dix", 10.0), ("onze", 11.0), ("douze", 12.0),
+];
+
+fn bounded(fact: &Fact, raw: &str, min: Option<f64>, max: Option<f64>, integer: bool) -> Result<Value, ReplyError> {
+    let n = parse_number(raw, fact.unit.as_deref()).ok_or_else(|| {
+        refuse("not_a_number", format!("Je n'ai pas compris « {raw} » : répondez par un nombre{}, par exemple {}.", unit_hint(fact), example(min, integer)))
+    })?;
+    if integer && n.fract() != 0.0 {
+        return Err(refuse("not_whole", format!("« {raw} » n'est pas un nombre entier : répondez par un nombre entier{}.", unit_hint(fact))));
+    }
+    let below = min.is_some_and(|m| n < m);
+    let above = max.is_some_and(|m| n > m);
+    if below || above {
+        return Err(refuse("out_of_range", format!("{} n'est pas possible ici : répondez par un nombre {}{}.", super::value::number(n), bounds_words(min, max), unit_hint(fact))));
+    }
+    Ok(Value::Number(n))
+}
+
+fn unit_hint(fact: &Fact) -> String {
+    fact.unit.as_ref().map(|u| format!(" (en {u})")).unwrap_or_default()
+}
+
+fn example(min: Option<f64>, integer: bool) -> String {
+    let base = min.unwrap_or(0.0).max(0.0) + 1.0;
+    if integer {
+        super::value::number(base.trunc())
+    } else {
+        format!("{},5", super::value::number(base.trunc()))
+    }
+}
+
+/// "entre 1 et 6", "d'au moins 0", "d'au plus 48" — for re-asks and question hints.
+pub fn bounds_words(min: Option<f64>, max: Option<f64>) -> String {
+    use super::value::number;
+    match (min, max) {
+        (Some(a), Some(b)) => format!("entre {} et {}", number(a), number(b)),
+        (Some(a), None) => format!("d'au moins {}", number(a)),
+        (None, Some(b)) => format!("d'au plus {}", number(b)),
+        (None, None) => String::new(),
+    }
+}
+
+/// A number written by an agent: `17,5`, `1 607`, `35 h`, `cinq jours`, `-2`.
+pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
+    let folded = fold(raw);
+    let mut text = folded.trim().to_string();
+    if let Some(unit) = unit {
+        let unit = fold(unit);
+        if let Some(stripped) = text.strip_suffix(unit.as_str()) {
+            text = stripped.trim().to_string();
+        }
+    }
+    let text = text
+        .trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == '.' || c.is_whitespace())
+        .trim();
+    if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == text) {
+        return Some(*n);
+    }
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let valid = !compact.is_empty()
+        && compact.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        && compact.chars().any(|c| c.is_ascii_digit());
+    if !valid {
+        return None;
+    }
+    compact.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+const MONTHS: &[(&str, Month)] = &[
+    ("janvier", Month::January), ("janv", Month::January), ("fevrier", Month::February), ("fevr", Month::February),
+    ("fev", Month::February), ("mars", Month::March), ("avril", Month::April), ("avr", Month::April),
+    ("mai", Month::May), ("juin", Month::June), ("juillet", Month::July), ("juil", Month::July),
+    ("aout", Month::August), ("septembre", Month::September), ("sept", Month::September),
+    ("octobre", Month::October), ("oct", Month::October), ("novembre", Month::November), ("nov", Month::November),
+    ("decembre", Month::December), ("dec", Month::December),
+];
+
+fn date(raw: &str) -> Result<Date, ReplyError> {
+    parse_date(raw).ok_or_else(|| {
+        refuse("not_a_date", format!("Je n'ai pas compris la date « {raw} ». Écrivez-la jj/mm/aaaa, par exemple 01/09/2021, ou « 1er septembre 2021 »."))
+    })
+}
+
+/// `12/03/2024`, `12-03-2024`, `12.03.24`, `12 mars 2024`, `1er mars 2024`.
+pub fn parse_date(raw: &str) -> Option<Date> {
+    let folded = fold(raw);
+    let parts: Vec<&str> = folded
+        .split(|c: char| c == '/' || c == '-' || c == '.' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [day, month, year] = parts.as_slice() else {
+        return None;
+    };
+    let day: u8 = day.trim_end_matches("er").parse().ok()?;
+    let month = match month.parse::<u8>() {
+        Ok(m) => Month::try_from(m).ok()?,
+        Err(_) => MONTHS.iter().find(|(name, _)| name == month)?.1,
+    };
+    let year: i32 = match year.parse::<i32>().ok()? {
+        y @ 0..=49 => 2000 + y,
+        y @ 50..=99 => 1900 + y,
+        y @ 1900..=2200 => y,
+        _ => return None,
+    };
+    Date::from_calendar_date(year, month, day).ok()
+}

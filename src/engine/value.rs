@@ -1,0 +1,129 @@
+//! Values of facts and expressions, and how an agent reads them.
+//!
+//! [`Value`] is what a fact holds once known and what expressions compute.
+//! [`display`] writes a value the French way: decimal comma, dates as
+//! jj/mm/aaaa, choices by their label, yes/no as « oui »/« non ».
+
+use crate::compile::program::{Fact, FactType};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Value {
+    Bool(bool),
+    Number(f64),
+    #[serde(with = "iso_date")]
+    Date(Date),
+    Text(String),
+    /// Index of the value in its choice fact's list.
+    Choice(u32),
+}
+
+/// A value as an agent reads it. `fact` gives the labels of a choice.
+pub fn display(value: &Value, fact: Option<&Fact>) -> String {
+    match value {
+        Value::Bool(true) => "oui".to_string(),
+        Value::Bool(false) => "non".to_string(),
+        Value::Number(n) => number(*n),
+        Value::Date(d) => date(*d),
+        Value::Text(t) => t.clone(),
+        Value::Choice(i) => match fact.map(|f| &f.ty) {
+            Some(FactType::Choice(values)) => values
+                .get(*i as usize)
+                .map(|v| v.label.clone())
+                .unwrap_or_default(),
+            _ => i.to_string(),
+        },
+    }
+}
+
+/// The name of a choice value, or the display of any other value (for profiles and tests).
+pub fn code(value: &Value, fact: &Fact) -> String {
+    match (value, &fact.ty) {
+        (Value::Choice(i), FactType::Choice(values)) => values
+            .get(*i as usize)
+            .map(|v| v.name.clone())
+            .unwrap_or_default(),
+        _ => display(value, Some(fact)),
+    }
+}
+
+/// A number in French: `25`, `12,5`, `1 607`, at most two decimals.
+pub fn number(n: f64) -> String {
+    if !n.is_finite() {
+        return "—".to_string();
+    }
+    let rounded = (n * 100.0).round() / 100.0;
+    let negative = rounded < 0.0;
+    let whole = rounded.abs().trunc() as u64;
+    let cents = ((rounded.abs() - rounded.abs().trunc()) * 100.0).round() as u64;
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    out.push_str(&grouped);
+    if cents > 0 {
+        let decimals = format!("{cents:02}");
+        out.push(',');
+        out.push_str(decimals.trim_end_matches('0'));
+    }
+    out
+}
+
+pub fn date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// Dates as `2024-03-12` in stored sessions.
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_iso(&text).ok_or_else(|| serde::de::Error::custom("date invalide"))
+    }
+}
+
+/// `2024-03-12`, as stored, if the date exists.
+pub fn parse_iso(text: &str) -> Option<Date> {
+    let mut parts = text.splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_the_french_way() {
+        assert_eq!(number(25.0), "25");
+        assert_eq!(number(12.5), "12,5");
+        assert_eq!(number(0.333), "0,33");
+        assert_eq!(number(1607.0), "1\u{202f}607");
+        assert_eq!(number(-3.25), "-3,25");
+    }
+
+    #[test]
+    fn dates_round_trip_through_storage() {
+        let d = parse_iso("2024-02-29").expect("a leap day exists");
+        assert_eq!(date(d), "29/02/2024");
+        assert_eq!(parse_iso("2023-02-29"), None);
+    }
+}

@@ -1,0 +1,334 @@
+//! `guichet chat`: a conversation in the terminal, or JSON lines for programs.
+//!
+//! [`run`] reads one reply per line from any `BufRead` and writes to any
+//! `Write`, so the same code serves a terminal, a pipe and the tests. Plain
+//! text mode echoes each reply after `> ` when the input is not a terminal,
+//! so a transcript reads like the conversation. JSON mode writes one wire
+//! object per line (`front/wire.rs`, docs/protocol.md).
+
+use crate::compile::program::{Program, TopicId};
+use crate::engine::session::{Handoff, Question, Step, TrailEntry};
+use crate::engine::{Command, Provenance, Session, SessionError};
+use crate::front::wire;
+use crate::syntax::ast::ChannelKind;
+use std::io::{self, BufRead, Write};
+use time::Date;
+
+/// How the conversation is shown.
+#[derive(Clone, Debug)]
+pub struct ChatOptions {
+    pub topic: Option<TopicId>,
+    pub profile: Vec<(String, String)>,
+    pub json: bool,
+    pub color: bool,
+    /// Echo each reply (input is not a terminal).
+    pub echo: bool,
+    pub today: Date,
+}
+
+pub fn run(program: &Program, options: &ChatOptions, input: impl BufRead, out: impl Write) -> io::Result<()> {
+    let mut chat = Chat {
+        program,
+        options,
+        out,
+        session: None,
+    };
+    match options.topic {
+        Some(topic) => chat.start(topic)?,
+        None => chat.menu()?,
+    }
+    for line in input.lines() {
+        let line = line?;
+        chat.handle(line.trim())?;
+    }
+    chat.out.flush()
+}
+
+struct Chat<'a, W: Write> {
+    program: &'a Program,
+    options: &'a ChatOptions,
+    out: W,
+    session: Option<Session>,
+}
+
+impl<W: Write> Chat<'_, W> {
+    fn handle(&mut self, line: &str) -> io::Result<()> {
+        if self.options.echo && !self.options.json {
+            writeln!(self.out, "> {line}")?;
+        }
+        let Some(mut session) = self.session.take() else {
+            return self.choose_topic(line);
+        };
+        let result = match Command::parse(line) {
+            Some(command) => self.command(&mut session, command),
+            None if session.is_done() && self.options.topic.is_none() => {
+                return self.choose_topic(line);
+            }
+            None => match session.reply(self.program, line) {
+                Ok(()) => self.show_step(&mut session),
+                Err(e) => self.refused(&mut session, &e),
+            },
+        };
+        self.session = Some(session);
+        result
+    }
+
+    fn command(&mut self, session: &mut Session, command: Command) -> io::Result<()> {
+        let done = match command {
+            Command::Back => session.back(self.program),
+            Command::Restart => session.restart(self.program),
+            Command::Person => session.ask_for_person(self.program),
+            Command::Why => return self.why(session),
+            Command::Help => return self.help(session),
+        };
+        match done {
+            Ok(()) => self.show_step(session),
+            Err(e) => self.refused(session, &e),
+        }
+    }
+
+    /// Says why the input was refused, then shows the current step again.
+    fn refused(&mut self, session: &mut Session, e: &SessionError) -> io::Result<()> {
+        if self.options.json {
+            self.json_line(&wire::session_error(e))?;
+        } else {
+            writeln!(self.out, "{}", self.paint(&e.message(), "33"))?;
+        }
+        if session.is_done() {
+            return Ok(());
+        }
+        self.show_step(session)
+    }
+
+    fn menu(&mut self) -> io::Result<()> {
+        if self.options.json {
+            let options: Vec<_> = self
+                .program
+                .topics
+                .iter()
+                .map(|t| serde_json::json!({ "value": t.name, "label": t.title }))
+                .collect();
+            let menu = serde_json::json!({
+                "type": "ask", "fact": "topic", "prompt": "Quel est le sujet de votre question ?",
+                "kind": "choice", "options": options,
+            });
+            return self.json_line(&menu);
+        }
+        writeln!(self.out, "{}", self.paint("Quel est le sujet de votre question ?", "1"))?;
+        for (i, t) in self.program.topics.iter().enumerate() {
+            writeln!(self.out, "  {}. {}", i + 1, t.title)?;
+        }
+        Ok(())
+    }
+
+    fn choose_topic(&mut self, line: &str) -> io::Result<()> {
+        match topic_choice(self.program, line) {
+            Some(topic) => self.start(topic),
+            None => {
+                let message = format!("Je n'ai pas compris « {line} » : tapez le numéro d'un sujet de la liste.");
+                if self.options.json {
+                    self.json_line(&wire::error("unknown_topic", &message))?;
+                } else {
+                    writeln!(self.out, "{}", self.paint(&message, "33"))?;
+                }
+                self.menu()
+            }
+        }
+    }
+
+    fn start(&mut self, topic: TopicId) -> io::Result<()> {
+        let mut session = Session::new(self.program, topic, self.options.today);
+        for (fact, value) in &self.options.profile {
+            if let Err(e) = session.prefill(self.program, fact, value, Provenance::Profile) {
+                let message = format!("Profil ignoré pour « {fact} » : {}", e.message());
+                if self.options.json {
+                    self.json_line(&wire::error("bad_profile", &message))?;
+                } else {
+                    writeln!(self.out, "{}", self.paint(&message, "33"))?;
+                }
+            }
+        }
+        if !self.options.json {
+            let title = &self.program.topic(topic).title;
+            writeln!(self.out, "{}", self.paint(&format!("— {title} —"), "1"))?;
+        }
+        let result = self.show_step(&mut session);
+        self.session = Some(session);
+        result
+    }
+
+    fn show_step(&mut self, session: &mut Session) -> io::Result<()> {
+        let step = match session.step(self.program) {
+            Ok(step) => step,
+            Err(e) => return self.refused(session, &e),
+        };
+        if self.options.json {
+            return self.json_line(&wire::step(self.program, &step));
+        }
+        match &step {
+            Step::Ask(q) => self.ask(q),
+            Step::Answer(a) => {
+                writeln!(self.out, "{}", self.paint("Réponse", "1;32"))?;
+                writeln!(self.out, "{}", indent(&plain_markdown(&a.text)))?;
+                if !a.sources.is_empty() {
+                    writeln!(self.out, "  Sources :")?;
+                    for s in &a.sources {
+                        writeln!(self.out, "  - {s}")?;
+                    }
+                }
+                self.closing()
+            }
+            Step::Handoff(h) => {
+                self.handoff(h)?;
+                self.closing()
+            }
+        }
+    }
+
+    fn ask(&mut self, q: &Question) -> io::Result<()> {
+        let hint = match q.kind {
+            "yesno" => " (oui / non)".to_string(),
+            "date" => " (jj/mm/aaaa)".to_string(),
+            _ => q.hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default(),
+        };
+        writeln!(self.out, "{}{hint}", self.paint(&q.prompt, "1"))?;
+        if q.kind == "choice" {
+            for (i, o) in q.options.iter().enumerate() {
+                writeln!(self.out, "  {}. {}", i + 1, o.label)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handoff(&mut self, h: &Handoff) -> io::Result<()> {
+        let title = format!("Je vous oriente vers {}", h.contact.label);
+        writeln!(self.out, "{}", self.paint(&title, "1;33"))?;
+        if let Some(message) = &h.message {
+            writeln!(self.out, "{}", indent(&plain_markdown(message)))?;
+        }
+        for (kind, text) in &h.contact.channels {
+            writeln!(self.out, "  {} : {text}", channel_words(*kind))?;
+        }
+        if !h.gathered.is_empty() {
+            writeln!(self.out, "  Ce que je lui transmets :")?;
+            for g in &h.gathered {
+                writeln!(self.out, "  - {} {}", g.question, g.value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn closing(&mut self) -> io::Result<()> {
+        let next = if self.options.topic.is_some() {
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre."
+        } else {
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, ou le numéro d'un autre sujet."
+        };
+        writeln!(self.out, "{}", self.paint(next, "2"))
+    }
+
+    fn why(&mut self, session: &mut Session) -> io::Result<()> {
+        if self.options.json {
+            // The trail travels with answers and hand-offs; on a question, it is attached to it.
+            let mut step = match session.step(self.program) {
+                Ok(step) => wire::step(self.program, &step),
+                Err(e) => wire::session_error(&e),
+            };
+            step["trail"] = wire::trail(self.program, session.why());
+            return self.json_line(&step);
+        }
+        writeln!(self.out, "{}", self.paint("Pourquoi :", "1"))?;
+        if session.why().is_empty() {
+            writeln!(self.out, "  Aucune règle n'a encore été appliquée.")?;
+        }
+        for e in session.why() {
+            writeln!(self.out, "  {}  {}", self.location(e), e.what)?;
+        }
+        Ok(())
+    }
+
+    fn location(&self, e: &TrailEntry) -> String {
+        let location = wire::location(self.program, e);
+        self.paint(&location, "2")
+    }
+
+    fn help(&mut self, session: &mut Session) -> io::Result<()> {
+        let help = session.help(self.program);
+        if self.options.json {
+            return self.show_step(session);
+        }
+        if let Some(help) = help {
+            writeln!(self.out, "{help}")?;
+        }
+        writeln!(self.out, "{}", self.paint(Command::usage(), "2"))?;
+        if session.is_done() {
+            return Ok(());
+        }
+        self.show_step(session)
+    }
+
+    fn json_line(&mut self, value: &serde_json::Value) -> io::Result<()> {
+        writeln!(self.out, "{value}")
+    }
+
+    fn paint(&self, text: &str, ansi: &str) -> String {
+        if self.options.color {
+            format!("\x1b[{ansi}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A topic chosen from the menu: its number, its id, or its exact title.
+fn topic_choice(program: &Program, line: &str) -> Option<TopicId> {
+    let folded = crate::text::fold(line.trim());
+    if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
+        return (1..=program.topics.len()).contains(&n).then(|| TopicId(n as u32 - 1));
+    }
+    program
+        .topics
+        .iter()
+        .position(|t| t.name == line.trim() || crate::text::fold(&t.title) == folded)
+        .map(|i| TopicId(i as u32))
+}
+
+fn channel_words(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Name => "Service",
+        ChannelKind::Phone => "Téléphone",
+        ChannelKind::Email => "Courriel",
+        ChannelKind::Hours => "Horaires",
+        ChannelKind::Office => "Bureau",
+        ChannelKind::Web => "En ligne",
+    }
+}
+
+/// Answer text for a terminal: links as `texte (adresse)`, the rest as written.
+pub fn plain_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find("](").map(|i| open + i) else {
+            break;
+        };
+        let Some(end) = rest[close..].find(')').map(|i| close + i) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close]);
+        out.push_str(" (");
+        out.push_str(&rest[close + 2..end]);
+        out.push(')');
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

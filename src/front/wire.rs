@@ -1,0 +1,93 @@
+//! Wire objects: steps as JSON, shared by `chat --json` and the HTTP API.
+//!
+//! Every object has a `type`: `ask`, `answer`, `handoff` or `error`. The
+//! format is documented in docs/protocol.md; change both together. Trails
+//! name rule locations as `file:line:column`.
+
+use crate::compile::program::Program;
+use crate::engine::session::{Handoff, Question, Step, TrailEntry};
+use crate::engine::SessionError;
+use serde_json::{json, Map, Value};
+
+pub fn step(program: &Program, step: &Step) -> Value {
+    match step {
+        Step::Ask(q) => ask(q),
+        Step::Answer(a) => json!({
+            "type": "answer",
+            "text": a.text,
+            "sources": a.sources,
+            "trail": trail(program, &a.trail),
+        }),
+        Step::Handoff(h) => handoff(program, h),
+    }
+}
+
+pub fn ask(q: &Question) -> Value {
+    let mut object = Map::new();
+    object.insert("type".into(), json!("ask"));
+    object.insert("fact".into(), json!(q.fact));
+    object.insert("prompt".into(), json!(q.prompt));
+    object.insert("kind".into(), json!(q.kind));
+    if !q.options.is_empty() {
+        object.insert("options".into(), json!(q.options));
+    }
+    if let Some(min) = q.min {
+        object.insert("min".into(), json!(min));
+    }
+    if let Some(max) = q.max {
+        object.insert("max".into(), json!(max));
+    }
+    if let Some(unit) = &q.unit {
+        object.insert("unit".into(), json!(unit));
+    }
+    if let Some(help) = &q.help {
+        object.insert("help".into(), json!(help));
+    }
+    Value::Object(object)
+}
+
+fn handoff(program: &Program, h: &Handoff) -> Value {
+    let channels: Map<String, Value> = h
+        .contact
+        .channels
+        .iter()
+        .map(|(kind, text)| (serde_json::to_value(kind).ok().and_then(|k| k.as_str().map(String::from)).unwrap_or_default(), json!(text)))
+        .collect();
+    json!({
+        "type": "handoff",
+        "contact": { "id": h.contact.id, "label": h.contact.label, "channels": channels },
+        "message": h.message,
+        "facts": h.gathered,
+        "trail": trail(program, &h.trail),
+    })
+}
+
+pub fn trail(program: &Program, entries: &[TrailEntry]) -> Value {
+    Value::Array(
+        entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "location": location(program, e),
+                    "what": e.what,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `file:line:column` of a trail entry, or "" for an entry with no place in the rules.
+pub fn location(program: &Program, e: &TrailEntry) -> String {
+    if e.span.file.0 as usize >= program.sources.files().count() {
+        return String::new();
+    }
+    program.sources.location(e.span)
+}
+
+pub fn error(code: &str, message: &str) -> Value {
+    json!({ "type": "error", "code": code, "message": message })
+}
+
+pub fn session_error(e: &SessionError) -> Value {
+    error(e.code(), &e.message())
+}
