@@ -78,38 +78,106 @@ impl NameKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProblemKind {
     // --- syntax
-    Syntax { expected: Vec<String>, found: String },
+    Syntax {
+        expected: Vec<String>,
+        found: String,
+        /// A keyword the writer probably meant.
+        suggestion: Option<String>,
+        /// Where a string that is never closed starts.
+        unclosed_string: Option<Span>,
+    },
     TooDeep,
     ExpressionTooLong,
     NotUtf8,
     InterpolationNotAllowed,
-    InvalidDate { text: String },
+    InvalidDate {
+        text: String,
+    },
     // --- names
-    Undefined { what: NameKind, name: String, suggestion: Option<String> },
-    Duplicate { what: NameKind, name: String, first: Span },
-    UnknownValue { fact: String, value: String, suggestion: Option<String>, values: Vec<String> },
+    Undefined {
+        what: NameKind,
+        name: String,
+        suggestion: Option<String>,
+    },
+    Duplicate {
+        what: NameKind,
+        name: String,
+        first: Span,
+    },
+    UnknownValue {
+        fact: String,
+        value: String,
+        suggestion: Option<String>,
+        values: Vec<String>,
+    },
     // --- types and declarations
-    TypeMismatch { context: String, expected: String, found: String },
-    OperandMismatch { op: &'static str, left: String, right: String },
-    WrongArity { function: String, expected: usize, found: usize },
-    OptionNotForKind { option: &'static str, kind: &'static str },
-    DuplicateOption { option: &'static str, first: Span },
+    TypeMismatch {
+        context: String,
+        expected: String,
+        found: String,
+    },
+    OperandMismatch {
+        op: &'static str,
+        left: String,
+        right: String,
+    },
+    WrongArity {
+        function: String,
+        expected: usize,
+        found: usize,
+    },
+    OptionNotForKind {
+        option: &'static str,
+        kind: &'static str,
+    },
+    DuplicateOption {
+        option: &'static str,
+        first: Span,
+    },
     MissingChoices,
-    InvalidRange { low: f64, high: f64 },
-    PatternMismatch { pattern: String, subject: String },
-    CannotMatch { found: String },
-    ContactByNotChoice { fact: String, found: String },
+    InvalidRange {
+        low: f64,
+        high: f64,
+    },
+    PatternMismatch {
+        pattern: String,
+        subject: String,
+    },
+    CannotMatch {
+        found: String,
+    },
+    ContactByNotChoice {
+        fact: String,
+        found: String,
+    },
     // --- coverage and outcomes
-    NonExhaustive { missing: Vec<String> },
-    ContactNotExhaustive { fact: String, missing: Vec<String> },
-    MissingOutcome { topic: String },
-    GotoCycle { cycle: Vec<String> },
+    NonExhaustive {
+        missing: Vec<String>,
+    },
+    ContactNotExhaustive {
+        fact: String,
+        missing: Vec<String>,
+    },
+    MissingOutcome {
+        topic: String,
+    },
+    GotoCycle {
+        cycle: Vec<String>,
+    },
     // --- warnings
     UnreachableArm,
-    UnreachableStatement { after: Span },
-    UnusedFact { name: String },
-    UnusedContact { name: String },
-    NoTriggers { topic: String },
+    UnreachableStatement {
+        after: Span,
+    },
+    UnusedFact {
+        name: String,
+    },
+    UnusedContact {
+        name: String,
+    },
+    NoTriggers {
+        topic: String,
+    },
     NoSource,
 }
 
@@ -143,11 +211,32 @@ impl Problem {
     fn describe(&self, d: Draft) -> Draft {
         use ProblemKind::*;
         match &self.kind {
-            Syntax { expected, found } => d
-                .code("E101")
-                .message(format!("syntaxe : {found} inattendu"))
-                .label(format!("{found} ici"))
-                .note(expected_sentence(expected)),
+            Syntax {
+                expected,
+                found,
+                suggestion,
+                unclosed_string,
+            } => {
+                let message = if found == "la fin du fichier" {
+                    "syntaxe : fin du fichier inattendue".to_string()
+                } else {
+                    format!("syntaxe : {found} inattendu")
+                };
+                let mut d = d
+                    .code("E101")
+                    .message(message)
+                    .label(format!("{found} ici"))
+                    .note(expected_sentence(expected));
+                if let Some(start) = unclosed_string {
+                    d = d
+                        .secondary(*start, "ce texte n'est jamais fermé".into())
+                        .help("fermez le texte par un guillemet droit `\"`".into());
+                }
+                match suggestion {
+                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    None => d,
+                }
+            }
             TooDeep => d
                 .code("E102")
                 .message("imbrication trop profonde".into())

@@ -58,7 +58,10 @@ mod tests {
     fn folding_removes_case_accents_and_ligatures() {
         assert_eq!(fold("Congés ANNUELS"), "conges annuels");
         assert_eq!(fold("Cœur l’été"), "coeur l'ete");
-        assert_eq!(words("J'ai 2 jours, à poser !"), ["j", "ai", "2", "jours", "a", "poser"]);
+        assert_eq!(
+            words("J'ai 2 jours, à poser !"),
+            ["j", "ai", "2", "jours", "a", "poser"]
+        );
     }
 
     #[test]

@@ -51,7 +51,10 @@ fn minus(a: Interval, b: Interval) -> Vec<Interval> {
         lo_inclusive: !b.hi_inclusive,
         ..a
     };
-    [left, right].into_iter().filter(|i| !is_empty(*i)).collect()
+    [left, right]
+        .into_iter()
+        .filter(|i| !is_empty(*i))
+        .collect()
 }
 
 /// The closed integer interval of the integers in `i`, or `None` when it holds none.
@@ -152,7 +155,12 @@ mod tests {
 
     #[test]
     fn integer_ranges_that_touch_cover_the_domain() {
-        check(closed(1.0, 6.0), &[closed(1.0, 4.0), closed(5.0, 6.0)], true, &[]);
+        check(
+            closed(1.0, 6.0),
+            &[closed(1.0, 4.0), closed(5.0, 6.0)],
+            true,
+            &[],
+        );
     }
 
     #[test]
@@ -168,7 +176,12 @@ mod tests {
     #[test]
     fn missing_middle_and_open_end_are_reported() {
         let all = domain(Some(1.0), None);
-        check(all, &[closed(1.0, 2.0), closed(5.0, 5.0)], true, &["3..4", ">= 6"]);
+        check(
+            all,
+            &[closed(1.0, 2.0), closed(5.0, 5.0)],
+            true,
+            &["3..4", ">= 6"],
+        );
     }
 
     #[test]
@@ -189,6 +202,11 @@ mod tests {
 
     #[test]
     fn a_single_missing_integer_is_shown_alone() {
-        check(closed(1.0, 3.0), &[closed(1.0, 1.0), closed(3.0, 3.0)], true, &["2"]);
+        check(
+            closed(1.0, 3.0),
+            &[closed(1.0, 1.0), closed(3.0, 3.0)],
+            true,
+            &["2"],
+        );
     }
 }

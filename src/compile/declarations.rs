@@ -60,7 +60,10 @@ impl Context {
     fn declare_fact(&mut self, decl: &ast::FactDecl) {
         if let Some(first) = self.fact_ids.get(&decl.name.text) {
             let first = self.facts[first.index()].span;
-            self.report(duplicate(NameKind::Fact, &decl.name.text, first), decl.name.span);
+            self.report(
+                duplicate(NameKind::Fact, &decl.name.text, first),
+                decl.name.span,
+            );
             return;
         }
         let fact = self.lower_fact(decl);
@@ -88,13 +91,22 @@ impl Context {
             let name = option_name(option);
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
                 let first = *first;
-                self.report(ProblemKind::DuplicateOption { option: name, first }, option.span());
+                self.report(
+                    ProblemKind::DuplicateOption {
+                        option: name,
+                        first,
+                    },
+                    option.span(),
+                );
                 continue;
             }
             seen.push((name, option.span()));
             if !option_fits(option, decl.kind) {
                 let kind = kind_name(decl.kind);
-                self.report(ProblemKind::OptionNotForKind { option: name, kind }, option.span());
+                self.report(
+                    ProblemKind::OptionNotForKind { option: name, kind },
+                    option.span(),
+                );
                 continue;
             }
             match option {
@@ -135,7 +147,10 @@ impl Context {
         let mut spans: Vec<Span> = Vec::new();
         for decl in decls {
             if let Some(i) = values.iter().position(|v| v.name == decl.name.text) {
-                self.report(duplicate(NameKind::Value, &decl.name.text, spans[i]), decl.name.span);
+                self.report(
+                    duplicate(NameKind::Value, &decl.name.text, spans[i]),
+                    decl.name.span,
+                );
                 continue;
             }
             let label = self.plain_text(&decl.label);
@@ -153,7 +168,10 @@ impl Context {
     fn declare_contact(&mut self, decl: &ast::ContactDecl) {
         if let Some(first) = self.contact_ids.get(&decl.name.text) {
             let first = self.contacts[first.index()].span;
-            self.report(duplicate(NameKind::Contact, &decl.name.text, first), decl.name.span);
+            self.report(
+                duplicate(NameKind::Contact, &decl.name.text, first),
+                decl.name.span,
+            );
             return;
         }
         let label = self.plain_text(&decl.label);
@@ -161,8 +179,10 @@ impl Context {
             ast::ContactBody::Fixed(channels) => ContactResolution::Fixed(self.channels(channels)),
             ast::ContactBody::By { fact, arms } => self.contact_by(decl, fact, arms),
         };
-        self.contact_ids
-            .insert(decl.name.text.clone(), ContactId(self.contacts.len() as u32));
+        self.contact_ids.insert(
+            decl.name.text.clone(),
+            ContactId(self.contacts.len() as u32),
+        );
         self.contacts.push(Contact {
             name: decl.name.text.clone(),
             label,

@@ -6,7 +6,9 @@
 //! `Error` type follows an expression already reported, so one mistake
 //! gives one diagnostic, not a cascade.
 
-use super::program::{BinaryOp, Expr, ExprKind, FactId, FactType, Function, LocalId, Template, TemplatePart};
+use super::program::{
+    BinaryOp, Expr, ExprKind, FactId, FactType, Function, LocalId, Template, TemplatePart,
+};
 use super::suggest;
 use super::Context;
 use crate::problem::{NameKind, ProblemKind};
@@ -60,7 +62,13 @@ impl Context {
     }
 
     /// Checks an expression that must have type `expected` in `context` ("la condition d'un `if`").
-    pub(super) fn expect(&mut self, e: &ast::Expr, scope: &Scope, expected: Type, context: &str) -> Expr {
+    pub(super) fn expect(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        expected: Type,
+        context: &str,
+    ) -> Expr {
         let (expr, found) = self.expr(e, scope, None);
         if !compatible(found, expected) {
             self.report(
@@ -76,9 +84,19 @@ impl Context {
     }
 
     /// Checks an expression; `choice` is the choice whose values a bare name may be.
-    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope, choice: Option<FactId>) -> (Expr, Type) {
+    pub(super) fn expr(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        choice: Option<FactId>,
+    ) -> (Expr, Type) {
         let (kind, ty) = match &e.kind {
-            ast::ExprKind::Number(n) => (ExprKind::Number(*n), Type::Number { integer: n.fract() == 0.0 }),
+            ast::ExprKind::Number(n) => (
+                ExprKind::Number(*n),
+                Type::Number {
+                    integer: n.fract() == 0.0,
+                },
+            ),
             ast::ExprKind::Bool(b) => (ExprKind::Bool(*b), Type::Bool),
             ast::ExprKind::Today => (ExprKind::Today, Type::Date),
             ast::ExprKind::Date(text) => match parse_date(text) {
@@ -106,7 +124,12 @@ impl Context {
         (Expr { kind, span: e.span }, ty)
     }
 
-    fn name(&mut self, name: &ast::Name, scope: &Scope, choice: Option<FactId>) -> (ExprKind, Type) {
+    fn name(
+        &mut self,
+        name: &ast::Name,
+        scope: &Scope,
+        choice: Option<FactId>,
+    ) -> (ExprKind, Type) {
         if let Some((_, local, ty, _)) = scope.find(&name.text) {
             return (ExprKind::Local(*local), *ty);
         }
@@ -119,7 +142,11 @@ impl Context {
             if let Some(i) = values.iter().position(|v| v.name == name.text) {
                 return (ExprKind::Choice(i as u32), Type::Choice(fact));
             }
-            let kind = super::declarations::unknown_value(&self.facts[fact.index()].name, &name.text, values);
+            let kind = super::declarations::unknown_value(
+                &self.facts[fact.index()].name,
+                &name.text,
+                values,
+            );
             self.report(kind, name.span);
             return (ExprKind::Bool(false), Type::Error);
         }
@@ -146,8 +173,18 @@ impl Context {
             if scope.find(&n.text).is_none() && !self.fact_ids.contains_key(&n.text))
     }
 
-    fn call(&mut self, name: &ast::Name, args: &[ast::Expr], scope: &Scope, span: Span) -> (ExprKind, Type) {
-        let Some(function) = Function::ALL.iter().find(|(n, _)| *n == name.text).map(|(_, f)| *f) else {
+    fn call(
+        &mut self,
+        name: &ast::Name,
+        args: &[ast::Expr],
+        scope: &Scope,
+        span: Span,
+    ) -> (ExprKind, Type) {
+        let Some(function) = Function::ALL
+            .iter()
+            .find(|(n, _)| *n == name.text)
+            .map(|(_, f)| *f)
+        else {
             let suggestion = suggest(&name.text, Function::ALL.iter().map(|(n, _)| *n));
             self.report(
                 ProblemKind::Undefined {
@@ -173,7 +210,9 @@ impl Context {
         let context = format!("`{}`", name.text);
         let (checked, ty) = match function {
             Function::Years | Function::Months | Function::Days => (
-                args.iter().map(|a| self.expect(a, scope, Type::Date, &context)).collect(),
+                args.iter()
+                    .map(|a| self.expect(a, scope, Type::Date, &context))
+                    .collect(),
                 Type::Number { integer: true },
             ),
             Function::Round | Function::Floor | Function::Ceil => (
@@ -217,7 +256,14 @@ impl Context {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, scope: &Scope, span: Span) -> (ExprKind, Type) {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        scope: &Scope,
+        span: Span,
+    ) -> (ExprKind, Type) {
         use BinaryOp::*;
         let (l, lt, r, rt) = if matches!(op, Eq | Ne) && self.is_value_name(lhs, scope) {
             let (r, rt) = self.expr(rhs, scope, None);
@@ -234,7 +280,9 @@ impl Context {
             (Eq | Ne, a, b) if compatible(a, b) => Type::Bool,
             (Lt | Le | Gt | Ge, Type::Number { .. }, Type::Number { .. }) => Type::Bool,
             (Lt | Le | Gt | Ge, Type::Date, Type::Date) => Type::Bool,
-            (Add | Sub | Mul, Type::Number { integer: a }, Type::Number { integer: b }) => Type::Number { integer: a && b },
+            (Add | Sub | Mul, Type::Number { integer: a }, Type::Number { integer: b }) => {
+                Type::Number { integer: a && b }
+            }
             (Div, Type::Number { .. }, Type::Number { .. }) => Type::Number { integer: false },
             (_, a, b) => {
                 self.report(
@@ -251,7 +299,13 @@ impl Context {
         (ExprKind::Binary(op, Box::new(l), Box::new(r)), ty)
     }
 
-    fn in_set(&mut self, subject: &ast::Expr, items: &[SetItem], scope: &Scope, span: Span) -> (ExprKind, Type) {
+    fn in_set(
+        &mut self,
+        subject: &ast::Expr,
+        items: &[SetItem],
+        scope: &Scope,
+        span: Span,
+    ) -> (ExprKind, Type) {
         let (checked, ty) = self.expr(subject, scope, None);
         match ty {
             Type::Choice(fact) => {
@@ -260,13 +314,17 @@ impl Context {
                 let mut indices = Vec::new();
                 for item in items {
                     match item {
-                        SetItem::Value(name) => match values.iter().position(|v| v.name == name.text) {
-                            Some(i) => indices.push(i as u32),
-                            None => {
-                                let kind = super::declarations::unknown_value(&fact_name, &name.text, &values);
-                                self.report(kind, name.span);
+                        SetItem::Value(name) => {
+                            match values.iter().position(|v| v.name == name.text) {
+                                Some(i) => indices.push(i as u32),
+                                None => {
+                                    let kind = super::declarations::unknown_value(
+                                        &fact_name, &name.text, &values,
+                                    );
+                                    self.report(kind, name.span);
+                                }
                             }
-                        },
+                        }
                         SetItem::Number(_, s) => self.set_item_mismatch(ty, "un nombre", *s),
                     }
                 }

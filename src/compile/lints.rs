@@ -63,9 +63,15 @@ fn goto_cycles(cx: &mut Context, topics: &[Topic]) {
         if !cyclic {
             continue;
         }
-        let mut members: Vec<TopicId> = component.iter().map(|n| TopicId(n.index() as u32)).collect();
+        let mut members: Vec<TopicId> = component
+            .iter()
+            .map(|n| TopicId(n.index() as u32))
+            .collect();
         members.sort();
-        let cycle: Vec<String> = members.iter().map(|t| topics[t.index()].name.clone()).collect();
+        let cycle: Vec<String> = members
+            .iter()
+            .map(|t| topics[t.index()].name.clone())
+            .collect();
         let first_goto = calls
             .edge_indices()
             .filter(|e| {

@@ -41,7 +41,9 @@ impl Lowerer<'_> {
         let after = if terminates(first) {
             if let Some(next) = rest.first() {
                 self.cx.report(
-                    ProblemKind::UnreachableStatement { after: first.span() },
+                    ProblemKind::UnreachableStatement {
+                        after: first.span(),
+                    },
                     next.span(),
                 );
             }
@@ -69,18 +71,19 @@ impl Lowerer<'_> {
             .find(|(_, (id, _))| *id == self.topic)
             .map(|(n, _)| n.clone())
             .unwrap_or_default();
-        self.cx.report(ProblemKind::MissingOutcome { topic: name }, end);
-        self.add(
-            NodeKind::Answer {
-                text: Template { parts: Vec::new() },
-                sources: Vec::new(),
-            },
-            end,
-            Vec::new(),
-        )
+        self.cx
+            .report(ProblemKind::MissingOutcome { topic: name }, end);
+        self.placeholder(end)
     }
 
-    fn let_stmt(&mut self, l: &ast::LetStmt, rest: &[Stmt], end: Span, scope: &Scope, cont: Option<NodeId>) -> NodeId {
+    fn let_stmt(
+        &mut self,
+        l: &ast::LetStmt,
+        rest: &[Stmt],
+        end: Span,
+        scope: &Scope,
+        cont: Option<NodeId>,
+    ) -> NodeId {
         let (value, ty) = self.cx.expr(&l.value, scope, None);
         let name = &l.name.text;
         let first = scope
@@ -88,7 +91,12 @@ impl Lowerer<'_> {
             .iter()
             .find(|(n, ..)| n == name)
             .map(|(.., s)| *s)
-            .or_else(|| self.cx.fact_ids.get(name).map(|f| self.cx.facts[f.index()].span));
+            .or_else(|| {
+                self.cx
+                    .fact_ids
+                    .get(name)
+                    .map(|f| self.cx.facts[f.index()].span)
+            });
         if let Some(first) = first {
             self.cx.report(
                 ProblemKind::Duplicate {
@@ -105,15 +113,28 @@ impl Lowerer<'_> {
         inner.locals.push((name.clone(), local, ty, l.name.span));
         let next = self.seq(rest, end, &inner, cont);
         let asks = strict_facts(&value);
-        let node = self.add(NodeKind::Let { local, value, next }, l.span, vec![EdgeLabel::Next]);
+        let node = self.add(
+            NodeKind::Let { local, value, next },
+            l.span,
+            vec![EdgeLabel::Next],
+        );
         self.with_asks(asks, node, l.span)
     }
 
-    fn if_stmt(&mut self, i: &ast::IfStmt, end: Span, scope: &Scope, after: Option<NodeId>) -> NodeId {
+    fn if_stmt(
+        &mut self,
+        i: &ast::IfStmt,
+        end: Span,
+        scope: &Scope,
+        after: Option<NodeId>,
+    ) -> NodeId {
         let conditions: Vec<Expr> = i
             .branches
             .iter()
-            .map(|(c, _)| self.cx.expect(c, scope, Type::Bool, "la condition d'un `if`"))
+            .map(|(c, _)| {
+                self.cx
+                    .expect(c, scope, Type::Bool, "la condition d'un `if`")
+            })
             .collect();
         let mut otherwise = match &i.otherwise {
             Some(block) => self.seq(&block.stmts, block.end, scope, after),
@@ -151,7 +172,8 @@ impl Lowerer<'_> {
             Type::Error => None,
             Type::Date | Type::Text => {
                 let found = self.cx.type_words(ty);
-                self.cx.report(ProblemKind::CannotMatch { found }, m.subject.span);
+                self.cx
+                    .report(ProblemKind::CannotMatch { found }, m.subject.span);
                 None
             }
         };
@@ -163,15 +185,32 @@ impl Lowerer<'_> {
         let labels = m
             .arms
             .iter()
-            .map(|arm| EdgeLabel::Arm(arm.patterns.iter().map(pattern_text).collect::<Vec<_>>().join(" | ")))
+            .map(|arm| {
+                EdgeLabel::Arm(
+                    arm.patterns
+                        .iter()
+                        .map(pattern_text)
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                )
+            })
             .collect();
         let asks = strict_facts(&subject);
         let dispatch = dispatch.unwrap_or(Dispatch::YesNo { yes: 0, no: 0 });
-        let node = self.add(NodeKind::Match { subject, dispatch, arms }, m.subject.span, labels);
+        let node = self.add(
+            NodeKind::Match {
+                subject,
+                dispatch,
+                arms,
+            },
+            m.subject.span,
+            labels,
+        );
         self.with_asks(asks, node, m.subject.span)
     }
 
     fn choice_dispatch(&mut self, m: &ast::MatchStmt, fact: FactId) -> Dispatch {
+        let errors_before = self.errors();
         let values = self.cx.facts[fact.index()].ty.choices().to_vec();
         let fact_name = self.cx.facts[fact.index()].name.clone();
         let mut arm_of_value = vec![u32::MAX; values.len()];
@@ -193,11 +232,12 @@ impl Lowerer<'_> {
             .filter(|(_, a)| **a == u32::MAX)
             .map(|(v, _)| format!("`{}`", v.name))
             .collect();
-        self.report_missing(missing, m.subject.span);
+        self.report_missing(missing, m.subject.span, errors_before);
         Dispatch::Choice { arm_of_value }
     }
 
     fn yes_no_dispatch(&mut self, m: &ast::MatchStmt) -> Dispatch {
+        let errors_before = self.errors();
         let mut slots = [u32::MAX; 2];
         for (index, arm) in m.arms.iter().enumerate() {
             let mut new = false;
@@ -226,7 +266,7 @@ impl Lowerer<'_> {
             .filter(|(_, s)| *s == u32::MAX)
             .map(|(n, _)| n.to_string())
             .collect();
-        self.report_missing(missing, m.subject.span);
+        self.report_missing(missing, m.subject.span, errors_before);
         Dispatch::YesNo {
             yes: slots[0],
             no: slots[1],
@@ -237,7 +277,9 @@ impl Lowerer<'_> {
     fn number_domain(&self, subject: &Expr) -> Interval {
         match &subject.kind {
             ExprKind::Fact(f) => match &self.cx.facts[f.index()].ty {
-                FactType::Integer { min, max } | FactType::Number { min, max } => coverage::domain(*min, *max),
+                FactType::Integer { min, max } | FactType::Number { min, max } => {
+                    coverage::domain(*min, *max)
+                }
                 _ => Interval::ALL,
             },
             _ => Interval::ALL,
@@ -245,6 +287,7 @@ impl Lowerer<'_> {
     }
 
     fn number_dispatch(&mut self, m: &ast::MatchStmt, domain: Interval, integer: bool) -> Dispatch {
+        let errors_before = self.errors();
         let mut intervals: Vec<(Interval, u32)> = Vec::new();
         for (index, arm) in m.arms.iter().enumerate() {
             let mut new = false;
@@ -266,7 +309,7 @@ impl Lowerer<'_> {
             .into_iter()
             .map(coverage::describe)
             .collect();
-        self.report_missing(missing, m.subject.span);
+        self.report_missing(missing, m.subject.span, errors_before);
         Dispatch::Number { intervals }
     }
 
@@ -283,17 +326,34 @@ impl Lowerer<'_> {
             Pattern::Range(lo, hi, span) => {
                 if let (Some(l), Some(h)) = (lo, hi) {
                     if l > h {
-                        self.cx.report(ProblemKind::InvalidRange { low: *l, high: *h }, *span);
+                        self.cx
+                            .report(ProblemKind::InvalidRange { low: *l, high: *h }, *span);
                         return None;
                     }
                 }
                 coverage::domain(*lo, *hi)
             }
             Pattern::Compare(op, n, _) => match op {
-                CompareOp::Lt => Interval { hi: *n, hi_inclusive: false, ..Interval::ALL },
-                CompareOp::Le => Interval { hi: *n, hi_inclusive: true, ..Interval::ALL },
-                CompareOp::Gt => Interval { lo: *n, lo_inclusive: false, ..Interval::ALL },
-                CompareOp::Ge => Interval { lo: *n, lo_inclusive: true, ..Interval::ALL },
+                CompareOp::Lt => Interval {
+                    hi: *n,
+                    hi_inclusive: false,
+                    ..Interval::ALL
+                },
+                CompareOp::Le => Interval {
+                    hi: *n,
+                    hi_inclusive: true,
+                    ..Interval::ALL
+                },
+                CompareOp::Gt => Interval {
+                    lo: *n,
+                    lo_inclusive: false,
+                    ..Interval::ALL
+                },
+                CompareOp::Ge => Interval {
+                    lo: *n,
+                    lo_inclusive: true,
+                    ..Interval::ALL
+                },
             },
             other => {
                 self.pattern_mismatch(other, "un nombre".into());
@@ -312,6 +372,10 @@ impl Lowerer<'_> {
         );
     }
 
+    fn errors(&self) -> usize {
+        self.cx.problems.iter().filter(|p| p.is_error()).count()
+    }
+
     fn warn_if_unreachable(&mut self, takes_something: bool, arm: &ast::MatchArm) {
         if !takes_something {
             let span = arm
@@ -324,8 +388,10 @@ impl Lowerer<'_> {
         }
     }
 
-    fn report_missing(&mut self, missing: Vec<String>, span: Span) {
-        if !missing.is_empty() {
+    /// Reports uncovered cases, unless a pattern of this `match` was itself wrong
+    /// (`errors_before` is the error count before its patterns were read).
+    fn report_missing(&mut self, missing: Vec<String>, span: Span, errors_before: usize) {
+        if !missing.is_empty() && self.errors() == errors_before {
             self.cx.report(ProblemKind::NonExhaustive { missing }, span);
         }
     }
@@ -344,17 +410,12 @@ impl Lowerer<'_> {
     fn handoff(&mut self, h: &ast::HandoffStmt, scope: &Scope) -> NodeId {
         let message = h.message.as_ref().map(|m| self.cx.template(m, scope));
         let Some(contact) = self.cx.resolve_contact(&h.contact) else {
-            return self.add(
-                NodeKind::Answer {
-                    text: Template { parts: Vec::new() },
-                    sources: Vec::new(),
-                },
-                h.span,
-                Vec::new(),
-            );
+            return self.placeholder(h.span);
         };
         let mut asks = Vec::new();
-        if let ContactResolution::ByFact { fact, .. } = &self.cx.contacts[contact.index()].resolution {
+        if let ContactResolution::ByFact { fact, .. } =
+            &self.cx.contacts[contact.index()].resolution
+        {
             asks.push(*fact);
         }
         if let Some(m) = &message {
@@ -369,10 +430,14 @@ impl Lowerer<'_> {
     }
 
     fn goto(&mut self, g: &ast::GotoStmt) -> NodeId {
-        let topic = match self.cx.topic_ids.get(&g.topic.text) {
-            Some((id, _)) => *id,
+        match self.cx.topic_ids.get(&g.topic.text) {
+            Some((id, _)) => {
+                let topic = *id;
+                self.add(NodeKind::Goto { topic }, g.span, Vec::new())
+            }
             None => {
-                let suggestion = super::suggest(&g.topic.text, self.cx.topic_ids.keys().map(String::as_str));
+                let suggestion =
+                    super::suggest(&g.topic.text, self.cx.topic_ids.keys().map(String::as_str));
                 self.cx.report(
                     ProblemKind::Undefined {
                         what: NameKind::Topic,
@@ -381,10 +446,21 @@ impl Lowerer<'_> {
                     },
                     g.topic.span,
                 );
-                self.topic
+                self.placeholder(g.span)
             }
-        };
-        self.add(NodeKind::Goto { topic }, g.span, Vec::new())
+        }
+    }
+
+    /// A node standing for a statement that could not be lowered; the program is refused anyway.
+    fn placeholder(&mut self, span: Span) -> NodeId {
+        self.add(
+            NodeKind::Answer {
+                text: Template { parts: Vec::new() },
+                sources: Vec::new(),
+            },
+            span,
+            Vec::new(),
+        )
     }
 
     /// Adds a node and one edge per successor, labelled in order.
@@ -438,9 +514,10 @@ fn collect_strict(e: &Expr, out: &mut Vec<FactId>) {
                 out.push(*f);
             }
         }
-        ExprKind::Not(inner) | ExprKind::Neg(inner) | ExprKind::InChoices(inner, _) | ExprKind::InNumbers(inner, _) => {
-            collect_strict(inner, out)
-        }
+        ExprKind::Not(inner)
+        | ExprKind::Neg(inner)
+        | ExprKind::InChoices(inner, _)
+        | ExprKind::InNumbers(inner, _) => collect_strict(inner, out),
         ExprKind::Binary(BinaryOp::And | BinaryOp::Or, lhs, _) => collect_strict(lhs, out),
         ExprKind::Binary(_, lhs, rhs) => {
             collect_strict(lhs, out);

@@ -64,6 +64,11 @@ pub fn compile(sources: Sources) -> Compiled {
     } else {
         check(&items, &mut problems)
     };
+    // Warnings wait until the errors are fixed: an error often makes names look
+    // unused or arms look unreachable, and those warnings would only mislead.
+    if problems.iter().any(Problem::is_error) {
+        problems.retain(Problem::is_error);
+    }
     let mut diagnostics: Vec<Diagnostic> = problems.iter().map(Problem::diagnostic).collect();
     diagnostic::sort(&mut diagnostics);
     Compiled {

@@ -196,7 +196,10 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
     /// Makes sure `fact` is known (asks it if not), then goes on.
-    Ask { fact: FactId, next: NodeId },
+    Ask {
+        fact: FactId,
+        next: NodeId,
+    },
     Let {
         local: LocalId,
         value: Expr,
@@ -221,7 +224,9 @@ pub enum NodeKind {
         contact: ContactId,
         message: Option<Template>,
     },
-    Goto { topic: TopicId },
+    Goto {
+        topic: TopicId,
+    },
 }
 
 impl NodeKind {
@@ -244,10 +249,17 @@ impl NodeKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dispatch {
     /// `arm_of_value[v]` is the arm taken for choice value `v`.
-    Choice { arm_of_value: Vec<u32> },
-    YesNo { yes: u32, no: u32 },
+    Choice {
+        arm_of_value: Vec<u32>,
+    },
+    YesNo {
+        yes: u32,
+        no: u32,
+    },
     /// The first interval holding the number gives the arm.
-    Number { intervals: Vec<(Interval, u32)> },
+    Number {
+        intervals: Vec<(Interval, u32)>,
+    },
 }
 
 /// A set of numbers `lo..hi`, each bound inclusive or not, possibly infinite.
@@ -293,7 +305,10 @@ pub struct Template {
 pub enum TemplatePart {
     Literal(String),
     /// An interpolated value; `choice` is the fact whose labels name it, for a choice.
-    Value { expr: Expr, choice: Option<FactId> },
+    Value {
+        expr: Expr,
+        choice: Option<FactId>,
+    },
 }
 
 /// A checked expression: names resolved to ids, types known to be right.

@@ -26,7 +26,10 @@ mod tests {
     fn close_names_are_suggested_and_far_ones_are_not() {
         let names = ["statut", "direction", "durée_contrat"];
         assert_eq!(suggest("statu", names), Some("statut".into()));
-        assert_eq!(suggest("duree_contrat", names), Some("durée_contrat".into()));
+        assert_eq!(
+            suggest("duree_contrat", names),
+            Some("durée_contrat".into())
+        );
         assert_eq!(suggest("salaire", names), None);
     }
 }

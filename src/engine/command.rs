@@ -62,7 +62,10 @@ mod tests {
     fn commands_are_whole_inputs_only() {
         assert_eq!(Command::parse("Retour"), Some(Command::Back));
         assert_eq!(Command::parse("  pourquoi ? "), Some(Command::Why));
-        assert_eq!(Command::parse("Parler à une personne"), Some(Command::Person));
+        assert_eq!(
+            Command::parse("Parler à une personne"),
+            Some(Command::Person)
+        );
         assert_eq!(Command::parse("j'ai besoin d'aide pour mes congés"), None);
         assert_eq!(Command::parse("titulaire"), None);
     }

@@ -8,7 +8,9 @@
 //! the walk turns into a hand-off rather than a guess.
 
 use super::value::Value;
-use crate::compile::program::{BinaryOp, Expr, ExprKind, FactId, Function, Program, Template, TemplatePart};
+use crate::compile::program::{
+    BinaryOp, Expr, ExprKind, FactId, Function, Program, Template, TemplatePart,
+};
 use time::Date;
 
 /// Why an expression has no value yet.
@@ -161,9 +163,21 @@ mod tests {
 
     #[test]
     fn seniority_counts_whole_years_and_months() {
-        assert_eq!(whole_months(date!(2020 - 09 - 01), date!(2026 - 08 - 31)), 71);
-        assert_eq!(whole_months(date!(2020 - 09 - 01), date!(2026 - 09 - 01)), 72);
-        assert_eq!(whole_months(date!(2024 - 01 - 31), date!(2024 - 02 - 29)), 0);
-        assert_eq!(whole_months(date!(2026 - 09 - 01), date!(2020 - 09 - 02)), -71);
+        assert_eq!(
+            whole_months(date!(2020 - 09 - 01), date!(2026 - 08 - 31)),
+            71
+        );
+        assert_eq!(
+            whole_months(date!(2020 - 09 - 01), date!(2026 - 09 - 01)),
+            72
+        );
+        assert_eq!(
+            whole_months(date!(2024 - 01 - 31), date!(2024 - 02 - 29)),
+            0
+        );
+        assert_eq!(
+            whole_months(date!(2026 - 09 - 01), date!(2020 - 09 - 02)),
+            -71
+        );
     }
 }

@@ -32,7 +32,10 @@ pub const MAX_TEXT: usize = 2000;
 pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(refuse("empty", "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into()));
+        return Err(refuse(
+            "empty",
+            "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into(),
+        ));
     }
     match &fact.ty {
         FactType::Choice(values) => choice(values, raw).map(|i| Value::Choice(i as u32)),
@@ -42,7 +45,9 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
         FactType::Date => date(raw).map(Value::Date),
         FactType::Text if raw.chars().count() > MAX_TEXT => Err(refuse(
             "too_long",
-            format!("Votre réponse est trop longue : {MAX_TEXT} caractères au plus, s'il vous plaît."),
+            format!(
+                "Votre réponse est trop longue : {MAX_TEXT} caractères au plus, s'il vous plaît."
+            ),
         )),
         FactType::Text => Ok(Value::Text(raw.to_string())),
     }
@@ -50,8 +55,9 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
 
 /// Words that say nothing about which option is meant.
 const STOP_WORDS: &[&str] = &[
-    "je", "j", "suis", "il", "elle", "est", "un", "une", "des", "de", "du", "le", "la", "les", "l", "d", "en", "et",
-    "ou", "a", "au", "aux", "mon", "ma", "mes", "c", "ce", "cest", "par", "pour", "sur", "dans", "the", "suis",
+    "je", "j", "suis", "il", "elle", "est", "un", "une", "des", "de", "du", "le", "la", "les", "l",
+    "d", "en", "et", "ou", "a", "au", "aux", "mon", "ma", "mes", "c", "ce", "cest", "par", "pour",
+    "sur", "dans", "the", "suis",
 ];
 
 fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
@@ -66,7 +72,10 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         p
     };
     // 1. The reply is exactly a name, label or `also`.
-    if let Some(i) = values.iter().position(|v| phrases(v).iter().any(|p| p == trimmed)) {
+    if let Some(i) = values
+        .iter()
+        .position(|v| phrases(v).iter().any(|p| p == trimmed))
+    {
         return Ok(i);
     }
     // 2. The reply contains a name, label or `also` as whole words: the longest wins.
@@ -86,12 +95,18 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         return Ok(i);
     }
     // 3. Words of the reply close to words of one option only.
-    let content: Vec<&String> = reply_words.iter().filter(|w| !STOP_WORDS.contains(&w.as_str())).collect();
+    let content: Vec<&String> = reply_words
+        .iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .collect();
     let scores: Vec<usize> = values
         .iter()
         .map(|v| {
             let option_words: Vec<String> = phrases(v).iter().flat_map(|p| words(p)).collect();
-            content.iter().filter(|w| option_words.iter().any(|o| close(w, o))).count()
+            content
+                .iter()
+                .filter(|w| option_words.iter().any(|o| close(w, o)))
+                .count()
         })
         .collect();
     let top = scores.iter().copied().max().unwrap_or(0);
@@ -160,50 +175,131 @@ fn close(a: &str, b: &str) -> bool {
 }
 
 const YES: &[&str] = &[
-    "oui", "o", "yes", "y", "ouais", "ouai", "si", "bien sur", "exact", "exactement", "d'accord", "daccord", "ok",
-    "okay", "affirmatif", "tout a fait", "oui oui", "c'est ca", "vrai", "evidemment", "absolument", "certainement",
+    "oui",
+    "o",
+    "yes",
+    "y",
+    "ouais",
+    "ouai",
+    "si",
+    "bien sur",
+    "exact",
+    "exactement",
+    "d'accord",
+    "daccord",
+    "ok",
+    "okay",
+    "affirmatif",
+    "tout a fait",
+    "oui oui",
+    "c'est ca",
+    "vrai",
+    "evidemment",
+    "absolument",
+    "certainement",
     "1",
 ];
 const NO: &[&str] = &[
-    "non", "n", "no", "nan", "nope", "pas du tout", "jamais", "negatif", "faux", "pas vraiment", "non non",
-    "aucun", "aucune", "absolument pas", "2",
+    "non",
+    "n",
+    "no",
+    "nan",
+    "nope",
+    "pas du tout",
+    "jamais",
+    "negatif",
+    "faux",
+    "pas vraiment",
+    "non non",
+    "aucun",
+    "aucune",
+    "absolument pas",
+    "2",
 ];
 
 fn yes_no(raw: &str) -> Result<bool, ReplyError> {
     let folded = fold(raw);
     let text = folded.trim_matches(|c: char| !c.is_alphanumeric()).trim();
-    let first_word = text.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+    let first_word = text
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
     if YES.contains(&text) || (first_word == "oui" && !text.contains("non")) {
         return Ok(true);
     }
     if NO.contains(&text) || first_word == "non" || first_word == "pas" {
         return Ok(false);
     }
-    Err(refuse("not_yes_no", format!("Je n'ai pas compris « {raw} ». Répondez par oui ou par non, s'il vous plaît.")))
+    Err(refuse(
+        "not_yes_no",
+        format!("Je n'ai pas compris « {raw} ». Répondez par oui ou par non, s'il vous plaît."),
+    ))
 }
 
 const NUMBER_WORDS: &[(&str, f64)] = &[
-    ("zero", 0.0), ("un", 1.0), ("une", 1.0), ("deux", 2.0), ("trois", 3.0), ("quatre", 4.0), ("cinq", 5.0),
-    ("six", 6.0), ("sept", 7.0), ("huit", 8.0), ("neuf", 9.0), ("dix", 10.0), ("onze", 11.0), ("douze", 12.0),
+    ("zero", 0.0),
+    ("un", 1.0),
+    ("une", 1.0),
+    ("deux", 2.0),
+    ("trois", 3.0),
+    ("quatre", 4.0),
+    ("cinq", 5.0),
+    ("six", 6.0),
+    ("sept", 7.0),
+    ("huit", 8.0),
+    ("neuf", 9.0),
+    ("dix", 10.0),
+    ("onze", 11.0),
+    ("douze", 12.0),
 ];
 
-fn bounded(fact: &Fact, raw: &str, min: Option<f64>, max: Option<f64>, integer: bool) -> Result<Value, ReplyError> {
+fn bounded(
+    fact: &Fact,
+    raw: &str,
+    min: Option<f64>,
+    max: Option<f64>,
+    integer: bool,
+) -> Result<Value, ReplyError> {
     let n = parse_number(raw, fact.unit.as_deref()).ok_or_else(|| {
-        refuse("not_a_number", format!("Je n'ai pas compris « {raw} » : répondez par un nombre{}, par exemple {}.", unit_hint(fact), example(min, integer)))
+        refuse(
+            "not_a_number",
+            format!(
+                "Je n'ai pas compris « {raw} » : répondez par un nombre{}, par exemple {}.",
+                unit_hint(fact),
+                example(min, integer)
+            ),
+        )
     })?;
     if integer && n.fract() != 0.0 {
-        return Err(refuse("not_whole", format!("« {raw} » n'est pas un nombre entier : répondez par un nombre entier{}.", unit_hint(fact))));
+        return Err(refuse(
+            "not_whole",
+            format!(
+                "« {raw} » n'est pas un nombre entier : répondez par un nombre entier{}.",
+                unit_hint(fact)
+            ),
+        ));
     }
     let below = min.is_some_and(|m| n < m);
     let above = max.is_some_and(|m| n > m);
     if below || above {
-        return Err(refuse("out_of_range", format!("{} n'est pas possible ici : répondez par un nombre {}{}.", super::value::number(n), bounds_words(min, max), unit_hint(fact))));
+        return Err(refuse(
+            "out_of_range",
+            format!(
+                "{} n'est pas possible ici : répondez par un nombre {}{}.",
+                super::value::number(n),
+                bounds_words(min, max),
+                unit_hint(fact)
+            ),
+        ));
     }
     Ok(Value::Number(n))
 }
 
 fn unit_hint(fact: &Fact) -> String {
-    fact.unit.as_ref().map(|u| format!(" (en {u})")).unwrap_or_default()
+    fact.unit
+        .as_ref()
+        .map(|u| format!(" (en {u})"))
+        .unwrap_or_default()
 }
 
 fn example(min: Option<f64>, integer: bool) -> String {
@@ -248,7 +344,9 @@ pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
         .map(|c| if c == ',' { '.' } else { c })
         .collect();
     let valid = !compact.is_empty()
-        && compact.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        && compact
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
         && compact.chars().any(|c| c.is_ascii_digit());
     if !valid {
         return None;
@@ -257,12 +355,27 @@ pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
 }
 
 const MONTHS: &[(&str, Month)] = &[
-    ("janvier", Month::January), ("janv", Month::January), ("fevrier", Month::February), ("fevr", Month::February),
-    ("fev", Month::February), ("mars", Month::March), ("avril", Month::April), ("avr", Month::April),
-    ("mai", Month::May), ("juin", Month::June), ("juillet", Month::July), ("juil", Month::July),
-    ("aout", Month::August), ("septembre", Month::September), ("sept", Month::September),
-    ("octobre", Month::October), ("oct", Month::October), ("novembre", Month::November), ("nov", Month::November),
-    ("decembre", Month::December), ("dec", Month::December),
+    ("janvier", Month::January),
+    ("janv", Month::January),
+    ("fevrier", Month::February),
+    ("fevr", Month::February),
+    ("fev", Month::February),
+    ("mars", Month::March),
+    ("avril", Month::April),
+    ("avr", Month::April),
+    ("mai", Month::May),
+    ("juin", Month::June),
+    ("juillet", Month::July),
+    ("juil", Month::July),
+    ("aout", Month::August),
+    ("septembre", Month::September),
+    ("sept", Month::September),
+    ("octobre", Month::October),
+    ("oct", Month::October),
+    ("novembre", Month::November),
+    ("nov", Month::November),
+    ("decembre", Month::December),
+    ("dec", Month::December),
 ];
 
 fn date(raw: &str) -> Result<Date, ReplyError> {

@@ -216,7 +216,13 @@ impl Session {
     }
 
     /// Pre-fills a fact from a raw value (profile or extraction); the fact is then never asked.
-    pub fn prefill(&mut self, program: &Program, fact: &str, raw: &str, provenance: Provenance) -> Result<(), SessionError> {
+    pub fn prefill(
+        &mut self,
+        program: &Program,
+        fact: &str,
+        raw: &str,
+        provenance: Provenance,
+    ) -> Result<(), SessionError> {
         self.check(program)?;
         let id = program
             .fact_named(fact)
@@ -237,17 +243,21 @@ impl Session {
 
     /// The known facts, with their provenance, in declaration order.
     pub fn known(&self) -> impl Iterator<Item = (FactId, Known)> + '_ {
-        self.facts.iter().zip(&self.provenance).enumerate().filter_map(|(i, (v, p))| {
-            v.as_ref().map(|value| {
-                (
-                    FactId(i as u32),
-                    Known {
-                        value: value.clone(),
-                        provenance: *p,
-                    },
-                )
+        self.facts
+            .iter()
+            .zip(&self.provenance)
+            .enumerate()
+            .filter_map(|(i, (v, p))| {
+                v.as_ref().map(|value| {
+                    (
+                        FactId(i as u32),
+                        Known {
+                            value: value.clone(),
+                            provenance: *p,
+                        },
+                    )
+                })
             })
-        })
     }
 
     pub fn value_of(&self, fact: FactId) -> Option<&Value> {
@@ -271,7 +281,9 @@ impl Session {
             let at = match self.state {
                 State::Asking { fact, .. } => return Ok(Step::Ask(question(program, fact))),
                 State::Done { at } => return Ok(self.outcome(program, NodeId::new(at as usize))),
-                State::HandingOff { contact, at } => return Ok(self.hand_off_now(program, contact, at)),
+                State::HandingOff { contact, at } => {
+                    return Ok(self.hand_off_now(program, contact, at))
+                }
                 State::Walking { at } => NodeId::new(at as usize),
             };
             self.visit(program, at);
@@ -288,23 +300,48 @@ impl Session {
                 if self.facts[fact.index()].is_some() {
                     self.go(*next);
                 } else {
-                    self.state = State::Asking { fact: *fact, at: here };
+                    self.state = State::Asking {
+                        fact: *fact,
+                        at: here,
+                    };
                 }
                 return;
             }
             NodeKind::Let { local, value, next } => self.evaluate(value).map(|v| {
-                self.trail_at(node.span, format!("{} = {}", program.local_names[local.index()], display(&v, None)), here, None);
+                self.trail_at(
+                    node.span,
+                    format!(
+                        "{} = {}",
+                        program.local_names[local.index()],
+                        display(&v, None)
+                    ),
+                    here,
+                    None,
+                );
                 self.locals[local.index()] = Some(v);
                 *next
             }),
-            NodeKind::If { condition, then, otherwise } => self.evaluate(condition).map(|v| {
+            NodeKind::If {
+                condition,
+                then,
+                otherwise,
+            } => self.evaluate(condition).map(|v| {
                 let yes = v == Value::Bool(true);
                 let what = format!("condition {}", if yes { "vraie" } else { "fausse" });
                 self.trail_at(node.span, what, here, Some(u32::from(!yes)));
-                if yes { *then } else { *otherwise }
+                if yes {
+                    *then
+                } else {
+                    *otherwise
+                }
             }),
-            NodeKind::Match { subject, dispatch, arms } => self.evaluate(subject).and_then(|v| {
-                let arm = arm_for(dispatch, &v).ok_or(Stop::Fault("aucune branche pour cette valeur"))?;
+            NodeKind::Match {
+                subject,
+                dispatch,
+                arms,
+            } => self.evaluate(subject).and_then(|v| {
+                let arm =
+                    arm_for(dispatch, &v).ok_or(Stop::Fault("aucune branche pour cette valeur"))?;
                 let label = program
                     .graph
                     .edges_connecting(at, arms[arm])
@@ -314,7 +351,12 @@ impl Session {
                         _ => String::new(),
                     })
                     .unwrap_or_default();
-                self.trail_at(node.span, format!("branche « {label} »"), here, Some(arm as u32));
+                self.trail_at(
+                    node.span,
+                    format!("branche « {label} »"),
+                    here,
+                    Some(arm as u32),
+                );
                 Ok(arms[arm])
             }),
             NodeKind::Goto { topic } => {
@@ -325,7 +367,11 @@ impl Session {
             NodeKind::Answer { text, .. } => self.evaluate_text(text, program).map(|_| at),
             NodeKind::Handoff { contact, message } => self
                 .resolve(program, *contact)
-                .and_then(|_| message.as_ref().map_or(Ok(String::new()), |m| self.evaluate_text(m, program)))
+                .and_then(|_| {
+                    message
+                        .as_ref()
+                        .map_or(Ok(String::new()), |m| self.evaluate_text(m, program))
+                })
                 .map(|_| at),
         };
         match result {
@@ -342,7 +388,10 @@ impl Session {
             Err(Stop::Fault(why)) => {
                 self.trail(node.span, format!("règle impossible à appliquer : {why}"));
                 self.state = State::HandingOff {
-                    contact: program.fallback.as_ref().map_or(ContactId(u32::MAX), |f| f.contact),
+                    contact: program
+                        .fallback
+                        .as_ref()
+                        .map_or(ContactId(u32::MAX), |f| f.contact),
                     at: here,
                 };
             }
@@ -360,7 +409,12 @@ impl Session {
     }
 
     fn trail_at(&mut self, span: Span, what: String, node: u32, branch: Option<u32>) {
-        self.trail.push(TrailEntry { span, what, node, branch });
+        self.trail.push(TrailEntry {
+            span,
+            what,
+            node,
+            branch,
+        });
     }
 
     fn env(&self) -> Env<'_> {
@@ -387,7 +441,11 @@ impl Session {
             .ok_or(Stop::Fault("aucun interlocuteur prévu"))?;
         let channels = match &c.resolution {
             ContactResolution::Fixed(channels) => channels.clone(),
-            ContactResolution::ByFact { fact, arm_of_value, arms } => match self.value_of(*fact) {
+            ContactResolution::ByFact {
+                fact,
+                arm_of_value,
+                arms,
+            } => match self.value_of(*fact) {
                 Some(Value::Choice(v)) => arm_of_value
                     .get(*v as usize)
                     .and_then(|arm| arms.get(*arm as usize))
@@ -413,7 +471,9 @@ impl Session {
                 trail: self.trail.clone(),
             }),
             NodeKind::Handoff { contact, message } => {
-                let message = message.as_ref().and_then(|m| self.evaluate_text(m, program).ok());
+                let message = message
+                    .as_ref()
+                    .and_then(|m| self.evaluate_text(m, program).ok());
                 self.handoff(program, *contact, message)
             }
             _ => self.handoff(program, ContactId(u32::MAX), None),
@@ -421,11 +481,13 @@ impl Session {
     }
 
     fn handoff(&self, program: &Program, contact: ContactId, message: Option<String>) -> Step {
-        let contact = self.resolve(program, contact).unwrap_or_else(|_| ResolvedContact {
-            id: String::new(),
-            label: "le service des ressources humaines".into(),
-            channels: Vec::new(),
-        });
+        let contact = self
+            .resolve(program, contact)
+            .unwrap_or_else(|_| ResolvedContact {
+                id: String::new(),
+                label: "le service des ressources humaines".into(),
+                channels: Vec::new(),
+            });
         Step::Handoff(Handoff {
             contact,
             message,
@@ -448,8 +510,14 @@ impl Session {
     }
 
     fn fault(&mut self, program: &Program, why: &str) -> Step {
-        self.trail(Span::new(crate::span::FileId(0), 0, 0), format!("règle impossible à appliquer : {why}"));
-        let contact = program.fallback.as_ref().map_or(ContactId(u32::MAX), |f| f.contact);
+        self.trail(
+            Span::new(crate::span::FileId(0), 0, 0),
+            format!("règle impossible à appliquer : {why}"),
+        );
+        let contact = program
+            .fallback
+            .as_ref()
+            .map_or(ContactId(u32::MAX), |f| f.contact);
         self.handoff(program, contact, None)
     }
 
@@ -475,7 +543,14 @@ impl Session {
             return Err(SessionError::NotAsking);
         };
         let value = parse_reply(program.fact(fact), raw).map_err(SessionError::Reply)?;
-        self.trail(program.fact(fact).span, format!("{} : {}", program.fact(fact).name, display(&value, Some(program.fact(fact)))));
+        self.trail(
+            program.fact(fact).span,
+            format!(
+                "{} : {}",
+                program.fact(fact).name,
+                display(&value, Some(program.fact(fact)))
+            ),
+        );
         self.asked.push(Asked {
             fact,
             at,
@@ -519,9 +594,15 @@ impl Session {
         self.check(program)?;
         let fallback = program.fallback.as_ref().ok_or(SessionError::NoFallback)?;
         let at = match self.state {
-            State::Walking { at } | State::Asking { at, .. } | State::HandingOff { at, .. } | State::Done { at } => at,
+            State::Walking { at }
+            | State::Asking { at, .. }
+            | State::HandingOff { at, .. }
+            | State::Done { at } => at,
         };
-        self.trail(program.contact(fallback.contact).span, "l'agent a demandé à parler à une personne".into());
+        self.trail(
+            program.contact(fallback.contact).span,
+            "l'agent a demandé à parler à une personne".into(),
+        );
         self.state = State::HandingOff {
             contact: fallback.contact,
             at,
@@ -547,7 +628,12 @@ impl Session {
     /// The profile-style code of each known fact (`statut=titulaire`), for tests and logs of one's own.
     pub fn codes(&self, program: &Program) -> Vec<(String, String)> {
         self.known()
-            .map(|(id, k)| (program.fact(id).name.clone(), code(&k.value, program.fact(id))))
+            .map(|(id, k)| {
+                (
+                    program.fact(id).name.clone(),
+                    code(&k.value, program.fact(id)),
+                )
+            })
             .collect()
     }
 }
@@ -575,12 +661,16 @@ pub fn question(program: &Program, fact: FactId) -> Question {
                 value: v.name.clone(),
                 label: v.label.clone(),
             })
-            .chain(matches!(f.ty, FactType::YesNo).then_some([("oui", "Oui"), ("non", "Non")]).into_iter().flatten().map(
-                |(value, label)| ChoiceOption {
-                    value: value.into(),
-                    label: label.into(),
-                },
-            ))
+            .chain(
+                matches!(f.ty, FactType::YesNo)
+                    .then_some([("oui", "Oui"), ("non", "Non")])
+                    .into_iter()
+                    .flatten()
+                    .map(|(value, label)| ChoiceOption {
+                        value: value.into(),
+                        label: label.into(),
+                    }),
+            )
             .collect(),
         min,
         max,
@@ -596,7 +686,9 @@ fn arm_for(dispatch: &Dispatch, value: &Value) -> Option<usize> {
         (Dispatch::Choice { arm_of_value }, Value::Choice(v)) => *arm_of_value.get(*v as usize)?,
         (Dispatch::YesNo { yes, .. }, Value::Bool(true)) => *yes,
         (Dispatch::YesNo { no, .. }, Value::Bool(false)) => *no,
-        (Dispatch::Number { intervals }, Value::Number(n)) => intervals.iter().find(|(i, _)| i.contains(*n))?.1,
+        (Dispatch::Number { intervals }, Value::Number(n)) => {
+            intervals.iter().find(|(i, _)| i.contains(*n))?.1
+        }
         _ => return None,
     };
     (arm != u32::MAX).then_some(arm as usize)

@@ -26,7 +26,12 @@ pub struct ChatOptions {
     pub today: Date,
 }
 
-pub fn run(program: &Program, options: &ChatOptions, input: impl BufRead, out: impl Write) -> io::Result<()> {
+pub fn run(
+    program: &Program,
+    options: &ChatOptions,
+    input: impl BufRead,
+    out: impl Write,
+) -> io::Result<()> {
     let mut chat = Chat {
         program,
         options,
@@ -114,7 +119,11 @@ impl<W: Write> Chat<'_, W> {
             });
             return self.json_line(&menu);
         }
-        writeln!(self.out, "{}", self.paint("Quel est le sujet de votre question ?", "1"))?;
+        writeln!(
+            self.out,
+            "{}",
+            self.paint("Quel est le sujet de votre question ?", "1")
+        )?;
         for (i, t) in self.program.topics.iter().enumerate() {
             writeln!(self.out, "  {}. {}", i + 1, t.title)?;
         }
@@ -125,7 +134,9 @@ impl<W: Write> Chat<'_, W> {
         match topic_choice(self.program, line) {
             Some(topic) => self.start(topic),
             None => {
-                let message = format!("Je n'ai pas compris « {line} » : tapez le numéro d'un sujet de la liste.");
+                let message = format!(
+                    "Je n'ai pas compris « {line} » : tapez le numéro d'un sujet de la liste."
+                );
                 if self.options.json {
                     self.json_line(&wire::error("unknown_topic", &message))?;
                 } else {
@@ -189,7 +200,11 @@ impl<W: Write> Chat<'_, W> {
         let hint = match q.kind {
             "yesno" => " (oui / non)".to_string(),
             "date" => " (jj/mm/aaaa)".to_string(),
-            _ => q.hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default(),
+            _ => q
+                .hint
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default(),
         };
         writeln!(self.out, "{}{hint}", self.paint(&q.prompt, "1"))?;
         if q.kind == "choice" {
@@ -284,7 +299,9 @@ impl<W: Write> Chat<'_, W> {
 fn topic_choice(program: &Program, line: &str) -> Option<TopicId> {
     let folded = crate::text::fold(line.trim());
     if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
-        return (1..=program.topics.len()).contains(&n).then(|| TopicId(n as u32 - 1));
+        return (1..=program.topics.len())
+            .contains(&n)
+            .then(|| TopicId(n as u32 - 1));
     }
     program
         .topics
@@ -328,7 +345,13 @@ pub fn plain_markdown(text: &str) -> String {
 
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("  {l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "guichet", version, about = "Assistant RH : règles déclaratives, conversation guidée, jamais de réponse fausse.")]
+#[command(
+    name = "guichet",
+    version,
+    about = "Assistant RH : règles déclaratives, conversation guidée, jamais de réponse fausse."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -71,7 +75,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {
@@ -111,13 +119,23 @@ fn check(paths: &[PathBuf], format: Format) -> ExitCode {
     match format {
         Format::Json => {
             let json = render::json(&compiled.sources, &compiled.diagnostics);
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
         }
         Format::Text => {
             let color = std::io::stderr().is_terminal();
-            eprint!("{}", render::text(&compiled.sources, &compiled.diagnostics, color));
+            eprint!(
+                "{}",
+                render::text(&compiled.sources, &compiled.diagnostics, color)
+            );
             let files = compiled.sources.files().count();
-            eprintln!("{} : {} fichier(s) vérifié(s)", render::summary(&compiled.diagnostics), files);
+            eprintln!(
+                "{} : {} fichier(s) vérifié(s)",
+                render::summary(&compiled.diagnostics),
+                files
+            );
         }
     }
     if compiled.has_errors() {
@@ -134,7 +152,10 @@ pub fn program_or_report(paths: &[PathBuf]) -> Result<crate::compile::program::P
         Some(program) => Ok(program),
         None => {
             let color = std::io::stderr().is_terminal();
-            eprint!("{}", render::text(&compiled.sources, &compiled.diagnostics, color));
+            eprint!(
+                "{}",
+                render::text(&compiled.sources, &compiled.diagnostics, color)
+            );
             eprintln!("{}", render::summary(&compiled.diagnostics));
             Err(ExitCode::from(1))
         }
@@ -166,7 +187,13 @@ fn today(given: Option<&str>) -> Result<time::Date, ExitCode> {
     }
 }
 
-fn chat(paths: &[PathBuf], topic: Option<String>, profile: &[String], json: bool, today_arg: Option<&str>) -> ExitCode {
+fn chat(
+    paths: &[PathBuf],
+    topic: Option<String>,
+    profile: &[String],
+    json: bool,
+    today_arg: Option<&str>,
+) -> ExitCode {
     let program = match program_or_report(paths) {
         Ok(p) => p,
         Err(code) => return code,
@@ -231,12 +258,18 @@ fn test(paths: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
     };
     let report = crate::front::testing::run(&program, &tests, today);
     let diagnostics: Vec<_> = report.problems.iter().map(|p| p.diagnostic()).collect();
-    eprint!("{}", render::text(&tests, &diagnostics, std::io::stderr().is_terminal()));
+    eprint!(
+        "{}",
+        render::text(&tests, &diagnostics, std::io::stderr().is_terminal())
+    );
     for result in &report.results {
         match &result.failure {
             None => println!("ok      {}  {}", result.location, result.name),
-            Some(why) => println!("ÉCHEC   {}  {}
-  {why}", result.location, result.name),
+            Some(why) => println!(
+                "ÉCHEC   {}  {}
+  {why}",
+                result.location, result.name
+            ),
         }
     }
     print!("{}", crate::front::testing::coverage(&program, &report));

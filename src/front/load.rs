@@ -21,7 +21,12 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "impossible de lire {} : {}", self.path.display(), self.reason)
+        write!(
+            f,
+            "impossible de lire {} : {}",
+            self.path.display(),
+            self.reason
+        )
     }
 }
 
@@ -41,7 +46,12 @@ pub fn load(paths: &[PathBuf], extension: &str) -> Result<Sources, LoadError> {
     Ok(sources)
 }
 
-fn collect(path: &Path, extension: &str, explicit: bool, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+fn collect(
+    path: &Path,
+    extension: &str,
+    explicit: bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| error(path, e))?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
@@ -54,7 +64,10 @@ fn collect(path: &Path, extension: &str, explicit: bool, out: &mut Vec<PathBuf>)
         }
     } else if path.extension().is_some_and(|e| e == extension) {
         out.push(path.to_path_buf());
-    } else if explicit && extension == RULE_EXTENSION && !path.extension().is_some_and(|e| e == TEST_EXTENSION) {
+    } else if explicit
+        && extension == RULE_EXTENSION
+        && !path.extension().is_some_and(|e| e == TEST_EXTENSION)
+    {
         // A rule file named on the command line is read whatever its extension.
         out.push(path.to_path_buf());
     }

@@ -19,7 +19,8 @@ pub fn text(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -> Strin
     for d in diagnostics {
         let rendered = if color {
             let mut buffer = term::termcolor::Buffer::ansi();
-            let _ = term::emit_to_write_style(&mut buffer, &config, &files, &to_codespan(sources, d));
+            let _ =
+                term::emit_to_write_style(&mut buffer, &config, &files, &to_codespan(sources, d));
             String::from_utf8_lossy(buffer.as_slice()).into_owned()
         } else {
             term::emit_into_string(&config, &files, &to_codespan(sources, d)).unwrap_or_default()
@@ -34,7 +35,11 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n > 1 { "s" } else { "" });
-    format!("{}, {}", plural(errors, "erreur"), plural(warnings, "avertissement"))
+    format!(
+        "{}, {}",
+        plural(errors, "erreur"),
+        plural(warnings, "avertissement")
+    )
 }
 
 fn simple_files(sources: &Sources) -> SimpleFiles<String, String> {

@@ -55,7 +55,11 @@ pub fn run(program: &Program, tests: &Sources, today: Date) -> Report {
             let location = tests.location(case.span);
             let name = case.name.plain().unwrap_or_default();
             let failure = run_case(program, case, today, &mut report).err();
-            report.results.push(TestResult { name, location, failure });
+            report.results.push(TestResult {
+                name,
+                location,
+                failure,
+            });
         }
     }
     report
@@ -88,16 +92,24 @@ fn expectation(case: &TestCase) -> Result<Expectation<'_>, String> {
     Ok(e)
 }
 
-fn run_case(program: &Program, case: &TestCase, default_today: Date, report: &mut Report) -> Result<(), String> {
+fn run_case(
+    program: &Program,
+    case: &TestCase,
+    default_today: Date,
+    report: &mut Report,
+) -> Result<(), String> {
     let e = expectation(case)?;
-    let topic_name = e.topic.ok_or("le test ne dit pas quel sujet (`topic …`) il parcourt")?;
+    let topic_name = e
+        .topic
+        .ok_or("le test ne dit pas quel sujet (`topic …`) il parcourt")?;
     let topic = program
         .topic_named(&topic_name.text)
         .ok_or_else(|| format!("sujet inconnu : `{}`", topic_name.text))?;
     let today = match e.today {
         Some(t) => {
             let text = t.plain().unwrap_or_default();
-            crate::engine::reply::parse_date(&text).ok_or_else(|| format!("date invalide pour `today` : « {text} »"))?
+            crate::engine::reply::parse_date(&text)
+                .ok_or_else(|| format!("date invalide pour `today` : « {text} »"))?
         }
         None => default_today,
     };
@@ -131,11 +143,17 @@ fn run_case(program: &Program, case: &TestCase, default_today: Date, report: &mu
     let left = replies.count();
     let mut problems = Vec::new();
     if left > 0 {
-        problems.push(format!("{left} réponse(s) non utilisée(s) : la conversation s'est terminée avant"));
+        problems.push(format!(
+            "{left} réponse(s) non utilisée(s) : la conversation s'est terminée avant"
+        ));
     }
     if let Some(expected) = &e.asks {
         if *expected != asked {
-            problems.push(format!("questions attendues : {}\n      questions posées  : {}", expected.join(", "), asked.join(", ")));
+            problems.push(format!(
+                "questions attendues : {}\n      questions posées  : {}",
+                expected.join(", "),
+                asked.join(", ")
+            ));
         }
     }
     if let Some(expected) = e.outcome {
@@ -149,25 +167,48 @@ fn run_case(program: &Program, case: &TestCase, default_today: Date, report: &mu
         return Ok(());
     }
     let mut out = problems.join("\n  ");
-    let _ = write!(out, "\n  conversation :\n{transcript}    = {}", describe(&outcome));
+    let _ = write!(
+        out,
+        "\n  conversation :\n{transcript}    = {}",
+        describe(&outcome)
+    );
     Err(out)
 }
 
 fn compare_outcome(expected: &TestStep, actual: &Step) -> Option<String> {
     let (wanted, texts, actual_text) = match (expected, actual) {
-        (TestStep::ExpectAnswer(texts, _), Step::Answer(a)) => ("une réponse".to_string(), texts, a.text.clone()),
+        (TestStep::ExpectAnswer(texts, _), Step::Answer(a)) => {
+            ("une réponse".to_string(), texts, a.text.clone())
+        }
         (TestStep::ExpectHandoff(contact, texts, _), Step::Handoff(h)) => {
             if h.contact.id != contact.text {
-                return Some(format!("attendu : un transfert à `{}`\n      obtenu  : {}", contact.text, describe(actual)));
+                return Some(format!(
+                    "attendu : un transfert à `{}`\n      obtenu  : {}",
+                    contact.text,
+                    describe(actual)
+                ));
             }
-            (format!("un transfert à `{}`", contact.text), texts, h.message.clone().unwrap_or_default())
+            (
+                format!("un transfert à `{}`", contact.text),
+                texts,
+                h.message.clone().unwrap_or_default(),
+            )
         }
-        (TestStep::ExpectAnswer(..), _) => return Some(format!("attendu : une réponse\n      obtenu  : {}", describe(actual))),
+        (TestStep::ExpectAnswer(..), _) => {
+            return Some(format!(
+                "attendu : une réponse\n      obtenu  : {}",
+                describe(actual)
+            ))
+        }
         (_, _) => {
             let TestStep::ExpectHandoff(contact, ..) = expected else {
                 return None;
             };
-            return Some(format!("attendu : un transfert à `{}`\n      obtenu  : {}", contact.text, describe(actual)));
+            return Some(format!(
+                "attendu : un transfert à `{}`\n      obtenu  : {}",
+                contact.text,
+                describe(actual)
+            ));
         }
     };
     let missing: Vec<String> = texts
@@ -180,7 +221,11 @@ fn compare_outcome(expected: &TestStep, actual: &Step) -> Option<String> {
     }
     Some(format!(
         "attendu : {wanted} contenant {}\n      obtenu  : {}",
-        missing.iter().map(|m| format!("« {m} »")).collect::<Vec<_>>().join(", "),
+        missing
+            .iter()
+            .map(|m| format!("« {m} »"))
+            .collect::<Vec<_>>()
+            .join(", "),
         describe(actual)
     ))
 }
@@ -192,7 +237,10 @@ fn describe(step: &Step) -> String {
         Step::Handoff(h) => format!(
             "un transfert à `{}`{}",
             h.contact.id,
-            h.message.as_ref().map(|m| format!(" « {} »", first_line(m))).unwrap_or_default()
+            h.message
+                .as_ref()
+                .map(|m| format!(" « {} »", first_line(m)))
+                .unwrap_or_default()
         ),
     }
 }
@@ -225,7 +273,9 @@ pub fn coverage(program: &Program, report: &Report) -> String {
         let n = &program.graph[node];
         let id = node.index() as u32;
         match &n.kind {
-            NodeKind::Answer { .. } | NodeKind::Handoff { .. } => outcomes.push((id, n.span, String::new())),
+            NodeKind::Answer { .. } | NodeKind::Handoff { .. } => {
+                outcomes.push((id, n.span, String::new()))
+            }
             NodeKind::If { .. } => {
                 branches.push((id, 0, n.span, "si vrai".to_string()));
                 branches.push((id, 1, n.span, "si faux".to_string()));
@@ -246,7 +296,10 @@ pub fn coverage(program: &Program, report: &Report) -> String {
             _ => {}
         }
     }
-    let covered_outcomes = outcomes.iter().filter(|(id, ..)| report.covered_outcomes.contains(id)).count();
+    let covered_outcomes = outcomes
+        .iter()
+        .filter(|(id, ..)| report.covered_outcomes.contains(id))
+        .count();
     let covered_branches = branches
         .iter()
         .filter(|(id, arm, ..)| report.covered_branches.contains(&(*id, *arm)))
@@ -259,12 +312,20 @@ pub fn coverage(program: &Program, report: &Report) -> String {
         branches.len(),
         percent(covered_branches, branches.len()),
     );
-    let mut uncovered_outcomes: Vec<_> = outcomes.iter().filter(|(id, ..)| !report.covered_outcomes.contains(id)).collect();
+    let mut uncovered_outcomes: Vec<_> = outcomes
+        .iter()
+        .filter(|(id, ..)| !report.covered_outcomes.contains(id))
+        .collect();
     uncovered_outcomes.sort_by_key(|(_, span, _)| *span);
     if !uncovered_outcomes.is_empty() {
         out.push_str("Issues jamais atteintes :\n");
         for (_, span, _) in uncovered_outcomes {
-            let _ = writeln!(out, "  {}  {}", program.sources.location(*span), snippet(&program.sources, *span));
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                program.sources.location(*span),
+                snippet(&program.sources, *span)
+            );
         }
     }
     let mut uncovered_branches: Vec<_> = branches

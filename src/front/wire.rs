@@ -51,7 +51,15 @@ fn handoff(program: &Program, h: &Handoff) -> Value {
         .contact
         .channels
         .iter()
-        .map(|(kind, text)| (serde_json::to_value(kind).ok().and_then(|k| k.as_str().map(String::from)).unwrap_or_default(), json!(text)))
+        .map(|(kind, text)| {
+            (
+                serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|k| k.as_str().map(String::from))
+                    .unwrap_or_default(),
+                json!(text),
+            )
+        })
         .collect();
     json!({
         "type": "handoff",

@@ -109,10 +109,7 @@ pub struct ContactDecl {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ContactBody {
     Fixed(Channels),
-    By {
-        fact: Name,
-        arms: Vec<ContactArm>,
-    },
+    By { fact: Name, arms: Vec<ContactArm> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +125,9 @@ pub struct Channels {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     Name,

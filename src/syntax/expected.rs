@@ -21,7 +21,11 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
     for token in literals {
         let quoted = format!("`{token}`");
         let keyword_already_named = described.contains(&quoted);
-        if !is_layout(token) && !is_char_range(token) && token != "BUILTIN_RULE" && !keyword_already_named {
+        if !is_layout(token)
+            && !is_char_range(token)
+            && token != "BUILTIN_RULE"
+            && !keyword_already_named
+        {
             push(&mut out, quoted);
         }
     }
@@ -141,4 +145,34 @@ pub fn describe_found(found: &str) -> String {
         s if s.chars().all(char::is_control) => format!("le caractère de contrôle {s:?}"),
         s => format!("`{s}`"),
     }
+}
+
+/// Every keyword of the language, for "did you mean" on syntax errors.
+const KEYWORDS: &[&str] = &[
+    "fact", "contact", "topic", "fallback", "match", "if", "else", "let", "answer", "source",
+    "handoff", "goto", "triggers", "synonyms", "help", "from", "profile", "range", "unit", "also",
+    "choice", "yesno", "integer", "number", "date", "text", "phone", "email", "hours", "office",
+    "web", "name", "by", "test", "reply", "expect", "asks", "today", "question",
+];
+
+/// A keyword close to the word at `at` or to the word just before it.
+pub fn misspelt_keyword(text: &str, at: usize) -> Option<String> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let here = found_at(text, at);
+    let before = text.get(..at).unwrap_or("").trim_end();
+    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |i| {
+        i + before[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    let previous = &before[start..];
+    [here, previous]
+        .into_iter()
+        .filter(|w| w.chars().count() >= 4 && !KEYWORDS.contains(w))
+        .find_map(|w| {
+            KEYWORDS
+                .iter()
+                .find(|k| {
+                    k.len() >= 4 && crate::text::distance(w, k) <= 1 + usize::from(k.len() > 6)
+                })
+                .map(|k| k.to_string())
+        })
 }

@@ -117,7 +117,12 @@ fn syntax_problem(
             let attempts = error.parse_attempts();
             let literals: Vec<String> = attempts
                 .as_ref()
-                .map(|a| a.expected_tokens().iter().map(ToString::to_string).collect())
+                .map(|a| {
+                    a.expected_tokens()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             // The positives are those of pest's reported position; past it, only
             // the tokens tried at the furthest position say what was expected.
@@ -126,14 +131,45 @@ fn syntax_problem(
             } else {
                 positives
             };
+            let unclosed_string = found
+                .is_empty()
+                .then(|| unclosed_string_start(text))
+                .flatten()
+                .map(|start| Span::new(file, start, start + 1));
             ProblemKind::Syntax {
                 expected: expected::describe(rules, &literals),
                 found: expected::describe_found(found),
+                suggestion: expected::misspelt_keyword(text, at),
+                unclosed_string,
             }
         }
         pest::error::ErrorVariant::CustomError { .. } => ProblemKind::TooDeep,
     };
     (Problem::new(kind, span), at)
+}
+
+/// Where the last string of `text` opens, if it is never closed.
+fn unclosed_string_start(text: &str) -> Option<usize> {
+    let mut open = None;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (open, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(_), '"') => open = None,
+            (None, '"') => open = Some(i),
+            (None, '/') if text[i..].starts_with("//") => {
+                for (_, n) in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    open
 }
 
 /// The start of the first line after `at` that begins with a top-level keyword.
@@ -234,9 +270,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 impl Builder {
+    /// The pair's span, without the trailing blanks pest may include.
     fn span(&self, pair: &Pair<Rule>) -> Span {
-        let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let start = self.offset + pair.as_span().start();
+        Span::new(self.file, start, start + pair.as_str().trim_end().len())
     }
 
     fn name(&self, pair: Pair<Rule>) -> Name {
@@ -285,10 +322,9 @@ impl Builder {
     fn fact_option(&self, pair: Pair<Rule>) -> FactOption {
         let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::choices => FactOption::Choices(
-                pair.into_inner().map(|c| self.choice(c)).collect(),
-                span,
-            ),
+            Rule::choices => {
+                FactOption::Choices(pair.into_inner().map(|c| self.choice(c)).collect(), span)
+            }
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
             Rule::range => {

@@ -1,0 +1,57 @@
+//! One fixture per diagnostic kind (`tests/fixtures/diagnostics/CODE-what.guichet`):
+//! each is compiled, its diagnostics rendered without colour and snapshotted
+//! with the source. The file name's code must be among the codes reported,
+//! so a fixture that stops producing its diagnostic fails even before review.
+
+use guichet::compile::compile;
+use guichet::front::render;
+use guichet::span::Sources;
+
+#[test]
+fn every_diagnostic_kind_has_a_reviewed_rendering() {
+    insta::glob!("fixtures/diagnostics/*.guichet", |path| {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let bytes = std::fs::read(path).expect("fixture is readable");
+        let mut sources = Sources::new();
+        sources.add_bytes(name, &bytes);
+        let compiled = compile(sources);
+        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        let expected_code = &name[..4];
+        assert!(
+            codes.contains(&expected_code),
+            "{name}: expected {expected_code}, got {codes:?}"
+        );
+        if expected_code.starts_with('E') {
+            assert!(
+                compiled.program.is_none(),
+                "{name}: an error must refuse the program"
+            );
+        } else {
+            assert!(
+                compiled.program.is_some(),
+                "{name}: a warning must not refuse the program"
+            );
+        }
+        let rendered = render::text(&compiled.sources, &compiled.diagnostics, false);
+        let source = String::from_utf8_lossy(&bytes);
+        insta::assert_snapshot!(format!(
+            "{source}\n---\n{rendered}{}",
+            render::summary(&compiled.diagnostics)
+        ));
+    });
+}
+
+#[test]
+fn json_diagnostics_carry_file_span_line_and_column() {
+    let mut sources = Sources::new();
+    sources.add(
+        "règles.guichet",
+        "topic t \"T\" {\n  triggers \"t\"\n  goto nulle_part\n}\n",
+    );
+    let compiled = compile(sources);
+    let json = render::json(&compiled.sources, &compiled.diagnostics);
+    insta::assert_json_snapshot!(json);
+}
