@@ -14,6 +14,7 @@ mod expression;
 mod lints;
 mod lower;
 pub mod program;
+pub mod standalone;
 mod suggest;
 
 pub use suggest::suggest;

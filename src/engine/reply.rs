@@ -109,6 +109,15 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
                 .count()
         })
         .collect();
+    if let Ok(n) = trimmed.parse::<usize>() {
+        return Err(refuse(
+            "unknown_option",
+            format!(
+                "Il n'y a pas d'option {n} : répondez par un numéro {}.",
+                option_names(values)
+            ),
+        ));
+    }
     let top = scores.iter().copied().max().unwrap_or(0);
     let winners: Vec<usize> = (0..values.len()).filter(|i| scores[*i] == top).collect();
     match (top, winners.as_slice()) {
@@ -171,7 +180,12 @@ fn close(a: &str, b: &str) -> bool {
     if short.len() >= 4 && long.starts_with(short) && long.len() - short.len() <= 3 {
         return true;
     }
-    short.chars().count() >= 5 && crate::text::distance(a, b) <= 1
+    let allowed = match short.chars().count() {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    };
+    crate::text::distance(a, b) <= allowed
 }
 
 const YES: &[&str] = &[
@@ -235,6 +249,12 @@ fn yes_no(raw: &str) -> Result<bool, ReplyError> {
         format!("Je n'ai pas compris « {raw} ». Répondez par oui ou par non, s'il vous plaît."),
     ))
 }
+
+/// Units an agent may write after a number whatever the fact's declared unit.
+const UNIT_WORDS: &[&str] = &[
+    "jour", "jours", "heure", "heures", "h", "an", "ans", "mois", "semaine", "semaines", "euros",
+    "€", "%",
+];
 
 const NUMBER_WORDS: &[(&str, f64)] = &[
     ("zero", 0.0),
@@ -332,12 +352,16 @@ pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
             text = stripped.trim().to_string();
         }
     }
+    let without_unit = match text.rsplit_once(' ') {
+        Some((number, unit)) if UNIT_WORDS.contains(&unit) => number.trim(),
+        _ => text.as_str(),
+    };
+    if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == without_unit) {
+        return Some(*n);
+    }
     let text = text
         .trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == '.' || c.is_whitespace())
         .trim();
-    if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == text) {
-        return Some(*n);
-    }
     let compact: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
@@ -379,9 +403,26 @@ const MONTHS: &[(&str, Month)] = &[
 ];
 
 fn date(raw: &str) -> Result<Date, ReplyError> {
+    if looks_like_a_date(raw) && parse_date(raw).is_none() {
+        return Err(refuse(
+            "not_a_date",
+            format!(
+                "La date « {raw} » n'existe pas dans le calendrier : vérifiez le jour et le mois."
+            ),
+        ));
+    }
     parse_date(raw).ok_or_else(|| {
         refuse("not_a_date", format!("Je n'ai pas compris la date « {raw} ». Écrivez-la jj/mm/aaaa, par exemple 01/09/2021, ou « 1er septembre 2021 »."))
     })
+}
+
+/// Three groups of digits separated like a date: a date that may not exist.
+fn looks_like_a_date(raw: &str) -> bool {
+    let groups: Vec<&str> = raw.trim().split(['/', '-', '.']).collect();
+    groups.len() == 3
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `12/03/2024`, `12-03-2024`, `12.03.24`, `12 mars 2024`, `1er mars 2024`.

@@ -291,6 +291,30 @@ impl Session {
         Ok(self.fault(program, "trop d'étapes"))
     }
 
+    /// The node the walk will visit next, while it is walking (for debuggers).
+    pub fn position(&self) -> Option<NodeId> {
+        match self.state {
+            State::Walking { at } => Some(NodeId::new(at as usize)),
+            _ => None,
+        }
+    }
+
+    /// Visits at most one node, for debuggers that trace the walk or stop at
+    /// breakpoints: `Some(step)` when the walk waits for a reply or has
+    /// ended (as [`Session::step`] says it), `None` when it moved on.
+    /// Looping on it until `Some` is the same walk as one `step`, without its
+    /// bound on the number of nodes visited: the caller bounds the loop.
+    pub fn step_node(&mut self, program: &Program) -> Result<Option<Step>, SessionError> {
+        self.check(program)?;
+        match self.position() {
+            Some(at) => {
+                self.visit(program, at);
+                Ok(None)
+            }
+            None => self.step(program).map(Some),
+        }
+    }
+
     /// Does one node's work: moves the position, or stops at a question or an outcome.
     fn visit(&mut self, program: &Program, at: NodeId) {
         let node = program.node(at);

@@ -44,6 +44,30 @@ pub fn parse_tests(file: FileId, text: &str) -> (Vec<TestCase>, Vec<Problem>) {
     })
 }
 
+/// Parses one expression that must be the whole of `text` (the REPL's `:eval`).
+pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Vec<Problem>> {
+    if let Some(problem) = nesting_problem(file, text) {
+        return Err(vec![problem]);
+    }
+    pest::set_error_detail(true);
+    let builder = Builder {
+        file,
+        offset: 0,
+        problems: RefCell::new(Vec::new()),
+    };
+    match GuichetParser::parse(Rule::expr_only, text) {
+        Ok(pairs) => {
+            let expr = top_level(pairs).next().map(|p| builder.expr(p));
+            let problems = builder.problems.into_inner();
+            match expr {
+                Some(expr) if problems.is_empty() => Ok(expr),
+                _ => Err(problems),
+            }
+        }
+        Err(error) => Err(vec![syntax_problem(file, text, 0, &error).0]),
+    }
+}
+
 fn parse_with_recovery<T>(
     file: FileId,
     text: &str,

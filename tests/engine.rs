@@ -1,0 +1,326 @@
+//! The engine through its public API: reply parsing for every kind of fact,
+//! every re-ask, the commands (back, restart, person), persistence and
+//! version pinning. Table tests go through one helper each (`reply`, `refused`).
+
+use guichet::compile::compile;
+use guichet::compile::program::Program;
+use guichet::engine::session::{State, Step};
+use guichet::engine::{Provenance, Session, SessionError};
+use guichet::span::Sources;
+use time::macros::date;
+
+const RULES: &str = r#"
+fact statut: choice "Quel est votre statut ?" {
+  titulaire   "Fonctionnaire titulaire ou stagiaire" also "fonctionnaire", "stagiaire"
+  contractuel "Agent contractuel de droit public"    also "CDD", "CDI", "non titulaire"
+  vacataire   "Vacataire"
+}
+fact temps_partiel: yesno "Travaillez-vous à temps partiel ?"
+fact jours: integer "Combien de jours par semaine ?" range 1..6 unit "jours"
+fact heures: number "Combien d'heures par semaine ?" range 0..48 unit "heures"
+fact entree: date "Depuis quand êtes-vous dans la collectivité ?"
+fact precision: text "Précisez votre question."
+contact drh "la DRH" { phone "02 00 00 00 00" }
+fallback drh "Je transmets à la DRH."
+
+topic t "Tout" {
+  triggers "tout"
+  match statut {
+    vacataire => handoff drh "Vacataire : {precision}"
+    titulaire | contractuel => {
+      if temps_partiel and heures < 20 {
+        answer "Peu d'heures." source "s"
+      } else {
+        let anciennete = years(entree, today)
+        answer "{jours} jours, {heures} heures, {anciennete} ans, statut {statut}." source "s"
+      }
+    }
+  }
+}
+"#;
+
+fn program() -> Program {
+    let mut sources = Sources::new();
+    sources.add("tout.guichet", RULES);
+    let compiled = compile(sources);
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{:?}",
+        compiled.diagnostics
+    );
+    compiled.program.expect("compiles")
+}
+
+fn session(program: &Program) -> Session {
+    Session::new(
+        program,
+        program.topic_named("t").expect("topic t"),
+        date!(2026 - 11 - 25),
+    )
+}
+
+/// A session asking `fact` (the earlier facts pre-filled so it is reached).
+fn asking(program: &Program, fact: &str) -> Session {
+    let mut s = session(program);
+    let before: &[(&str, &str)] = match fact {
+        "statut" => &[],
+        "temps_partiel" => &[("statut", "titulaire")],
+        "heures" => &[("statut", "titulaire"), ("temps_partiel", "oui")],
+        "entree" => &[("statut", "titulaire"), ("temps_partiel", "non")],
+        "jours" => &[
+            ("statut", "titulaire"),
+            ("temps_partiel", "non"),
+            ("entree", "01/01/2020"),
+        ],
+        _ => &[("statut", "vacataire")],
+    };
+    for (f, v) in before {
+        s.prefill(program, f, v, Provenance::Profile)
+            .expect("valid prefill");
+    }
+    match s.step(program).expect("same program") {
+        Step::Ask(q) => assert_eq!(q.fact, fact),
+        other => panic!("expected a question on {fact}, got {other:?}"),
+    }
+    s
+}
+
+/// The code of the value that `input` gives to `fact`.
+fn reply(fact: &str, input: &str) -> String {
+    let program = program();
+    let mut s = asking(&program, fact);
+    s.reply(&program, input)
+        .unwrap_or_else(|e| panic!("{fact} ← {input:?} refused: {}", e.message()));
+    let id = program.fact_named(fact).expect("fact");
+    let value = s.value_of(id).expect("known after a reply");
+    guichet::engine::value::code(value, program.fact(id))
+}
+
+/// The re-ask message for a refused reply; the session must be unchanged.
+fn refused(fact: &str, input: &str) -> String {
+    let program = program();
+    let mut s = asking(&program, fact);
+    let before = serde_json::to_string(&s).expect("serialisable");
+    let error = s.reply(&program, input).expect_err("must be refused");
+    assert_eq!(
+        serde_json::to_string(&s).expect("serialisable"),
+        before,
+        "a refused reply changed the session"
+    );
+    error.message()
+}
+
+#[test]
+fn choice_replies_by_number_name_label_also_and_words() {
+    for (input, expected) in [
+        ("1", "titulaire"),
+        ("2.", "contractuel"),
+        ("Contractuel", "contractuel"),
+        ("CONTRACTUELLE", "contractuel"),
+        ("fonctionnaire", "titulaire"),
+        ("je suis stagiaire", "titulaire"),
+        ("je suis non titulaire", "contractuel"),
+        ("en CDD", "contractuel"),
+        ("vacatère", "vacataire"),
+        ("Agent contractuel de droit public", "contractuel"),
+    ] {
+        assert_eq!(reply("statut", input), expected, "input {input:?}");
+    }
+}
+
+#[test]
+fn yes_no_replies_and_their_variants() {
+    for (input, expected) in [
+        ("oui", "oui"),
+        ("Oui !", "oui"),
+        ("o", "oui"),
+        ("ouais", "oui"),
+        ("bien sûr", "oui"),
+        ("1", "oui"),
+        ("non", "non"),
+        ("N", "non"),
+        ("pas du tout", "non"),
+        ("non merci", "non"),
+        ("2", "non"),
+    ] {
+        assert_eq!(reply("temps_partiel", input), expected, "input {input:?}");
+    }
+}
+
+#[test]
+fn number_replies_with_decimal_comma_units_and_words() {
+    assert_eq!(reply("heures", "17,5"), "17,5");
+    assert_eq!(reply("heures", "17.5 heures"), "17,5");
+    assert_eq!(reply("heures", "0"), "0");
+    assert_eq!(reply("jours", "5 jours"), "5");
+    assert_eq!(reply("jours", "cinq"), "5");
+}
+
+#[test]
+fn date_replies_numeric_and_in_words() {
+    assert_eq!(reply("entree", "12/03/2024"), "12/03/2024");
+    assert_eq!(reply("entree", "12-03-2024"), "12/03/2024");
+    assert_eq!(reply("entree", "12 mars 2024"), "12/03/2024");
+    assert_eq!(reply("entree", "1er septembre 2021"), "01/09/2021");
+    assert_eq!(reply("entree", "29 février 2024"), "29/02/2024");
+}
+
+#[test]
+fn every_re_ask_is_polite_and_leaves_the_session_unchanged() {
+    let messages: Vec<String> = [
+        ("statut", "   "),
+        ("statut", "bof"),
+        ("statut", "7"),
+        ("temps_partiel", "peut-être"),
+        ("jours", "abc"),
+        ("jours", "4,5"),
+        ("jours", "9"),
+        ("heures", "-3"),
+        ("entree", "hier"),
+        ("entree", "30/02/2024"),
+        ("precision", &"x".repeat(3000)),
+    ]
+    .iter()
+    .map(|(fact, input)| {
+        format!(
+            "{fact} ← {}: {}",
+            input.chars().take(12).collect::<String>(),
+            refused(fact, input)
+        )
+    })
+    .collect();
+    insta::assert_snapshot!(messages.join("\n"));
+}
+
+#[test]
+fn ambiguous_choice_reply_names_the_candidates() {
+    let mut sources = Sources::new();
+    sources.add(
+        "a.guichet",
+        "fact c: choice \"Q ?\" { a \"Congé de maladie ordinaire\" b \"Congé de longue maladie\" }\ntopic t \"T\" { triggers \"t\" match c { _ => answer \"x\" source \"s\" } }\n",
+    );
+    let program = compile(sources).program.expect("compiles");
+    let mut s = Session::new(
+        &program,
+        program.topic_named("t").expect("t"),
+        date!(2026 - 01 - 01),
+    );
+    s.step(&program).expect("asks");
+    let error = s.reply(&program, "maladie").expect_err("ambiguous");
+    assert_eq!(error.code(), "ambiguous");
+    assert!(
+        error
+            .message()
+            .contains("1. Congé de maladie ordinaire, 2. Congé de longue maladie"),
+        "{}",
+        error.message()
+    );
+}
+
+#[test]
+fn lazy_and_asks_the_second_fact_only_when_needed() {
+    let program = program();
+    let mut s = asking(&program, "temps_partiel");
+    s.reply(&program, "non").expect("valid");
+    match s.step(&program).expect("steps") {
+        Step::Ask(q) => assert_eq!(
+            q.fact, "entree",
+            "heures must not be asked when temps_partiel is non"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn answer_interpolates_numbers_dates_and_choice_labels() {
+    let program = program();
+    let mut s = asking(&program, "jours");
+    s.reply(&program, "4").expect("valid");
+    let Step::Ask(q) = s.step(&program).expect("steps") else {
+        panic!("heures expected")
+    };
+    assert_eq!(q.fact, "heures");
+    s.reply(&program, "28,5").expect("valid");
+    let Step::Answer(a) = s.step(&program).expect("steps") else {
+        panic!("answer expected")
+    };
+    assert_eq!(
+        a.text,
+        "4 jours, 28,5 heures, 6 ans, statut Fonctionnaire titulaire ou stagiaire."
+    );
+    assert_eq!(a.sources, ["s"]);
+}
+
+#[test]
+fn back_restart_and_person() {
+    let program = program();
+    let mut s = session(&program);
+    assert_eq!(s.back(&program), Err(SessionError::NothingToUndo));
+    s.step(&program).expect("asks statut");
+    s.reply(&program, "vacataire").expect("valid");
+    let Step::Ask(q) = s.step(&program).expect("steps") else {
+        panic!()
+    };
+    assert_eq!(q.fact, "precision");
+    s.back(&program).expect("one reply to take back");
+    let Step::Ask(q) = s.step(&program).expect("steps") else {
+        panic!()
+    };
+    assert_eq!(q.fact, "statut");
+    s.reply(&program, "vacataire").expect("valid");
+    assert!(matches!(s.step(&program), Ok(Step::Ask(q)) if q.fact == "precision"));
+    s.reply(&program, "Je voudrais savoir mes droits")
+        .expect("free text");
+    let Step::Handoff(h) = s.step(&program).expect("steps") else {
+        panic!()
+    };
+    assert_eq!(
+        h.message.as_deref(),
+        Some("Vacataire : Je voudrais savoir mes droits")
+    );
+    assert_eq!(s.reply(&program, "encore"), Err(SessionError::NotAsking));
+    s.restart(&program).expect("restart");
+    assert!(matches!(s.step(&program), Ok(Step::Ask(q)) if q.fact == "statut"));
+    s.ask_for_person(&program).expect("a fallback exists");
+    let Step::Handoff(h) = s.step(&program).expect("steps") else {
+        panic!()
+    };
+    assert_eq!(h.contact.id, "drh");
+    assert_eq!(h.message.as_deref(), Some("Je transmets à la DRH."));
+}
+
+#[test]
+fn a_session_survives_serialisation_mid_conversation() {
+    let program = program();
+    let mut s = asking(&program, "jours");
+    let stored = serde_json::to_string(&s).expect("serialisable");
+    assert!(
+        stored.len() < 2048,
+        "a stored session is {} bytes",
+        stored.len()
+    );
+    let mut resumed: Session = serde_json::from_str(&stored).expect("deserialisable");
+    assert_eq!(resumed, s);
+    s.reply(&program, "5").expect("valid");
+    resumed.reply(&program, "5").expect("valid");
+    assert_eq!(resumed.step(&program), s.step(&program));
+    assert!(matches!(resumed.state(), State::Asking { .. }));
+}
+
+#[test]
+fn a_session_stays_pinned_to_its_program_version() {
+    let program = program();
+    let mut s = session(&program);
+    let mut other_sources = Sources::new();
+    other_sources.add(
+        "tout.guichet",
+        RULES.replace("Peu d'heures.", "Peu d'heures !"),
+    );
+    let other = compile(other_sources).program.expect("compiles");
+    assert_ne!(other.version, program.version);
+    assert!(matches!(
+        s.step(&other),
+        Err(SessionError::WrongProgram { .. })
+    ));
+    assert!(s.step(&program).is_ok());
+}
