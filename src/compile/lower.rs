@@ -509,11 +509,7 @@ fn strict_facts(e: &Expr) -> Vec<FactId> {
 
 fn collect_strict(e: &Expr, out: &mut Vec<FactId>) {
     match &e.kind {
-        ExprKind::Fact(f) => {
-            if !out.contains(f) {
-                out.push(*f);
-            }
-        }
+        ExprKind::Fact(f) if !out.contains(f) => out.push(*f),
         ExprKind::Not(inner)
         | ExprKind::Neg(inner)
         | ExprKind::InChoices(inner, _)

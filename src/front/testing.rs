@@ -304,7 +304,7 @@ pub fn coverage(program: &Program, report: &Report) -> String {
         .iter()
         .filter(|(id, arm, ..)| report.covered_branches.contains(&(*id, *arm)))
         .count();
-    let percent = |a: usize, b: usize| if b == 0 { 100 } else { a * 100 / b };
+    let percent = |a: usize, b: usize| (a * 100).checked_div(b).unwrap_or(100);
     let mut out = format!(
         "Couverture : {covered_outcomes}/{} issues ({} %), {covered_branches}/{} branches ({} %)\n",
         outcomes.len(),
