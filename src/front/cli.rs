@@ -62,6 +62,47 @@ enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Debug rules interactively: walk topics, set facts, break on rules, reload (see docs/repl.md).
+    Repl {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The date of the conversations, jj/mm/aaaa (default: today).
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Draw a topic's decision graph (DOT, Mermaid or SVG), or every topic into a folder.
+    Graph {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The topic to draw.
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        topic: Option<String>,
+        /// Draw every topic, one file per topic (`ID.svg`, `ID.dot`, `ID.mmd`) in this folder.
+        #[arg(long, value_name = "DOSSIER")]
+        all: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = crate::front::graph::Format::Dot)]
+        format: crate::front::graph::Format,
+        /// Write to this file instead of the standard output.
+        #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
+        output: Option<PathBuf>,
+    },
+    /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
+    Serve {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The address to listen on (port 0: any free port, printed at startup).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The SQLite database of conversations (created if missing).
+        #[arg(long, default_value = "guichet.db")]
+        db: PathBuf,
+        /// Conversations untouched for this many days are deleted.
+        #[arg(long, default_value_t = 90)]
+        retention_days: u32,
+        /// How often rule files are checked for changes, in milliseconds.
+        #[arg(long, default_value_t = 1000, hide = true)]
+        watch_interval_ms: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,6 +134,38 @@ pub fn main() -> ExitCode {
             today,
         } => chat(&paths, topic, &profile, json, today.as_deref()),
         Command::Test { paths, today } => test(&paths, today.as_deref()),
+        Command::Repl { paths, today: day } => match today(day.as_deref()) {
+            Ok(day) => crate::front::repl::command(&paths, day),
+            Err(code) => code,
+        },
+        Command::Graph {
+            paths,
+            topic,
+            all,
+            format,
+            output,
+        } => crate::front::graph::command(
+            &paths,
+            topic.as_deref(),
+            all.as_deref(),
+            format,
+            output.as_deref(),
+        ),
+        Command::Serve {
+            paths,
+            addr,
+            db,
+            retention_days,
+            watch_interval_ms,
+        } => crate::front::server::run(crate::front::server::ServeOptions {
+            paths,
+            addr,
+            db,
+            retention_days,
+            watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
+            admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
+            sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
+        }),
     }
 }
 
@@ -194,14 +267,20 @@ fn chat(
     json: bool,
     today_arg: Option<&str>,
 ) -> ExitCode {
-    let program = match program_or_report(paths) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let today = match today(today_arg) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
+    match chat_session(paths, topic, profile, json, today_arg) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn chat_session(
+    paths: &[PathBuf],
+    topic: Option<String>,
+    profile: &[String],
+    json: bool,
+    today_arg: Option<&str>,
+) -> Result<ExitCode, ExitCode> {
+    let program = program_or_report(paths)?;
+    let today = today(today_arg)?;
     let topic = match topic {
         None => None,
         Some(name) => match program.topic_named(&name) {
@@ -212,7 +291,7 @@ fn chat(
                     .map(|s| format!(" (vouliez-vous dire « {s} » ?)"))
                     .unwrap_or_default();
                 eprintln!("erreur : sujet inconnu « {name} »{hint} ; `guichet topics` les liste");
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
         },
     };
@@ -220,7 +299,7 @@ fn chat(
     for item in profile {
         let Some((fact, value)) = item.split_once('=') else {
             eprintln!("erreur : --profile attend fait=valeur, pas « {item} »");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         };
         pairs.push((fact.trim().to_string(), value.trim().to_string()));
     }
@@ -234,28 +313,25 @@ fn chat(
         today,
     };
     match crate::front::chat::run(&program, &options, stdin.lock(), std::io::stdout().lock()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("erreur : {e}");
-            ExitCode::from(2)
+            Err(ExitCode::from(2))
         }
     }
 }
 
 fn test(paths: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
-    let program = match program_or_report(paths) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let today = match today(today_arg) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let tests = match load(paths, crate::front::load::TEST_EXTENSION) {
-        Ok(t) => t,
-        Err(e) => return io_failure(e),
-    };
+    match run_tests(paths, today_arg) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_tests(paths: &[PathBuf], today_arg: Option<&str>) -> Result<ExitCode, ExitCode> {
+    let program = program_or_report(paths)?;
+    let today = today(today_arg)?;
+    let tests = load(paths, crate::front::load::TEST_EXTENSION).map_err(io_failure)?;
     let report = crate::front::testing::run(&program, &tests, today);
     let diagnostics: Vec<_> = report.problems.iter().map(|p| p.diagnostic()).collect();
     eprint!(
@@ -265,19 +341,15 @@ fn test(paths: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
     for result in &report.results {
         match &result.failure {
             None => println!("ok      {}  {}", result.location, result.name),
-            Some(why) => println!(
-                "ÉCHEC   {}  {}
-  {why}",
-                result.location, result.name
-            ),
+            Some(why) => println!("ÉCHEC   {}  {}\n  {why}", result.location, result.name),
         }
     }
     print!("{}", crate::front::testing::coverage(&program, &report));
     let failed = report.failed() + diagnostics.len();
     println!("{} passed, {} failed", report.passed(), failed);
-    if failed > 0 {
+    Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
