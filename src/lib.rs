@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod front;
 pub mod problem;
+pub mod route;
 pub mod span;
 pub mod syntax;
 pub mod text;

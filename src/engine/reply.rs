@@ -252,8 +252,7 @@ fn yes_no(raw: &str) -> Result<bool, ReplyError> {
 
 /// Units an agent may write after a number whatever the fact's declared unit.
 const UNIT_WORDS: &[&str] = &[
-    "jour", "jours", "heure", "heures", "h", "an", "ans", "mois", "semaine", "semaines", "euros",
-    "€", "%",
+    "jour", "jours", "heure", "heures", "h", "an", "ans", "mois", "euros", "€", "%",
 ];
 
 const NUMBER_WORDS: &[(&str, f64)] = &[

@@ -7,9 +7,10 @@
 //! object per line (`front/wire.rs`, docs/protocol.md).
 
 use crate::compile::program::{Program, TopicId};
-use crate::engine::session::{Handoff, Question, Step, TrailEntry};
+use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
 use crate::engine::{Command, Provenance, Session, SessionError};
 use crate::front::wire;
+use crate::route::{self, Decision, Extracted, Router};
 use crate::syntax::ast::ChannelKind;
 use std::io::{self, BufRead, Write};
 use time::Date;
@@ -37,6 +38,8 @@ pub fn run(
         options,
         out,
         session: None,
+        router: Router::new(program),
+        offer: None,
     };
     match options.topic {
         Some(topic) => chat.start(topic)?,
@@ -54,6 +57,9 @@ struct Chat<'a, W: Write> {
     options: &'a ChatOptions,
     out: W,
     session: Option<Session>,
+    router: Router,
+    /// Topics offered for an ambiguous free-text question, and the question.
+    offer: Option<(Vec<TopicId>, String)>,
 }
 
 impl<W: Write> Chat<'_, W> {
@@ -131,8 +137,22 @@ impl<W: Write> Chat<'_, W> {
     }
 
     fn choose_topic(&mut self, line: &str) -> io::Result<()> {
+        if let Some((topics, question)) = self.offer.take() {
+            match offer_choice(self.program, &topics, line) {
+                Some(Some(topic)) => {
+                    let extracted = self.router.extract(&question, topic);
+                    return self.start_with(topic, &extracted);
+                }
+                Some(None) => return self.no_match(&question),
+                None => {}
+            }
+        }
+        let folded = crate::text::fold(line);
+        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
         match topic_choice(self.program, line) {
             Some(topic) => self.start(topic),
+            // Free text: route it.
+            None if !number && folded.chars().any(char::is_alphanumeric) => self.route(line),
             None => {
                 let message = format!(
                     "Je n'ai pas compris « {line} » : tapez le numéro d'un sujet de la liste."
@@ -147,7 +167,88 @@ impl<W: Write> Chat<'_, W> {
         }
     }
 
+    /// Routes a free-text question: starts a topic, offers a choice, or hands off.
+    fn route(&mut self, question: &str) -> io::Result<()> {
+        let routing = self.router.route(question);
+        if self.options.json {
+            let mut routed = crate::front::ask::routing_json(self.program, &routing);
+            routed["type"] = serde_json::json!("routed");
+            routed["question"] = serde_json::json!(question);
+            self.json_line(&routed)?;
+        }
+        match routing.decision {
+            Decision::Confident { topic } => self.start_with(topic, &routing.extracted),
+            Decision::Ambiguous { topics } => self.offer(topics, question),
+            Decision::NoMatch { .. } => self.no_match(question),
+        }
+    }
+
+    /// Offers the topics an ambiguous question may be about, and "something else".
+    fn offer(&mut self, topics: Vec<TopicId>, question: &str) -> io::Result<()> {
+        let prompt = "Votre question peut concerner plusieurs sujets. Lequel ?";
+        let other = "Autre chose : transmettre ma question à une personne";
+        if self.options.json {
+            let mut options: Vec<_> = topics
+                .iter()
+                .map(|t| {
+                    let t = self.program.topic(*t);
+                    serde_json::json!({ "value": t.name, "label": t.title })
+                })
+                .collect();
+            options.push(serde_json::json!({ "value": OTHER, "label": other }));
+            let ask = serde_json::json!({
+                "type": "ask", "fact": "topic", "prompt": prompt, "kind": "choice", "options": options,
+            });
+            self.json_line(&ask)?;
+        } else {
+            writeln!(self.out, "{}", self.paint(prompt, "1"))?;
+            for (i, t) in topics.iter().enumerate() {
+                writeln!(self.out, "  {}. {}", i + 1, self.program.topic(*t).title)?;
+            }
+            writeln!(self.out, "  {}. {other}", topics.len() + 1)?;
+        }
+        self.offer = Some((topics, question.to_string()));
+        Ok(())
+    }
+
+    /// No topic for the question: hand it to the `fallback` contact, with the profile.
+    fn no_match(&mut self, question: &str) -> io::Result<()> {
+        let gathered = self
+            .options
+            .profile
+            .iter()
+            .filter_map(|(name, value)| {
+                let fact = self.program.fact(self.program.fact_named(name)?);
+                Some(GatheredFact {
+                    fact: fact.name.clone(),
+                    question: fact.question.clone(),
+                    value: value.clone(),
+                    provenance: Provenance::Profile,
+                })
+            })
+            .collect();
+        let Some(handoff) = route::no_match_handoff(self.program, question, gathered) else {
+            let message = "Je n'ai pas trouvé de sujet pour votre question : tapez le numéro d'un sujet de la liste.";
+            if self.options.json {
+                self.json_line(&wire::error("unknown_topic", message))?;
+            } else {
+                writeln!(self.out, "{}", self.paint(message, "33"))?;
+            }
+            return self.menu();
+        };
+        if self.options.json {
+            return self.json_line(&wire::step(self.program, &Step::Handoff(handoff)));
+        }
+        self.handoff(&handoff)?;
+        self.closing()
+    }
+
     fn start(&mut self, topic: TopicId) -> io::Result<()> {
+        self.start_with(topic, &[])
+    }
+
+    /// Starts `topic` with the profile, then the facts taken from the agent's question.
+    fn start_with(&mut self, topic: TopicId, extracted: &[Extracted]) -> io::Result<()> {
         let mut session = Session::new(self.program, topic, self.options.today);
         for (fact, value) in &self.options.profile {
             if let Err(e) = session.prefill(self.program, fact, value, Provenance::Profile) {
@@ -159,9 +260,26 @@ impl<W: Write> Chat<'_, W> {
                 }
             }
         }
+        // The profile wins over the question: only unknown facts are taken from it.
+        if let Err(e) = route::prefill(self.program, &mut session, extracted) {
+            let message = format!("Information de la question ignorée : {}", e.message());
+            if self.options.json {
+                self.json_line(&wire::error("bad_profile", &message))?;
+            } else {
+                writeln!(self.out, "{}", self.paint(&message, "33"))?;
+            }
+        }
         if !self.options.json {
             let title = &self.program.topic(topic).title;
             writeln!(self.out, "{}", self.paint(&format!("— {title} —"), "1"))?;
+            for (id, known) in session.known() {
+                if known.provenance == Provenance::Extracted {
+                    let fact = self.program.fact(id);
+                    let value = crate::engine::value::display(&known.value, Some(fact));
+                    let line = format!("(d'après votre question : {} {value})", fact.question);
+                    writeln!(self.out, "{}", self.paint(&line, "2"))?;
+                }
+            }
         }
         let result = self.show_step(&mut session);
         self.session = Some(session);
@@ -293,6 +411,33 @@ impl<W: Write> Chat<'_, W> {
             text.to_string()
         }
     }
+}
+
+/// The option value for "something else" in an offer of topics.
+const OTHER: &str = "autre";
+
+/// A choice among offered topics: `Some(Some(topic))` for a topic (its number
+/// in the offer, its id or title), `Some(None)` for "something else", `None`
+/// when the line is not a choice (a new question).
+fn offer_choice(program: &Program, topics: &[TopicId], line: &str) -> Option<Option<TopicId>> {
+    let folded = crate::text::fold(line.trim());
+    if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
+        return match n {
+            n if (1..=topics.len()).contains(&n) => Some(Some(topics[n - 1])),
+            n if n == topics.len() + 1 => Some(None),
+            _ => None,
+        };
+    }
+    if folded == OTHER || folded == "autre chose" {
+        return Some(None);
+    }
+    topics
+        .iter()
+        .find(|t| {
+            let topic = program.topic(**t);
+            topic.name == line.trim() || crate::text::fold(&topic.title) == folded
+        })
+        .map(|t| Some(*t))
 }
 
 /// A topic chosen from the menu: its number, its id, or its exact title.

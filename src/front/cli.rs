@@ -54,6 +54,16 @@ enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Route a free-text question: topic, score, runner-up and facts taken from it.
+    Ask {
+        path: PathBuf,
+        question: String,
+        /// One JSON object for programs (see docs/routing.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate free-text routing on a labelled file (`split<TAB>topic<TAB>question`).
+    EvalRouting { path: PathBuf, file: PathBuf },
     /// Run the conversation tests (`*.gtest`) found below the paths against the rules found there.
     Test {
         #[arg(required = true)]
@@ -134,6 +144,12 @@ pub fn main() -> ExitCode {
             today,
         } => chat(&paths, topic, &profile, json, today.as_deref()),
         Command::Test { paths, today } => test(&paths, today.as_deref()),
+        Command::Ask {
+            path,
+            question,
+            json,
+        } => crate::front::ask::ask(&[path], &question, json),
+        Command::EvalRouting { path, file } => crate::front::ask::eval_routing(&[path], &file),
         Command::Repl { paths, today: day } => match today(day.as_deref()) {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,

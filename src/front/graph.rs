@@ -11,9 +11,10 @@
 //! with no external program.
 
 use crate::compile::program::{
-    EdgeLabel, NodeId, NodeKind, Program, Template, TemplatePart, TopicId,
+    EdgeLabel, FactId, NodeId, NodeKind, Program, Template, TemplatePart, TopicId,
 };
 use clap::ValueEnum;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -76,13 +77,26 @@ pub struct TopicGraph {
 const WRAP: usize = 42;
 /// Longest excerpt of an answer or hand-off message, in characters.
 const EXCERPT: usize = 120;
+/// Longest excerpt of a question, in characters.
+const QUESTION: usize = 90;
 
 impl TopicGraph {
     pub fn of(program: &Program, topic: TopicId) -> TopicGraph {
         let t = program.topic(topic);
+        let skip = known_asks(program, t.entry);
+        // An `Ask` whose fact every path has already asked only passes the walk on: drawn through.
+        let resolve = |mut node: NodeId| {
+            while skip.contains(&node) {
+                match program.node(node).kind {
+                    NodeKind::Ask { next, .. } => node = next,
+                    _ => break,
+                }
+            }
+            node
+        };
         let mut order: Vec<NodeId> = Vec::new();
-        let mut index_of = std::collections::HashMap::new();
-        let mut stack = vec![t.entry];
+        let mut index_of = HashMap::new();
+        let mut stack = vec![resolve(t.entry)];
         while let Some(node) = stack.pop() {
             if index_of.contains_key(&node) {
                 continue;
@@ -90,14 +104,13 @@ impl TopicGraph {
             index_of.insert(node, order.len());
             order.push(node);
             let successors = program.node(node).kind.successors();
-            stack.extend(successors.into_iter().rev());
+            stack.extend(successors.into_iter().rev().map(resolve));
         }
         let nodes = order.iter().map(|&n| drawn(program, n)).collect();
         let mut edges = Vec::new();
         for (from, &node) in order.iter().enumerate() {
             let successors = program.node(node).kind.successors();
-            let yes_no = matches!(program.node(node).kind, NodeKind::If { .. });
-            for (i, target) in successors.into_iter().enumerate() {
+            for target in successors {
                 let label = program
                     .graph
                     .edges_connecting(node, target)
@@ -106,13 +119,13 @@ impl TopicGraph {
                 let label = match label {
                     Some(EdgeLabel::Yes) => Some("oui".to_string()),
                     Some(EdgeLabel::No) => Some("non".to_string()),
+                    Some(EdgeLabel::Arm(text)) if text == "_" => Some("autre cas".to_string()),
                     Some(EdgeLabel::Arm(text)) => Some(text),
-                    _ if yes_no => Some(if i == 0 { "oui" } else { "non" }.to_string()),
                     _ => None,
                 };
                 edges.push(DrawnEdge {
                     from,
-                    to: index_of[&target],
+                    to: index_of[&resolve(target)],
                     label,
                 });
             }
@@ -126,6 +139,49 @@ impl TopicGraph {
     }
 }
 
+/// The `Ask` nodes below `entry` whose fact is asked on every path that reaches them.
+fn known_asks(program: &Program, entry: NodeId) -> HashSet<NodeId> {
+    // Depth-first post-order, reversed: a topological order (a topic's graph has no cycle).
+    let mut post = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![(entry, false)];
+    while let Some((node, done)) = stack.pop() {
+        if done {
+            post.push(node);
+            continue;
+        }
+        if !seen.insert(node) {
+            continue;
+        }
+        stack.push((node, true));
+        for next in program.node(node).kind.successors() {
+            if !seen.contains(&next) {
+                stack.push((next, false));
+            }
+        }
+    }
+    post.reverse();
+    // Facts known on entering each node: the intersection over the nodes before it.
+    let mut known_in: HashMap<NodeId, BTreeSet<FactId>> = HashMap::new();
+    known_in.insert(entry, BTreeSet::new());
+    let mut skip = HashSet::new();
+    for &node in &post {
+        let mut known = known_in.get(&node).cloned().unwrap_or_default();
+        if let NodeKind::Ask { fact, .. } = program.node(node).kind {
+            if !known.insert(fact) {
+                skip.insert(node);
+            }
+        }
+        for next in program.node(node).kind.successors() {
+            known_in
+                .entry(next)
+                .and_modify(|k| k.retain(|f| known.contains(f)))
+                .or_insert_with(|| known.clone());
+        }
+    }
+    skip
+}
+
 fn drawn(program: &Program, id: NodeId) -> DrawnNode {
     let node = program.node(id);
     let source = |span| one_line(program.sources.text(span));
@@ -133,7 +189,7 @@ fn drawn(program: &Program, id: NodeId) -> DrawnNode {
         NodeKind::Ask { fact, .. } => {
             let f = program.fact(*fact);
             let mut lines = vec![format!("Question « {} »", f.name)];
-            lines.extend(wrap(&f.question, WRAP));
+            lines.extend(wrap(&excerpt(&f.question, QUESTION), WRAP));
             (Shape::Question, lines)
         }
         NodeKind::Let { local, value, .. } => (
@@ -157,7 +213,7 @@ fn drawn(program: &Program, id: NodeId) -> DrawnNode {
         ),
         NodeKind::Answer { text, sources } => {
             let mut lines = vec!["Réponse".to_string()];
-            lines.extend(wrap(&excerpt(&template_text(program, text)), WRAP));
+            lines.extend(wrap(&excerpt(&template_text(program, text), EXCERPT), WRAP));
             if !sources.is_empty() {
                 let plural = if sources.len() > 1 { "s" } else { "" };
                 lines.push(format!("({} source{plural})", sources.len()));
@@ -168,7 +224,7 @@ fn drawn(program: &Program, id: NodeId) -> DrawnNode {
             let c = program.contact(*contact);
             let mut lines = wrap(&format!("Transfert : {}", c.label), WRAP);
             if let Some(m) = message {
-                lines.extend(wrap(&excerpt(&template_text(program, m)), WRAP));
+                lines.extend(wrap(&excerpt(&template_text(program, m), EXCERPT), WRAP));
             }
             (Shape::Handoff, lines)
         }
@@ -203,15 +259,15 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The first [`EXCERPT`] characters of a text on one line, with « … » when cut.
-fn excerpt(text: &str) -> String {
+/// The first `max` characters of a text on one line, cut after a word, with « … » when cut.
+fn excerpt(text: &str, max: usize) -> String {
     let text = one_line(text);
-    if text.chars().count() <= EXCERPT {
+    if text.chars().count() <= max {
         return text;
     }
-    let cut: String = text.chars().take(EXCERPT).collect();
+    let cut: String = text.chars().take(max).collect();
     let cut = match cut.rfind(' ') {
-        Some(i) if i > EXCERPT / 2 => cut[..i].to_string(),
+        Some(i) if i > cut.len() / 2 => cut[..i].to_string(),
         _ => cut,
     };
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
@@ -300,7 +356,9 @@ fn dot_string(text: &str) -> String {
 pub fn mermaid(graph: &TopicGraph) -> String {
     let mut out = String::new();
     out.push_str("---\n");
-    out.push_str(&format!("title: {}\n", mermaid_text(&graph.title)));
+    // YAML front matter: a double-quoted string, since titles hold « : ».
+    let title = graph.title.replace('\\', "\\\\").replace('"', "\\\"");
+    out.push_str(&format!("title: \"{title}\"\n"));
     out.push_str("---\n");
     out.push_str("flowchart TD\n");
     for (i, n) in graph.nodes.iter().enumerate() {
@@ -313,10 +371,7 @@ pub fn mermaid(graph: &TopicGraph) -> String {
             Shape::Goto => ("[[", "]]"),
         };
         let label: Vec<String> = n.lines.iter().map(|l| mermaid_text(l)).collect();
-        out.push_str(&format!(
-            "  n{i}{open}\"{}\"{close}\n",
-            label.join("<br/>")
-        ));
+        out.push_str(&format!("  n{i}{open}\"{}\"{close}\n", label.join("<br/>")));
     }
     for e in &graph.edges {
         match &e.label {
@@ -416,7 +471,34 @@ pub fn svg(graph: &TopicGraph) -> String {
     }
     let mut writer = SVGWriter::new();
     vg.do_it(false, false, false, &mut writer);
-    writer.finalize()
+    // layout-rs sizes the picture from the length of its texts, not their
+    // width: it is far too tall. The laid-out boxes give the real size.
+    let (mut width, mut height) = (0.0f64, 0.0f64);
+    for node in vg.iter_nodes() {
+        let (_, bottom_right) = vg.pos(node).bbox(false);
+        width = width.max(bottom_right.x);
+        height = height.max(bottom_right.y);
+    }
+    let svg = writer.finalize().replace(
+        "font-family: Times, serif",
+        "font-family: Helvetica, Arial, sans-serif",
+    );
+    resize_svg(&svg, width.ceil() + 20.0, height.ceil() + 20.0)
+}
+
+/// Gives the root `<svg>` element of `svg` this width and height (and view box).
+fn resize_svg(svg: &str, width: f64, height: f64) -> String {
+    let (Some(start), Some(end)) = (svg.find("<svg "), svg.find(" xmlns=")) else {
+        return svg.to_string();
+    };
+    if end < start || width <= 20.0 || height <= 20.0 {
+        return svg.to_string();
+    }
+    format!(
+        "{}<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"{}",
+        &svg[..start],
+        &svg[end..]
+    )
 }
 
 /// The graph of `topic` in `format`.
@@ -510,4 +592,14 @@ fn write_or_report(path: &Path, text: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A node on one line, as `:trace` and breakpoints show it.
+pub fn describe(program: &Program, node: NodeId) -> String {
+    let text = drawn(program, node).lines.join(" ");
+    if text.chars().count() <= 90 {
+        return text;
+    }
+    let cut: String = text.chars().take(89).collect();
+    format!("{}…", cut.trim_end())
 }

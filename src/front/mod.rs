@@ -5,9 +5,13 @@
 //! line; `chat.rs`, `testing.rs` and the others each implement one
 //! command on top of the pure core.
 
+pub mod ask;
 pub mod chat;
 pub mod cli;
+pub mod graph;
 pub mod load;
 pub mod render;
+pub mod repl;
+pub mod server;
 pub mod testing;
 pub mod wire;

@@ -18,6 +18,7 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
         }
     }
     let described = out.join(" ");
+    let names_expected = out.iter().any(|d| d == "un nom");
     for token in literals {
         let quoted = format!("`{token}`");
         let keyword_already_named = described.contains(&quoted);

@@ -133,7 +133,9 @@ fn syntax_problem(
     // With error detail on, pest records the furthest position it reached:
     // that is where the writer's mistake is, not where the item started.
     let furthest = error.parse_attempts().map_or(0, |a| a.max_position);
+    // pest may stop before the blanks it was about to skip: point at what follows them.
     let at = offset + reported.max(furthest);
+    let at = at + text[at..].len() - text[at..].trim_start().len();
     let found = expected::found_at(text, at);
     let span = Span::new(file, at, at + found.len().max(1));
     let kind = match &error.variant {

@@ -144,8 +144,12 @@ pub trait Store: Send + Sync {
     fn transcript(&self, id: &str) -> StoreResult<Vec<Turn>>;
     /// Saves a conversation changed from `revision`, with new turns; `false` if someone else
     /// changed it since (nothing is written then).
-    fn update(&self, conversation: &Conversation, revision: i64, turns: &[Turn])
-        -> StoreResult<bool>;
+    fn update(
+        &self,
+        conversation: &Conversation,
+        revision: i64,
+        turns: &[Turn],
+    ) -> StoreResult<bool>;
     /// Records feedback; `false` when the conversation does not exist.
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool>;
     /// The latest conversation of a phone number.
@@ -559,7 +563,10 @@ mod tests {
         store.create(&conversation("a", Some("+33600000001"), 10), &[])?;
         store.create(&conversation("b", Some("+33600000001"), 100), &[])?;
         store.create(&conversation("c", None, 5), &[turn("agent", "x")])?;
-        assert_eq!(store.export(&Selector::Phone("+33600000001".into()))?.len(), 2);
+        assert_eq!(
+            store.export(&Selector::Phone("+33600000001".into()))?.len(),
+            2
+        );
         assert_eq!(
             store.latest_for_phone("+33600000001")?.map(|c| c.id),
             Some("b".into())

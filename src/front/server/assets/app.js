@@ -1,0 +1,390 @@
+// Guichet RH: the web chat. Talks to the JSON API of `guichet serve`
+// (docs/server.md); renders the step objects of docs/protocol.md.
+// Everything shown is built with DOM nodes and textContent: text from the
+// rules or from the agent is never parsed as HTML.
+'use strict';
+
+(function () {
+  const KEY = 'guichet.conversation';
+  const log = document.getElementById('log');
+  const form = document.getElementById('composer');
+  const input = document.getElementById('reponse');
+  const hint = document.getElementById('indication');
+  const status = document.getElementById('status');
+  let conversation = null; // { id, done }
+  let topics = [];
+  let busy = false;
+
+  // ------------------------------------------------------------ helpers
+
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === 'onclick') node.addEventListener('click', value);
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function fold(text) {
+    return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: {} };
+    if (body !== undefined) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body);
+    }
+    try {
+      const response = await fetch(path, options);
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      return { ok: response.ok, status: response.status, data };
+    } catch (e) {
+      return { ok: false, status: 0, data: null };
+    }
+  }
+
+  function add(kind, ...children) {
+    const item = el('li', { class: 'msg ' + kind }, children);
+    log.append(item);
+    item.scrollIntoView({ block: 'nearest' });
+    return item;
+  }
+
+  function agentSays(text) {
+    add('agent', el('span', { class: 'visually-hidden' }, 'Vous : '), el('p', {}, text));
+  }
+
+  function guichetSays(...children) {
+    return add('guichet', el('span', { class: 'visually-hidden' }, 'Guichet : '), children);
+  }
+
+  function showError(message) {
+    add('error', el('p', {}, message));
+  }
+
+  function freezeChoices() {
+    for (const b of log.querySelectorAll('.choices button')) b.disabled = true;
+  }
+
+  function focusNext() {
+    const last = log.lastElementChild;
+    const first = last && last.querySelector('.choices button:not(:disabled)');
+    (first || input).focus();
+  }
+
+  // Light markdown: blank lines separate paragraphs, `- ` lines are list items,
+  // [texte](https://…) is a link. Anything else stays text.
+  function inline(text) {
+    const nodes = [];
+    const link = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g;
+    let at = 0;
+    let m;
+    while ((m = link.exec(text)) !== null) {
+      nodes.push(text.slice(at, m.index));
+      nodes.push(el('a', { href: m[2], rel: 'noopener noreferrer', target: '_blank' }, m[1]));
+      at = m.index + m[0].length;
+    }
+    nodes.push(text.slice(at));
+    return nodes.filter((n) => n !== '');
+  }
+
+  function markdown(text) {
+    const out = [];
+    for (const block of String(text || '').split(/\n\s*\n/)) {
+      let list = null;
+      let paragraph = [];
+      const flush = () => {
+        if (paragraph.length) out.push(el('p', {}, inline(paragraph.join(' '))));
+        paragraph = [];
+      };
+      for (const raw of block.split('\n')) {
+        const line = raw.trim();
+        if (line.startsWith('- ')) {
+          flush();
+          if (!list) { list = el('ul'); out.push(list); }
+          list.append(el('li', {}, inline(line.slice(2))));
+        } else if (line !== '') {
+          list = null;
+          paragraph.push(line);
+        }
+      }
+      flush();
+    }
+    return out;
+  }
+
+  function trail(entries, open) {
+    if (!entries || !entries.length) return null;
+    return el('details', { class: 'trail', open },
+      el('summary', {}, 'Pourquoi cette réponse ? Les règles appliquées'),
+      el('ol', {}, entries.map((e) => el('li', {}, e.what, e.location ? [' ', el('code', {}, e.location)] : []))));
+  }
+
+  // ------------------------------------------------------------ steps
+
+  function setHint(step) {
+    let text = '';
+    if (step && step.type === 'ask') {
+      if (step.kind === 'choice') text = 'Cliquez sur une réponse, ou tapez son numéro ou ses mots.';
+      else if (step.kind === 'yesno') text = 'Répondez oui ou non.';
+      else if (step.kind === 'date') text = 'Une date au format jj/mm/aaaa.';
+      else if (step.kind === 'number') {
+        const unit = step.unit ? ' ' + step.unit : '';
+        if (step.min !== undefined && step.max !== undefined) text = 'Un nombre entre ' + step.min + ' et ' + step.max + unit + '.';
+        else text = 'Un nombre' + (unit ? ' (en' + unit + ')' : '') + '.';
+      } else text = 'Répondez librement.';
+      text += ' « Pourquoi ? » explique, « Parler à une personne » vous met en relation.';
+    } else if (step) {
+      text = 'Conversation terminée. Choisissez « Nouveau sujet » pour une autre question.';
+    } else {
+      text = 'Choisissez un sujet, ou tapez quelques mots pour le chercher.';
+    }
+    hint.textContent = text;
+  }
+
+  function askNode(step) {
+    const parts = [el('p', { class: 'prompt', id: 'q' + log.children.length }, step.prompt)];
+    if (step.options && step.options.length) {
+      const group = el('div', { class: 'choices', role: 'group', 'aria-label': step.prompt });
+      step.options.forEach((option) => {
+        group.append(el('button', {
+          type: 'button',
+          onclick: (event) => {
+            event.currentTarget.classList.add('chosen');
+            send(option.value, option.label);
+          },
+        }, option.label));
+      });
+      parts.push(group);
+    }
+    if (step.help) parts.push(el('details', {}, el('summary', {}, 'Aide sur cette question'), el('p', {}, step.help)));
+    return parts;
+  }
+
+  function feedbackNode(id) {
+    const box = el('div', { class: 'feedback', role: 'group', 'aria-label': 'Votre avis' });
+    const give = async (helpful) => {
+      const r = await api('POST', '/api/sessions/' + id + '/feedback', { helpful });
+      box.replaceChildren(el('p', {}, r.ok
+        ? 'Merci pour votre avis.'
+        : 'Votre avis n\'a pas pu être enregistré.'));
+      input.focus();
+    };
+    box.append(
+      el('p', {}, 'Cette réponse vous a-t-elle aidé ?'),
+      el('div', { class: 'choices feedback-choices' },
+        el('button', { type: 'button', onclick: () => give(true) }, 'Oui, merci'),
+        el('button', { type: 'button', onclick: () => give(false) }, 'Non')));
+    return box;
+  }
+
+  function channelNodes(channels) {
+    const words = { name: 'Service', phone: 'Téléphone', email: 'Courriel', hours: 'Horaires', office: 'Bureau', web: 'En ligne' };
+    const rows = [];
+    for (const key of Object.keys(words)) {
+      const value = channels && channels[key];
+      if (!value) continue;
+      let shown = value;
+      if (key === 'phone') shown = el('a', { href: 'tel:' + value.replace(/[^0-9+]/g, '') }, value);
+      else if (key === 'email' && /^[^\s@]+@[^\s@]+$/.test(value)) shown = el('a', { href: 'mailto:' + value }, value);
+      else if (key === 'web' && /^https?:\/\//.test(value)) shown = el('a', { href: value, rel: 'noopener noreferrer', target: '_blank' }, value);
+      rows.push(el('dt', {}, words[key]), el('dd', {}, shown));
+    }
+    return rows.length ? el('dl', {}, rows) : null;
+  }
+
+  // Shows a step; `replay` when rebuilding a conversation (no focus, no feedback
+  // question unless it is still owed).
+  function showStep(step, options) {
+    const opts = options || {};
+    freezeChoices();
+    if (step.type === 'ask') {
+      guichetSays(askNode(step), trail(step.trail, true));
+    } else if (step.type === 'answer') {
+      const sources = step.sources && step.sources.length
+        ? el('div', { class: 'sources' }, el('h4', {}, 'Sources'), el('ul', {}, step.sources.map((s) => el('li', {}, inline(s)))))
+        : null;
+      guichetSays(el('h3', {}, 'Réponse'), markdown(step.text), sources, trail(step.trail, false),
+        opts.feedback ? feedbackNode(conversation.id) : null);
+    } else if (step.type === 'handoff') {
+      const contact = step.contact || {};
+      const facts = step.facts && step.facts.length
+        ? el('div', { class: 'facts' }, el('h4', {}, 'Ce que je lui transmets'),
+          el('ul', {}, step.facts.map((f) => el('li', {}, f.question + ' ' + f.value))))
+        : null;
+      guichetSays(el('div', { class: 'contact' },
+        el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
+        step.message ? markdown(step.message) : null,
+        channelNodes(contact.channels)), facts, trail(step.trail, false),
+        opts.feedback ? feedbackNode(conversation.id) : null);
+    }
+    setHint(step);
+    if (step.type !== 'ask' && conversation) {
+      conversation.done = true;
+    }
+    if (!opts.replay) focusNext();
+  }
+
+  // ------------------------------------------------------------ topics
+
+  function showTopics(list, intro) {
+    freezeChoices();
+    const group = el('div', { class: 'choices', role: 'group', 'aria-label': 'Sujets' });
+    list.forEach((topic) => {
+      group.append(el('button', { type: 'button', onclick: () => start(topic) }, topic.title));
+    });
+    guichetSays(el('p', { class: 'prompt' }, intro || 'Bonjour ! Quel est le sujet de votre question ?'), group);
+    setHint(null);
+    focusNext();
+  }
+
+  // Before a topic is chosen, typed words narrow the list of topics by their
+  // titles. (Understanding a free-text question is the job of routing, to come.)
+  function searchTopics(text) {
+    const number = parseInt(text, 10);
+    if (String(number) === text.trim() && number >= 1 && number <= topics.length) {
+      start(topics[number - 1]);
+      return;
+    }
+    const words = fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
+    const found = topics.filter((t) => words.some((w) => fold(t.title).includes(w)));
+    if (found.length === 1) {
+      start(found[0]);
+    } else if (found.length > 1) {
+      showTopics(found, 'Plusieurs sujets correspondent. Lequel ?');
+    } else {
+      showTopics(topics, 'Je n\'ai pas trouvé de sujet avec ces mots. Choisissez dans la liste :');
+    }
+  }
+
+  async function start(topic) {
+    if (busy) return;
+    busy = true;
+    agentSays(topic.title);
+    status.textContent = 'Envoi en cours…';
+    const r = await api('POST', '/api/sessions', { topic: topic.id, profile: {} });
+    busy = false;
+    status.textContent = '';
+    if (r.status === 201 && r.data) {
+      conversation = { id: r.data.id, done: false };
+      try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
+      showStep(r.data.step, { feedback: true });
+    } else {
+      showError(r.data && r.data.error ? r.data.error.message : 'Le serveur ne répond pas. Réessayez dans un instant.');
+      focusNext();
+    }
+  }
+
+  // ------------------------------------------------------------ replies
+
+  async function send(text, shown) {
+    const value = String(text).trim();
+    if (busy || value === '') return;
+    if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne)/i.test(fold(value)))) {
+      agentSays(shown || value);
+      if (conversation && conversation.done) newTopic(false);
+      searchTopics(value);
+      return;
+    }
+    busy = true;
+    agentSays(shown || value);
+    status.textContent = 'Envoi en cours…';
+    const why = fold(value) === 'pourquoi';
+    const r = await api('POST', '/api/sessions/' + conversation.id + '/replies', { text: value });
+    busy = false;
+    status.textContent = '';
+    if (r.ok && r.data) {
+      const step = r.data.step;
+      if (why && step.type !== 'ask') {
+        const entries = step.trail || [];
+        guichetSays(el('p', {}, entries.length ? 'Voici les règles appliquées :' : 'Aucune règle n\'a encore été appliquée.'), trail(entries, true));
+        focusNext();
+      } else {
+        const wasDone = conversation.done;
+        showStep(step, { feedback: !wasDone || step.type !== 'ask' });
+      }
+    } else if (r.data && r.data.error) {
+      showError(r.data.error.message);
+      if (r.data.step && r.data.step.type === 'ask') showStep(r.data.step);
+      else focusNext();
+      if (r.status === 404) forget();
+    } else {
+      showError('Le serveur ne répond pas. Réessayez dans un instant.');
+      focusNext();
+    }
+  }
+
+  function forget() {
+    conversation = null;
+    try { localStorage.removeItem(KEY); } catch (e) { /* private mode */ }
+  }
+
+  function newTopic(show) {
+    forget();
+    if (show !== false) showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value;
+    input.value = '';
+    send(text);
+  });
+  document.getElementById('pourquoi').addEventListener('click', () => {
+    if (conversation) send('pourquoi', 'Pourquoi ?');
+    else showTopics(topics, 'Choisissez d\'abord un sujet : je vous expliquerai ensuite chaque réponse.');
+  });
+  document.getElementById('personne').addEventListener('click', () => {
+    if (conversation) send('personne', 'Parler à une personne');
+    else showTopics(topics, 'Choisissez d\'abord un sujet : je vous orienterai vers la bonne personne, qui saura ce que vous m\'avez déjà dit.');
+  });
+  document.getElementById('retour').addEventListener('click', () => {
+    if (conversation) send('retour', 'Question précédente');
+  });
+  document.getElementById('nouveau').addEventListener('click', () => newTopic(true));
+
+  // ------------------------------------------------------------ start
+
+  async function resume(id) {
+    const r = await api('GET', '/api/sessions/' + encodeURIComponent(id));
+    if (!r.ok || !r.data) return false;
+    conversation = { id, done: false };
+    guichetSays(el('p', {}, 'Reprise de votre conversation : ' + (r.data.topic_title || r.data.topic) + '.'));
+    const turns = r.data.transcript || [];
+    turns.forEach((turn, i) => {
+      if (turn.who === 'agent') agentSays(String(turn.text));
+      else if (turn.step) {
+        const last = i === turns.length - 1;
+        showStep(turn.step, { replay: true, feedback: last && r.data.helpful === null });
+      }
+    });
+    conversation.done = r.data.done;
+    setHint(r.data.step);
+    focusNext();
+    return true;
+  }
+
+  async function boot() {
+    const r = await api('GET', '/api/topics');
+    topics = r.ok && r.data ? r.data.topics : [];
+    let saved = null;
+    try { saved = localStorage.getItem(KEY); } catch (e) { saved = null; }
+    if (saved && await resume(saved)) return;
+    forget();
+    if (!topics.length) {
+      showError('Le service est momentanément indisponible. Réessayez dans un instant.');
+      return;
+    }
+    showTopics(topics);
+  }
+
+  boot();
+})();

@@ -1,0 +1,528 @@
+//! `guichet serve`: the HTTP server (axum + tokio) for the web chat, the SMS
+//! gateway and the HR dashboard.
+//!
+//! One process serves everything. Requests are stateless over the store
+//! (`store.rs`): each loads its conversation, lets the engine do its work,
+//! and commits before it answers, so a `kill -9` loses nothing that was
+//! answered. [`Rules`] holds the program currently served and every older
+//! version a conversation in flight still needs (recompiled from the sources
+//! kept in the store, also after a restart). Rules are reloaded on SIGHUP and
+//! when a rule file changes (polled); a rule base with errors is refused and
+//! the old one keeps serving.
+//!
+//! Files: `api.rs` (JSON routes, the conversation logic shared with SMS,
+//! error objects), `sms.rs` (Twilio-style webhook), `stats.rs` (admin token,
+//! statistics, export/delete/purge), `page.rs` (the embedded page and its
+//! security headers), `store.rs` (storage trait, SQLite). Wire step objects
+//! come from `front/wire.rs`; nothing here builds engine types by hand.
+//! Logs hold one line per request (method, route template, status, time) and
+//! never a fact value, a reply, a session id or a phone number.
+
+mod api;
+mod page;
+mod sms;
+mod stats;
+pub mod store;
+
+use crate::compile::compile;
+use crate::compile::program::Program;
+use crate::front::load::{load, RULE_EXTENSION};
+use crate::front::render;
+use crate::span::Sources;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use store::{SqliteStore, Store};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Largest request body accepted (larger: 413).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How `guichet serve` was invoked.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub paths: Vec<PathBuf>,
+    pub addr: String,
+    pub db: PathBuf,
+    pub retention_days: u32,
+    /// How often rule files are checked for changes.
+    pub watch_interval: Duration,
+    /// `GUICHET_ADMIN_TOKEN`: without it, the admin routes are disabled.
+    pub admin_token: Option<String>,
+    /// `GUICHET_SMS_TOKEN`: when set, the SMS webhook requires `?token=` to match.
+    pub sms_token: Option<String>,
+}
+
+/// Everything a request handler reaches: shared, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub rules: Arc<Rules>,
+    pub admin_token: Option<Arc<str>>,
+    pub sms_token: Option<Arc<str>>,
+    pub retention_days: u32,
+    /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
+    pub offset: UtcOffset,
+}
+
+impl App {
+    /// Seconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    /// The local date: the date of a new conversation.
+    pub fn today(&self) -> time::Date {
+        OffsetDateTime::now_utc().to_offset(self.offset).date()
+    }
+}
+
+/// The program served now, and the older versions still needed.
+pub struct Rules {
+    paths: Vec<PathBuf>,
+    current: RwLock<Arc<Program>>,
+    /// Every version compiled since startup, by version.
+    versions: Mutex<HashMap<String, Arc<Program>>>,
+    /// The files last seen on disk (also when they were refused), to notice changes.
+    seen: Mutex<Vec<(String, String)>>,
+}
+
+/// What a reload did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reload {
+    Unchanged,
+    Loaded(String),
+    /// The rules have errors (or cannot be read): the old version keeps serving.
+    Refused(String),
+}
+
+/// The files of a [`Sources`], as kept in the store.
+fn files_of(sources: &Sources) -> Vec<(String, String)> {
+    sources
+        .files()
+        .map(|(_, f)| (f.name.clone(), f.text.clone()))
+        .collect()
+}
+
+impl Rules {
+    /// Loads and compiles the rules at `paths`; the diagnostics when they have errors.
+    pub fn load(paths: &[PathBuf]) -> Result<Rules, String> {
+        let (files, program) = Rules::compile_paths(paths)?;
+        let program = Arc::new(program);
+        let versions = HashMap::from([(program.version.clone(), program.clone())]);
+        Ok(Rules {
+            paths: paths.to_vec(),
+            current: RwLock::new(program),
+            versions: Mutex::new(versions),
+            seen: Mutex::new(files),
+        })
+    }
+
+    fn compile_paths(paths: &[PathBuf]) -> Result<(Vec<(String, String)>, Program), String> {
+        let sources = load(paths, RULE_EXTENSION).map_err(|e| e.to_string())?;
+        if sources.is_empty() {
+            return Err(format!("aucun fichier .{RULE_EXTENSION} trouvé"));
+        }
+        let files = files_of(&sources);
+        let compiled = compile(sources);
+        match compiled.program {
+            Some(program) => Ok((files, program)),
+            None => Err(format!(
+                "{}{}",
+                render::text(&compiled.sources, &compiled.diagnostics, false),
+                render::summary(&compiled.diagnostics)
+            )),
+        }
+    }
+
+    pub fn current(&self) -> Arc<Program> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The program of `version`: the current one, one compiled earlier, or one recompiled
+    /// from the sources kept in the store. `None` if the store does not have it.
+    pub fn version(
+        &self,
+        store: &dyn Store,
+        version: &str,
+    ) -> Result<Option<Arc<Program>>, store::StoreError> {
+        if let Some(p) = self.lock_versions().get(version) {
+            return Ok(Some(p.clone()));
+        }
+        let Some(files) = store.rules(version)? else {
+            return Ok(None);
+        };
+        let mut sources = Sources::new();
+        for (name, text) in files {
+            sources.add(name, text);
+        }
+        let Some(program) = compile(sources).program.filter(|p| p.version == version) else {
+            return Ok(None);
+        };
+        let program = Arc::new(program);
+        self.lock_versions()
+            .insert(version.to_string(), program.clone());
+        Ok(Some(program))
+    }
+
+    fn lock_versions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Program>>> {
+        self.versions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reloads from disk when the files changed (or always, when `force`).
+    pub fn reload(&self, store: &dyn Store, now: i64, force: bool) -> Reload {
+        let files = match load(&self.paths, RULE_EXTENSION) {
+            Ok(sources) => files_of(&sources),
+            Err(e) => return Reload::Refused(e.to_string()),
+        };
+        {
+            let mut seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *seen == files && !force {
+                return Reload::Unchanged;
+            }
+            *seen = files;
+        }
+        let (files, program) = match Rules::compile_paths(&self.paths) {
+            Ok(compiled) => compiled,
+            Err(diagnostics) => return Reload::Refused(diagnostics),
+        };
+        if program.version == self.current().version {
+            return Reload::Unchanged;
+        }
+        if let Err(e) = store.save_rules(&program.version, &files, now) {
+            return Reload::Refused(format!("impossible d'enregistrer les règles : {e}"));
+        }
+        let program = Arc::new(program);
+        let version = program.version.clone();
+        self.lock_versions()
+            .insert(version.clone(), program.clone());
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = program;
+        Reload::Loaded(version)
+    }
+}
+
+/// A log line on stderr, with the UTC time. Never give it personal data.
+pub fn log(line: &str) {
+    let t = OffsetDateTime::now_utc();
+    eprintln!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z {line}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+}
+
+fn log_reload(result: &Reload, why: &str, rules: &Rules) {
+    match result {
+        Reload::Unchanged => {}
+        Reload::Loaded(version) => log(&format!(
+            "règles rechargées ({why}) : version {version}, {} sujets",
+            rules.current().topics.len()
+        )),
+        Reload::Refused(diagnostics) => log(&format!(
+            "règles refusées ({why}), la version {} continue de servir :\n{diagnostics}",
+            rules.current().version
+        )),
+    }
+}
+
+/// The router with every route and layer; `app` is its state.
+pub fn router(app: App) -> axum::Router {
+    use axum::routing::{get, post};
+    let routes = axum::Router::new()
+        .route("/", get(page::index))
+        .route("/assets/app.js", get(page::script))
+        .route("/assets/style.css", get(page::style))
+        .route("/healthz", get(api::health))
+        .route("/api/topics", get(api::topics))
+        .route("/api/sessions", post(api::create))
+        .route("/api/sessions/{id}", get(api::show).delete(api::forget))
+        .route("/api/sessions/{id}/replies", post(api::reply))
+        .route("/api/sessions/{id}/feedback", post(api::feedback))
+        .route("/api/sms", post(sms::webhook))
+        .route("/admin", get(stats::page))
+        .route("/api/stats", get(stats::json))
+        .route(
+            "/api/admin/conversations",
+            get(stats::export).delete(stats::delete),
+        )
+        .route("/api/admin/purge", post(stats::purge))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(app);
+    with_layers(routes)
+}
+
+/// The layers every route gets: body limit, panics as 500, security headers, a log line.
+fn with_layers(routes: axum::Router) -> axum::Router {
+    routes
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(page::security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            api::panic_response,
+        ))
+        .layer(axum::middleware::from_fn(log_request))
+}
+
+/// One line per request: method, route template (never the session id), status, duration.
+async fn log_request(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(aucune route)", |m| m.as_str())
+        .to_string();
+    let response = next.run(request).await;
+    log(&format!(
+        "{method} {route} {} {}ms",
+        response.status().as_u16(),
+        start.elapsed().as_millis()
+    ));
+    response
+}
+
+/// `guichet serve`: runs until SIGTERM or Ctrl-C.
+pub fn run(options: ServeOptions) -> ExitCode {
+    // Read before any thread exists: later, the time crate refuses on Unix.
+    let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
+    let rules = match Rules::load(&options.paths) {
+        Ok(rules) => rules,
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            eprintln!("erreur : les règles ont des erreurs, le serveur ne démarre pas");
+            return ExitCode::from(1);
+        }
+    };
+    let store = match SqliteStore::open(&options.db) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!(
+                "erreur : impossible d'ouvrir la base {} : {e}",
+                options.db.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = App {
+        store: Arc::new(store),
+        rules: Arc::new(rules),
+        admin_token: options
+            .admin_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .map(Arc::from),
+        sms_token: options
+            .sms_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .map(Arc::from),
+        retention_days: options.retention_days,
+        offset,
+    };
+    runtime.block_on(serve(app, options))
+}
+
+async fn serve(app: App, options: ServeOptions) -> ExitCode {
+    let current = app.rules.current();
+    let files = files_of(&current.sources);
+    if let Err(e) = app.store.save_rules(&current.version, &files, app.now()) {
+        eprintln!("erreur : impossible d'enregistrer les règles : {e}");
+        return ExitCode::from(2);
+    }
+    let listener = match tokio::net::TcpListener::bind(&options.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("erreur : impossible d'écouter sur {} : {e}", options.addr);
+            return ExitCode::from(2);
+        }
+    };
+    let addr: SocketAddr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    log(&format!(
+        "guichet écoute sur http://{addr} (règles {}, {} sujets, base {}, conservation {} jours{})",
+        current.version,
+        current.topics.len(),
+        options.db.display(),
+        options.retention_days,
+        if app.admin_token.is_some() {
+            ""
+        } else {
+            ", administration désactivée : GUICHET_ADMIN_TOKEN absent"
+        }
+    ));
+    tokio::spawn(watch_signal(app.clone()));
+    tokio::spawn(watch_files(app.clone(), options.watch_interval));
+    tokio::spawn(purge_daily(app.clone()));
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown());
+    match server.await {
+        Ok(()) => {
+            log("arrêt du serveur");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn reload(app: &App, why: &'static str, force: bool) {
+    let worker = app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let result = worker
+            .rules
+            .reload(worker.store.as_ref(), worker.now(), force);
+        log_reload(&result, why, &worker.rules);
+    })
+    .await;
+    if result.is_err() {
+        log("erreur interne pendant le rechargement des règles");
+    }
+}
+
+#[cfg(unix)]
+async fn watch_signal(app: App) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        log("SIGHUP indisponible : rechargement sur modification des fichiers seulement");
+        return;
+    };
+    while hangup.recv().await.is_some() {
+        reload(&app, "SIGHUP", true).await;
+    }
+}
+
+#[cfg(not(unix))]
+async fn watch_signal(_app: App) {}
+
+async fn watch_files(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        reload(&app, "fichiers modifiés", false).await;
+    }
+}
+
+/// Deletes conversations older than the retention, at startup and then every hour.
+async fn purge_daily(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let worker = app.clone();
+        let result = tokio::task::spawn_blocking(move || stats::purge_now(&worker)).await;
+        match result {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => log(&format!("conservation : {n} conversation(s) supprimée(s)")),
+            Ok(Err(e)) => log(&format!("conservation : échec de la purge : {e}")),
+            Err(_) => log("conservation : erreur interne pendant la purge"),
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A panic in a handler becomes a JSON 500 and the server keeps serving.
+    #[test]
+    fn a_panicking_handler_is_a_500_not_a_dead_server() -> Result<(), Box<dyn std::error::Error>> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            let routes = axum::Router::new()
+                .route(
+                    "/boom",
+                    axum::routing::get(|| async {
+                        if std::hint::black_box(true) {
+                            panic!("boom");
+                        }
+                        "unreachable"
+                    }),
+                )
+                .route("/ok", axum::routing::get(|| async { "ok" }));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, with_layers(routes)).await;
+            });
+            let get = move |path: &'static str| {
+                tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                    let mut s = std::net::TcpStream::connect(addr)?;
+                    write!(
+                        s,
+                        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    )?;
+                    let mut out = String::new();
+                    s.read_to_string(&mut out)?;
+                    Ok(out)
+                })
+            };
+            let boom = get("/boom").await??;
+            assert!(boom.starts_with("HTTP/1.1 500"), "{boom}");
+            assert!(boom.contains(r#""code":"internal""#), "{boom}");
+            let ok = get("/ok").await??;
+            assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,452 @@
+//! `POST /api/sms`: an SMS gateway webhook in Twilio's format.
+//!
+//! The gateway posts a form (`From`, `Body`, and fields we ignore) and
+//! expects TwiML back: `<Response><Message>…</Message></Response>`, one
+//! `<Message>` per SMS sent. The phone number keys the conversation: a
+//! message continues the number's open conversation, answers the feedback
+//! question after an outcome (OUI / NON), or else chooses a topic from the
+//! numbered menu. « SUPPRIMER » erases every conversation of the number.
+//!
+//! Texts are flattened for a phone (links as `texte (adresse)`, numbered
+//! choices, typographic quotes and spaces replaced by their GSM-7 plain
+//! forms) and cut into messages of at most [`MAX_SEGMENTS`] segments each,
+//! at paragraph, line, sentence or word boundaries ([`split`]).
+
+use super::api::{self, blocking, ApiError, ApiResult};
+use super::store::{Outcome, Selector};
+use super::App;
+use crate::compile::program::Program;
+use crate::engine::Command;
+use crate::front::chat::plain_markdown;
+use axum::extract::{Form, FromRequest, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Most segments one `<Message>` may take (a concatenated SMS).
+pub const MAX_SEGMENTS: usize = 4;
+
+#[derive(Deserialize)]
+pub struct Incoming {
+    #[serde(rename = "From")]
+    from: String,
+    #[serde(rename = "Body", default)]
+    body: String,
+}
+
+#[derive(Deserialize)]
+pub struct Token {
+    token: Option<String>,
+}
+
+pub async fn webhook(
+    State(app): State<App>,
+    Query(token): Query<Token>,
+    request: Request,
+) -> ApiResult<Response> {
+    if let Some(expected) = &app.sms_token {
+        let given = token.token.unwrap_or_default();
+        if !super::stats::same(given.as_bytes(), expected.as_bytes()) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Jeton du webhook SMS absent ou invalide.",
+            ));
+        }
+    }
+    let Form(incoming) =
+        Form::<Incoming>::from_request(request, &())
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    api::body_error(rejection.status())
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_form",
+                        "Formulaire attendu (application/x-www-form-urlencoded) avec From et Body.",
+                    )
+                }
+            })?;
+    let phone = incoming.from.trim().to_string();
+    if phone.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "Le champ From (numéro de l'expéditeur) est vide.",
+        ));
+    }
+    let text = blocking(move || respond(&app, &phone, incoming.body.trim())).await?;
+    Ok(twiml(&split(&gsm_friendly(&text), MAX_SEGMENTS)))
+}
+
+/// The text to send back to `phone` for `body`.
+fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
+    let latest = app.store.latest_for_phone(phone)?;
+    let folded = crate::text::fold(body);
+    if folded.trim() == "supprimer" {
+        let n = app.store.delete(&Selector::Phone(phone.to_string()))?;
+        return Ok(format!(
+            "{n} conversation(s) supprimée(s). Envoyez un message pour recommencer."
+        ));
+    }
+    if let Some(conversation) = latest {
+        let is_open = conversation.outcome == Outcome::Open;
+        let command = Command::parse(body);
+        if is_open || command.is_some() {
+            return match api::converse(app, &conversation.id, body) {
+                Ok(turned) => Ok(step_text(&turned.step)),
+                Err(ApiError {
+                    message,
+                    step: Some(step),
+                    ..
+                }) => Ok(format!("{message}\n\n{}", step_text(&step))),
+                Err(e) => Err(e),
+            };
+        }
+        if conversation.helpful.is_none() {
+            let yes_no = match folded.trim().trim_end_matches(['.', '!']) {
+                "oui" | "o" | "yes" => Some(true),
+                "non" | "n" | "no" => Some(false),
+                _ => None,
+            };
+            if let Some(helpful) = yes_no {
+                api::give_feedback(app, &conversation.id, helpful)?;
+                return Ok(format!(
+                    "Merci pour votre avis. Pour une autre question :\n{}",
+                    menu(&app.rules.current())
+                ));
+            }
+        }
+    }
+    let program = app.rules.current();
+    match topic_choice(&program, body) {
+        Some(topic) => {
+            let (_, step) = api::start(app, "sms", Some(phone), &topic, &[])?;
+            Ok(step_text(&step))
+        }
+        None => Ok(format!(
+            "Bonjour, ici l'assistant RH de la Ville. {}",
+            menu(&program)
+        )),
+    }
+}
+
+/// A topic chosen by its number in the menu, its id or its title.
+fn topic_choice(program: &Program, body: &str) -> Option<String> {
+    let folded = crate::text::fold(body.trim());
+    let folded = folded.trim_end_matches('.');
+    if let Ok(n) = folded.parse::<usize>() {
+        return program
+            .topics
+            .get(n.checked_sub(1)?)
+            .map(|t| t.name.clone());
+    }
+    program
+        .topics
+        .iter()
+        .find(|t| t.name == body.trim() || crate::text::fold(&t.title) == folded)
+        .map(|t| t.name.clone())
+}
+
+fn menu(program: &Program) -> String {
+    let mut text = String::from("Répondez par le numéro du sujet :");
+    for (i, t) in program.topics.iter().enumerate() {
+        text.push_str(&format!("\n{}. {}", i + 1, t.title));
+    }
+    text
+}
+
+/// A wire step as an SMS.
+fn step_text(step: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let mut text = String::new();
+    match step["type"].as_str() {
+        Some("ask") => {
+            text.push_str(&s(&step["prompt"]));
+            match step["kind"].as_str() {
+                Some("yesno") => text.push_str(" (OUI ou NON)"),
+                Some("date") => text.push_str(" (jj/mm/aaaa)"),
+                Some("number") => {
+                    let unit = step["unit"]
+                        .as_str()
+                        .map(|u| format!(" {u}"))
+                        .unwrap_or_default();
+                    match (step["min"].as_f64(), step["max"].as_f64()) {
+                        (Some(min), Some(max)) => {
+                            text.push_str(&format!(" (nombre entre {min} et {max}{unit})"))
+                        }
+                        _ => text.push_str(&format!(" (nombre{unit})")),
+                    }
+                }
+                Some("choice") => {
+                    for (i, o) in step["options"].as_array().into_iter().flatten().enumerate() {
+                        text.push_str(&format!("\n{}. {}", i + 1, s(&o["label"])));
+                    }
+                    text.push_str("\nRépondez par le numéro.");
+                }
+                _ => {}
+            }
+        }
+        Some("answer") => {
+            text.push_str(&plain_markdown(&s(&step["text"])));
+            let sources: Vec<String> = step["sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(s)
+                .collect();
+            if !sources.is_empty() {
+                text.push_str(&format!("\n\nSources : {}", sources.join(" ; ")));
+            }
+            text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
+        }
+        Some("handoff") => {
+            text.push_str(&format!(
+                "Je vous oriente vers {}.",
+                s(&step["contact"]["label"])
+            ));
+            if let Some(message) = step["message"].as_str() {
+                text.push_str(&format!("\n{}", plain_markdown(message)));
+            }
+            let channels = &step["contact"]["channels"];
+            for (key, words) in [
+                ("name", "Service"),
+                ("phone", "Tél"),
+                ("email", "Courriel"),
+                ("hours", "Horaires"),
+                ("office", "Bureau"),
+                ("web", "En ligne"),
+            ] {
+                if let Some(v) = channels[key].as_str() {
+                    text.push_str(&format!("\n{words} : {v}"));
+                }
+            }
+            text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
+        }
+        _ => {}
+    }
+    text
+}
+
+fn twiml(messages: &[String]) -> Response {
+    let mut xml = String::from(r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#);
+    for m in messages {
+        xml.push_str("<Message>");
+        xml.push_str(&escape_xml(m));
+        xml.push_str("</Message>");
+    }
+    xml.push_str("</Response>");
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()
+}
+
+fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Typographic characters replaced by plain ones that fit the GSM-7 alphabet
+/// (French quotes lose the spaces inside them: `« oui »` becomes `"oui"`).
+pub fn gsm_friendly(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_open_quote = false;
+    for c in text.chars() {
+        let space = matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
+        if after_open_quote && space {
+            continue;
+        }
+        after_open_quote = false;
+        match c {
+            '«' | '“' => {
+                out.push('"');
+                after_open_quote = true;
+            }
+            '»' | '”' => {
+                out.truncate(out.trim_end_matches(' ').len());
+                out.push('"');
+            }
+            '’' | '‘' => out.push('\''),
+            '–' | '—' => out.push('-'),
+            '…' => out.push_str("..."),
+            _ if space => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The GSM 03.38 basic alphabet (one septet each).
+const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// The GSM 03.38 extension table (two septets each).
+const GSM_EXTENDED: &str = "^{}\\[~]|€\u{c}";
+
+/// How many characters a text takes in its encoding, and how many fit in one segment of a
+/// concatenated SMS: GSM-7 (153) when every character is in the GSM alphabet, else UCS-2 (67).
+fn cost(text: &str) -> (usize, usize) {
+    let gsm = text
+        .chars()
+        .all(|c| GSM_BASIC.contains(c) || GSM_EXTENDED.contains(c));
+    if gsm {
+        let septets = text
+            .chars()
+            .map(|c| if GSM_EXTENDED.contains(c) { 2 } else { 1 })
+            .sum();
+        (septets, 153)
+    } else {
+        (text.encode_utf16().count(), 67)
+    }
+}
+
+/// How many SMS segments a text takes.
+pub fn segments(text: &str) -> usize {
+    let (units, per_segment) = cost(text);
+    // A single segment holds a little more than a part of a concatenated one.
+    let single = if per_segment == 153 { 160 } else { 70 };
+    if units <= single {
+        1
+    } else {
+        units.div_ceil(per_segment)
+    }
+}
+
+/// Cuts `text` into messages of at most `max_segments` segments each, at the largest
+/// boundary that fits: line, sentence, word, and characters as a last resort.
+pub fn split(text: &str, max_segments: usize) -> Vec<String> {
+    let fits = |t: &str| segments(t) <= max_segments;
+    let mut messages: Vec<String> = Vec::new();
+    for (piece, separator) in pieces(text.trim(), &fits) {
+        match messages.last_mut() {
+            Some(last) if fits(&format!("{last}{separator}{piece}")) => {
+                last.push_str(separator);
+                last.push_str(&piece);
+            }
+            _ => messages.push(piece),
+        }
+    }
+    let mut messages: Vec<String> = messages
+        .into_iter()
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if messages.is_empty() {
+        messages.push(String::new());
+    }
+    messages
+}
+
+/// The smallest pieces needed, each with the separator that joins it to the previous one:
+/// lines that fit, else their sentences, else their words, else characters.
+fn pieces(text: &str, fits: &dyn Fn(&str) -> bool) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        if fits(line) {
+            out.push((line.to_string(), "\n"));
+            continue;
+        }
+        let mut separator = "\n";
+        for sentence in sentences(line) {
+            if fits(sentence) {
+                out.push((sentence.to_string(), separator));
+                separator = " ";
+                continue;
+            }
+            for word in sentence.split(' ').filter(|w| !w.is_empty()) {
+                if fits(word) {
+                    out.push((word.to_string(), separator));
+                } else {
+                    let mut current = String::new();
+                    for c in word.chars() {
+                        if !fits(&format!("{current}{c}")) {
+                            out.push((std::mem::take(&mut current), separator));
+                            separator = "";
+                        }
+                        current.push(c);
+                    }
+                    out.push((current, separator));
+                }
+                separator = " ";
+            }
+        }
+    }
+    out
+}
+
+/// A line cut after each `. `, `; `, `: `, `? ` or `! ` (the space dropped).
+fn sentences(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i] == b' ' && matches!(bytes[i - 1], b'.' | b';' | b':' | b'?' | b'!') {
+            out.push(&line[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&line[start..]);
+    out.into_iter().filter(|s| !s.trim().is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_follow_the_encoding() {
+        assert_eq!(segments(&"a".repeat(160)), 1);
+        assert_eq!(segments(&"a".repeat(161)), 2);
+        assert_eq!(segments(&"é".repeat(160)), 1, "é is in the GSM alphabet");
+        assert_eq!(segments(&"ê".repeat(70)), 1);
+        assert_eq!(segments(&"ê".repeat(71)), 2);
+        assert_eq!(segments(&"€".repeat(80)), 1);
+        assert_eq!(segments(&"€".repeat(81)), 2);
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_lines_then_words_and_every_message_fits() {
+        let paragraph = "Vous avez droit à vingt-cinq jours de congés annuels par an. ".repeat(12);
+        let text = format!("Première ligne.\n{paragraph}\nDernière ligne.");
+        let messages = split(&text, 2);
+        assert!(messages.len() > 2, "{messages:?}");
+        for m in &messages {
+            assert!(segments(m) <= 2, "{m}");
+            assert!(!m.starts_with(' ') && !m.ends_with(' '), "{m:?}");
+        }
+        let rejoined: String = messages
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let original: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(rejoined, original, "nothing is lost or duplicated");
+        assert!(messages[0].starts_with("Première ligne.\nVous avez"));
+        assert!(
+            messages.iter().all(|m| m.ends_with('.')),
+            "cut at sentences: {messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_word_longer_than_a_message_is_cut() {
+        let messages = split(&"x".repeat(500), 1);
+        assert_eq!(messages.len(), 4);
+        assert!(messages.iter().all(|m| segments(m) == 1));
+    }
+
+    #[test]
+    fn typography_is_made_gsm_friendly_and_xml_escaped() {
+        assert_eq!(gsm_friendly("« oui » – l’agent…"), "\"oui\" - l'agent...");
+        assert_eq!(escape_xml("<a & b>"), "&lt;a &amp; b&gt;");
+    }
+}

@@ -1,0 +1,281 @@
+//! The web chat in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven over WebDriver: choose a topic, answer by
+//! clicking and by typing, get the answer with its sources and link, ask
+//! why, give feedback, reload the page and find the conversation again.
+//!
+//! Without Chromium or chromedriver the test says it skipped, unless
+//! `GUICHET_REQUIRE_BROWSER=1` (set by `.ci/run`), where it fails.
+//! Everything stays on 127.0.0.1; every wait is bounded.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A child process killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .chain([
+                PathBuf::from("/usr/bin"),
+                PathBuf::from("/usr/lib/chromium"),
+            ])
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn start_server(db: &Path) -> Result<(Guard, String)> {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .args(["serve", rules, "--addr", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let guard = Guard(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            if let Some(at) = line.find("écoute sur http://") {
+                let rest = &line[at + "écoute sur ".len()..];
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(60))?;
+    Ok((guard, url))
+}
+
+fn start_driver(driver: &Path) -> Result<(Guard, String)> {
+    let port = free_port()?;
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let guard = Guard(child);
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > WAIT {
+            return Err("chromedriver did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok((guard, format!("http://127.0.0.1:{port}")))
+}
+
+/// The button whose whole text is `text`.
+fn button(text: &str) -> String {
+    format!("//button[normalize-space()=\"{text}\" and not(@disabled)]")
+}
+
+async fn click(client: &Client, xpath: &str) -> Result {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .map_err(|e| format!("no {xpath}: {e}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn wait_text(client: &Client, xpath: &str) -> Result<String> {
+    let element = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .map_err(|e| format!("no {xpath}: {e}"))?;
+    Ok(element.text().await?)
+}
+
+async fn script(client: &Client, code: &str) -> Result<Value> {
+    Ok(client.execute(code, vec![]).await?)
+}
+
+#[test]
+fn a_topic_is_clicked_through_to_its_answer_and_feedback_in_chromium() -> Result {
+    let required = std::env::var("GUICHET_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let chromium = find_program(&["chromium", "chromium-browser"]);
+    let driver = find_program(&["chromedriver"]);
+    let (Some(chromium), Some(driver)) = (chromium, driver) else {
+        if required {
+            return Err("GUICHET_REQUIRE_BROWSER=1 but chromium or chromedriver is missing".into());
+        }
+        eprintln!("skipped: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+        return Ok(());
+    };
+    let dir = std::env::temp_dir()
+        .join("guichet-browser-test")
+        .join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let (_server, site) = start_server(&dir.join("g.db"))?;
+    let (_driver, webdriver) = start_driver(&driver)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=420,900",
+                    format!("--user-data-dir={}", dir.join("profile").display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await?;
+        let result = walk(&client, &site, &dir).await;
+        let _ = client.close().await;
+        result
+    })
+}
+
+async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
+    client.goto(site).await?;
+    assert_eq!(client.title().await?, "Guichet RH — Ville d'Exemple");
+
+    // The topic menu; choosing a topic puts the keyboard focus on the first choice.
+    click(client, &button("Mes congés annuels : combien de jours ?")).await?;
+    wait_text(
+        client,
+        "//p[@class='prompt' and normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    let focused = script(client, "return document.activeElement.textContent").await?;
+    assert_eq!(
+        focused, "Fonctionnaire titulaire",
+        "keyboard focus on the first choice"
+    );
+    click(client, &button("Fonctionnaire titulaire")).await?;
+
+    // A typed reply that is refused, then a good one, sent with the Enter key.
+    wait_text(
+        client,
+        "//p[@class='prompt' and contains(., 'par semaine')]",
+    )
+    .await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("douze\n").await?;
+    let error = wait_text(client, "//li[contains(@class, 'error')]").await?;
+    assert!(error.contains("nombre"), "{error}");
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("5\n").await?;
+
+    // The answer, its sources, its link.
+    let answer = wait_text(client, "//li[.//h3[normalize-space()='Réponse']]").await?;
+    assert!(answer.contains("25 jours de congés annuels"), "{answer}");
+    assert!(answer.contains("Sources"), "{answer}");
+    let link = client
+        .find(Locator::XPath(
+            "//li[.//h3[normalize-space()='Réponse']]//p/a",
+        ))
+        .await?;
+    assert!(link
+        .attr("href")
+        .await?
+        .is_some_and(|h| h.starts_with("https://")));
+    std::fs::write(dir.join("answer.png"), client.screenshot().await?)?;
+
+    // Why: the rules applied.
+    click(client, &button("Pourquoi ?")).await?;
+    let why = wait_text(
+        client,
+        "//li[.//p[normalize-space()='Voici les règles appliquées :']]",
+    )
+    .await?;
+    assert!(why.contains("statut"), "{why}");
+
+    // Feedback.
+    click(client, &button("Oui, merci")).await?;
+    wait_text(client, "//p[normalize-space()='Merci pour votre avis.']").await?;
+    let id = script(
+        client,
+        "return localStorage.getItem('guichet.conversation')",
+    )
+    .await?;
+    let id = id
+        .as_str()
+        .ok_or("no conversation id in localStorage")?
+        .to_string();
+    assert_eq!(id.len(), 32);
+
+    // A reload finds the conversation again, feedback given.
+    client.refresh().await?;
+    wait_text(
+        client,
+        "//p[starts-with(normalize-space(), 'Reprise de votre conversation')]",
+    )
+    .await?;
+    let page = wait_text(client, "//ol[@id='log']").await?;
+    assert!(page.contains("25 jours de congés annuels"));
+    assert!(
+        !page.contains("Cette réponse vous a-t-elle aidé ?"),
+        "feedback already given"
+    );
+    let shown = script(
+        client,
+        &format!("return fetch('/api/sessions/{id}').then(r => r.json())"),
+    )
+    .await?;
+    assert_eq!(shown["helpful"], true);
+    assert_eq!(shown["done"], true);
+
+    // A new topic from the button, then the hand-off on request.
+    click(client, &button("Nouveau sujet")).await?;
+    click(client, &button("Mes jours de RTT")).await?;
+    click(client, &button("Parler à une personne")).await?;
+    let handoff = wait_text(
+        client,
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')]]",
+    )
+    .await?;
+    assert!(
+        handoff.contains("Cette réponse vous a-t-elle aidé ?"),
+        "{handoff}"
+    );
+    Ok(())
+}

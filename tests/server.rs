@@ -1,0 +1,958 @@
+//! `guichet serve` from the outside: the real binary on 127.0.0.1 with an
+//! ephemeral port, a fresh SQLite file per test, and plain HTTP/1.1 over a
+//! `TcpStream` (so malformed and oversized requests can be sent as they are).
+//! Every route, every error code, `kill -9` and resume, rule reloads during a
+//! conversation, SMS, admin, privacy of the logs.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const ADMIN: &str = "jeton-de-test";
+
+/// A running `guichet serve`, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+struct Options<'a> {
+    rules: &'a Path,
+    db: &'a Path,
+    admin: bool,
+    retention_days: u32,
+    watch_ms: u64,
+}
+
+impl Options<'_> {
+    fn new<'a>(rules: &'a Path, db: &'a Path) -> Options<'a> {
+        Options {
+            rules,
+            db,
+            admin: true,
+            retention_days: 90,
+            watch_ms: 3_600_000,
+        }
+    }
+}
+
+impl Server {
+    fn start(o: &Options<'_>) -> Result<Server> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_guichet"));
+        command
+            .arg("serve")
+            .arg(o.rules)
+            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg(o.db)
+            .args(["--retention-days", &o.retention_days.to_string()])
+            .args(["--watch-interval-ms", &o.watch_ms.to_string()])
+            .env_remove("GUICHET_ADMIN_TOKEN")
+            .env_remove("GUICHET_SMS_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if o.admin {
+            command.env("GUICHET_ADMIN_TOKEN", ADMIN);
+        }
+        let mut child = command.spawn()?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                if let Some(at) = line.find("écoute sur http://") {
+                    let addr = line[at + "écoute sur http://".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = tx.send(addr);
+                }
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                return Err(format!("the server did not start: {:?}", log.lock()).into());
+            }
+        };
+        Ok(Server { child, addr, log })
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response> {
+        let mut stream = TcpStream::connect(&self.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        // A server may answer (413) before reading a large body: a failed write is fine then.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        Response::parse(&raw)
+    }
+
+    fn get(&self, path: &str) -> Result<Response> {
+        self.request("GET", path, &[], b"")
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Response> {
+        self.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    fn admin(&self, method: &str, path: &str) -> Result<Response> {
+        let bearer = format!("Bearer {ADMIN}");
+        self.request(method, path, &[("Authorization", &bearer)], b"")
+    }
+
+    fn sms(&self, from: &str, body: &str) -> Result<Response> {
+        let form = format!("From={}&Body={}", encode(from), encode(body));
+        self.request(
+            "POST",
+            "/api/sms",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        )
+    }
+
+    /// Creates a conversation on `topic`; its id and first step.
+    fn create(&self, topic: &str) -> Result<(String, Value)> {
+        let r = self.post("/api/sessions", &json!({ "topic": topic }))?;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let json = r.json()?;
+        Ok((str_of(&json["id"]), json["step"].clone()))
+    }
+
+    fn reply(&self, id: &str, text: &str) -> Result<Response> {
+        self.post(
+            &format!("/api/sessions/{id}/replies"),
+            &json!({ "text": text }),
+        )
+    }
+
+    /// The step after an accepted reply.
+    fn step(&self, id: &str, text: &str) -> Result<Value> {
+        let r = self.reply(id, text)?;
+        assert_eq!(r.status, 200, "reply {text:?}: {}", r.body);
+        Ok(r.json()?["step"].clone())
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `kill -9`.
+    fn kill(mut self) -> Result {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    fn wait_for(&self, what: &str, mut condition: impl FnMut(&Server) -> Result<bool>) -> Result {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if condition(self)? {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!("timed out waiting for {what}; log:\n{}", self.log()).into())
+    }
+
+    fn version(&self) -> Result<String> {
+        Ok(str_of(&self.get("/healthz")?.json()?["rules"]))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Result<Response> {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").ok_or("no header end")?;
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .ok_or("no status line")?
+            .parse()?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Result<Value> {
+        Ok(serde_json::from_str(&self.body)
+            .map_err(|e| format!("not JSON ({e}): {}", self.body))?)
+    }
+
+    /// Asserts an error response: status and code.
+    fn error(&self, status: u16, code: &str) -> Result<Value> {
+        assert_eq!(self.status, status, "{}", self.body);
+        let json = self.json()?;
+        assert_eq!(json["error"]["code"], code, "{}", self.body);
+        assert!(json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+        Ok(json)
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn str_of(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> Result<PathBuf> {
+    let dir = std::env::temp_dir()
+        .join("guichet-server-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn rules() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+}
+
+/// A copy of the bundled rule files (not their tests) that a test may edit.
+fn copy_rules(dir: &Path) -> Result<PathBuf> {
+    let target = dir.join("rules");
+    std::fs::create_dir_all(&target)?;
+    for entry in std::fs::read_dir(rules())? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "guichet") {
+            std::fs::copy(&path, target.join(path.file_name().ok_or("no name")?))?;
+        }
+    }
+    Ok(target)
+}
+
+// ------------------------------------------------------------------ tests
+
+#[test]
+fn health_topics_page_and_assets() -> Result {
+    let dir = scratch("health")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let health = server.get("/healthz")?;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()?["status"], "ok");
+
+    let topics = server.get("/api/topics")?.json()?;
+    let list = topics["topics"].as_array().ok_or("no topics")?;
+    assert_eq!(list.len(), 23);
+    assert!(list
+        .iter()
+        .any(|t| t["id"] == "conges_annuels"
+            && t["title"] == "Mes congés annuels : combien de jours ?"));
+
+    let page = server.get("/")?;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/html")));
+    let csp = page.header("content-security-policy").ok_or("no CSP")?;
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert!(page.body.contains(r#"<html lang="fr">"#));
+    assert!(page
+        .body
+        .contains(r#"<script src="/assets/app.js" defer></script>"#));
+    assert!(!page.body.contains("<script>"), "no inline script");
+    assert!(page.body.contains(r#"aria-live="polite""#));
+    assert!(page.body.contains("Parler à une personne") && page.body.contains("Pourquoi ?"));
+
+    let script = server.get("/assets/app.js")?;
+    assert_eq!(script.status, 200);
+    assert!(script
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/javascript")));
+    assert!(
+        !script.body.contains("innerHTML"),
+        "text is never parsed as HTML"
+    );
+    let style = server.get("/assets/style.css")?;
+    assert!(style
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/css")));
+    Ok(())
+}
+
+#[test]
+fn a_topic_is_talked_through_to_its_answer_then_feedback() -> Result {
+    let dir = scratch("talk")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let (id, first) = server.create("conges_annuels")?;
+    assert_eq!(id.len(), 32);
+    assert_eq!(first["type"], "ask");
+    assert_eq!(first["fact"], "statut");
+    assert_eq!(first["options"][0]["value"], "titulaire");
+
+    // Feedback only once there is an outcome.
+    server
+        .post(
+            &format!("/api/sessions/{id}/feedback"),
+            &json!({ "helpful": true }),
+        )?
+        .error(409, "not_finished")?;
+
+    // A refused reply: an error plus the same question; nothing changes.
+    let refused = server.reply(&id, "bof")?.error(422, "unknown_option")?;
+    assert_eq!(refused["step"], first);
+    assert_eq!(
+        server.get(&format!("/api/sessions/{id}"))?.json()?["step"],
+        first
+    );
+
+    let second = server.step(&id, "titulaire")?;
+    assert_eq!(second["fact"], "jours_par_semaine");
+    assert_eq!(second["kind"], "number");
+    server.reply(&id, "12")?.error(422, "out_of_range")?;
+
+    // Commands: why (the trail comes with the question), back, then forward again.
+    let why = server.step(&id, "pourquoi")?;
+    assert_eq!(why["fact"], "jours_par_semaine");
+    assert!(why["trail"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(server.step(&id, "retour")?["fact"], "statut");
+    server.step(&id, "1")?;
+    let answer = server.step(&id, "5")?;
+    assert_eq!(answer["type"], "answer");
+    assert!(str_of(&answer["text"]).contains("25 jours de congés annuels"));
+    assert!(answer["sources"].as_array().is_some_and(|s| !s.is_empty()));
+
+    server.reply(&id, "5")?.error(409, "not_asking")?;
+    let r = server.post(
+        &format!("/api/sessions/{id}/feedback"),
+        &json!({ "helpful": true }),
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
+    assert_eq!(shown["done"], true);
+    assert_eq!(shown["helpful"], true);
+    assert_eq!(shown["topic"], "conges_annuels");
+    assert_eq!(shown["step"]["type"], "answer");
+    let transcript = shown["transcript"].as_array().ok_or("no transcript")?;
+    let said: Vec<String> = transcript
+        .iter()
+        .filter(|t| t["who"] == "agent")
+        .map(|t| str_of(&t["text"]))
+        .collect();
+    assert_eq!(
+        said,
+        ["titulaire", "pourquoi", "retour", "1", "5"],
+        "refused replies are not kept"
+    );
+    assert_eq!(transcript.len(), 11);
+    assert_eq!(transcript[0]["step"], first);
+
+    // Restart, and hand-off on request.
+    assert_eq!(server.step(&id, "recommencer")?["fact"], "statut");
+    let handoff = server.step(&id, "parler à une personne")?;
+    assert_eq!(handoff["type"], "handoff");
+    assert!(handoff["contact"]["label"]
+        .as_str()
+        .is_some_and(|l| !l.is_empty()));
+
+    // The agent deletes the conversation.
+    let deleted = server.request("DELETE", &format!("/api/sessions/{id}"), &[], b"")?;
+    assert_eq!(deleted.status, 204);
+    server
+        .get(&format!("/api/sessions/{id}"))?
+        .error(404, "unknown_session")?;
+    Ok(())
+}
+
+#[test]
+fn a_profile_prefills_facts_and_bad_profiles_are_refused() -> Result {
+    let dir = scratch("profile")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "topic": "conges_annuels", "profile": { "statut": "titulaire" } }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()?["step"]["fact"], "jours_par_semaine");
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "topic": "conges_annuels", "profile": { "statut": "titulaire", "jours_par_semaine": 4 } }),
+    )?;
+    assert_eq!(r.json()?["step"]["type"], "answer");
+
+    for profile in [
+        json!({ "pointure": "42" }),
+        json!({ "statut": "astronaute" }),
+        json!({ "statut": ["titulaire"] }),
+    ] {
+        server
+            .post(
+                "/api/sessions",
+                &json!({ "topic": "conges_annuels", "profile": profile }),
+            )?
+            .error(422, "bad_profile")?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_error_is_json_with_its_status_and_code() -> Result {
+    let dir = scratch("errors")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let json_header = [("Content-Type", "application/json")];
+    server
+        .request("POST", "/api/sessions", &json_header, b"{\"topic\": ")?
+        .error(400, "bad_json")?;
+    server
+        .request("POST", "/api/sessions", &json_header, b"")?
+        .error(400, "bad_json")?;
+    server
+        .post("/api/sessions", &json!({ "sujet": "rtt" }))?
+        .error(400, "bad_request")?;
+    server
+        .post("/api/sessions", &json!({ "topic": 3 }))?
+        .error(400, "bad_request")?;
+    let unknown = server
+        .post("/api/sessions", &json!({ "topic": "conges_anuels" }))?
+        .error(422, "unknown_topic")?;
+    assert!(
+        str_of(&unknown["error"]["message"]).contains("conges_annuels"),
+        "did you mean"
+    );
+
+    let big = format!("{{\"topic\": \"{}\"}}", "x".repeat(70 * 1024));
+    let r = server.request("POST", "/api/sessions", &json_header, big.as_bytes())?;
+    r.error(413, "too_large")?;
+
+    let (id, _) = server.create("rtt")?;
+    let big = format!("{{\"text\": \"{}\"}}", "x".repeat(65 * 1024));
+    server
+        .request(
+            "POST",
+            &format!("/api/sessions/{id}/replies"),
+            &json_header,
+            big.as_bytes(),
+        )?
+        .error(413, "too_large")?;
+    server
+        .request(
+            "POST",
+            &format!("/api/sessions/{id}/replies"),
+            &json_header,
+            b"[1,2",
+        )?
+        .error(400, "bad_json")?;
+    server
+        .post(
+            &format!("/api/sessions/{id}/feedback"),
+            &json!({ "helpful": "oui" }),
+        )?
+        .error(400, "bad_request")?;
+
+    let missing = "0123456789abcdef0123456789abcdef";
+    server
+        .get(&format!("/api/sessions/{missing}"))?
+        .error(404, "unknown_session")?;
+    server
+        .get("/api/sessions/pas-un-identifiant")?
+        .error(404, "unknown_session")?;
+    server
+        .post(
+            &format!("/api/sessions/{missing}/replies"),
+            &json!({ "text": "oui" }),
+        )?
+        .error(404, "unknown_session")?;
+    server
+        .post(
+            &format!("/api/sessions/{missing}/feedback"),
+            &json!({ "helpful": true }),
+        )?
+        .error(404, "unknown_session")?;
+    server
+        .request("DELETE", &format!("/api/sessions/{missing}"), &[], b"")?
+        .error(404, "unknown_session")?;
+    server.get("/api/nulle-part")?.error(404, "not_found")?;
+    server
+        .request("PUT", "/api/topics", &[], b"")?
+        .error(405, "method_not_allowed")?;
+    server
+        .get("/api/sessions/%ZZ")?
+        .error(404, "unknown_session")?;
+
+    // Refused replies, whatever the text, are 422 with the question again: never a 500.
+    for text in ["", "\u{0}", "🙂", &"9".repeat(500), "-1", "NaN", "1e400"] {
+        let r = server.reply(&id, text)?;
+        assert!(
+            r.status == 200 || r.status == 422,
+            "{text:?}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    assert!(!server.log().contains(" 500 "), "{}", server.log());
+    Ok(())
+}
+
+#[test]
+fn session_ids_are_random_and_128_bits() -> Result {
+    let dir = scratch("ids")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let mut ids = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let (id, _) = server.create("rtt")?;
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 20);
+    // No two share a long prefix (a counter or a clock would).
+    let ids: Vec<_> = ids.into_iter().collect();
+    assert!(ids.windows(2).all(|w| w[0][..8] != w[1][..8]));
+    Ok(())
+}
+
+#[test]
+fn a_conversation_survives_kill_9_and_resumes_exactly() -> Result {
+    let dir = scratch("kill9")?;
+    let db = dir.join("g.db");
+    let options = Options::new(rules(), &db);
+    let server = Server::start(&options)?;
+    let (id, _) = server.create("conges_annuels")?;
+    let (other, _) = server.create("rtt")?;
+    let asked = server.step(&id, "contractuel")?;
+    let before = server.get(&format!("/api/sessions/{id}"))?.json()?;
+    let other_before = server.get(&format!("/api/sessions/{other}"))?.json()?;
+    server.kill()?;
+
+    let server = Server::start(&options)?;
+    let after = server.get(&format!("/api/sessions/{id}"))?.json()?;
+    assert_eq!(after, before, "same step, same transcript");
+    assert_eq!(after["step"], asked);
+    assert_eq!(
+        server.get(&format!("/api/sessions/{other}"))?.json()?,
+        other_before
+    );
+    let answer = server.step(&id, "4,5")?;
+    assert_eq!(answer["type"], "answer");
+    assert!(str_of(&answer["text"]).contains("22,5 jours"));
+    Ok(())
+}
+
+/// Edits the answer of `conges_annuels` in a copy of the rules.
+fn edit_rules(rules: &Path, from: &str, to: &str) -> Result {
+    let file = rules.join("conges.guichet");
+    let text = std::fs::read_to_string(&file)?;
+    assert!(text.contains(from));
+    std::fs::write(&file, text.replacen(from, to, 1))?;
+    Ok(())
+}
+
+#[test]
+fn sighup_reloads_and_conversations_in_flight_finish_on_their_version() -> Result {
+    let dir = scratch("sighup")?;
+    let rules = copy_rules(&dir)?;
+    let db = dir.join("g.db");
+    let options = Options::new(&rules, &db);
+    let server = Server::start(&options)?;
+    let old_version = server.version()?;
+    let (old, _) = server.create("conges_annuels")?;
+    let (old_after_restart, _) = server.create("conges_annuels")?;
+    server.step(&old, "titulaire")?;
+
+    edit_rules(&rules, "par année civile", "par année civile (version 2)")?;
+    assert_eq!(
+        server.version()?,
+        old_version,
+        "no reload without SIGHUP here"
+    );
+    let status = Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()?;
+    assert!(status.success());
+    server.wait_for("the new version", |s| Ok(s.version()? != old_version))?;
+    assert!(server.log().contains("règles rechargées (SIGHUP)"));
+
+    let (new, _) = server.create("conges_annuels")?;
+    server.step(&new, "titulaire")?;
+    assert!(str_of(&server.step(&new, "5")?["text"]).contains("(version 2)"));
+    let answer = server.step(&old, "5")?;
+    assert!(
+        !str_of(&answer["text"]).contains("(version 2)"),
+        "in flight: old version"
+    );
+    assert!(str_of(&answer["text"]).contains("par année civile"));
+
+    // Also across a restart: the old program is recompiled from the sources in the store.
+    server.kill()?;
+    let server = Server::start(&options)?;
+    assert_ne!(server.version()?, old_version);
+    server.step(&old_after_restart, "titulaire")?;
+    let answer = server.step(&old_after_restart, "5")?;
+    assert!(!str_of(&answer["text"]).contains("(version 2)"));
+    assert!(str_of(&answer["text"]).contains("25 jours"));
+    Ok(())
+}
+
+#[test]
+fn file_changes_reload_and_rules_with_errors_are_refused() -> Result {
+    let dir = scratch("watch")?;
+    let rules = copy_rules(&dir)?;
+    let db = dir.join("g.db");
+    let mut options = Options::new(&rules, &db);
+    options.watch_ms = 100;
+    let server = Server::start(&options)?;
+    let first = server.version()?;
+
+    edit_rules(&rules, "par année civile", "par année civile (modifié)")?;
+    server.wait_for("the changed files", |s| Ok(s.version()? != first))?;
+    let second = server.version()?;
+
+    std::fs::write(rules.join("casse.guichet"), "topic cassé {\n  answer \n")?;
+    server.wait_for("the refusal", |s| Ok(s.log().contains("règles refusées")))?;
+    assert_eq!(server.version()?, second, "the old rules keep serving");
+    assert!(
+        server.log().contains("casse.guichet"),
+        "diagnostics are logged"
+    );
+    let (id, _) = server.create("conges_annuels")?;
+    server.step(&id, "titulaire")?;
+    assert!(str_of(&server.step(&id, "5")?["text"]).contains("(modifié)"));
+
+    std::fs::remove_file(rules.join("casse.guichet"))?;
+    edit_rules(&rules, "(modifié)", "(corrigé)")?;
+    server.wait_for("the fixed rules", |s| {
+        Ok(s.version()? != second && s.log().contains("règles rechargées (fichiers modifiés)"))
+    })?;
+    Ok(())
+}
+
+/// The `<Message>` texts of a TwiML response.
+fn messages(r: &Response) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/xml")));
+    assert!(r
+        .body
+        .starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#));
+    r.body
+        .split("<Message>")
+        .skip(1)
+        .filter_map(|m| m.split_once("</Message>").map(|(m, _)| m.to_string()))
+        .map(|m| {
+            m.replace("&apos;", "'")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+#[test]
+fn sms_conversations_are_keyed_by_phone_number() -> Result {
+    let dir = scratch("sms")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let phone = "+33600000042";
+    let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
+    assert!(
+        menu.contains("6. Mes congés annuels : combien de jours ?"),
+        "{menu}"
+    );
+
+    let question = messages(&server.sms(phone, "6")?).join("\n");
+    assert!(
+        question.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{question}"
+    );
+    // Another number has its own conversation.
+    assert!(messages(&server.sms("+33600000043", "1")?)
+        .join("\n")
+        .contains("catégorie"));
+
+    let refused = messages(&server.sms(phone, "bof")?).join("\n");
+    assert!(
+        refused.contains("Je n'ai pas compris") && refused.contains("1. Fonctionnaire titulaire")
+    );
+    let number = messages(&server.sms(phone, "1")?).join("\n");
+    assert!(
+        number.contains("par semaine ? (nombre entre 1 et 6 jours)"),
+        "{number}"
+    );
+    let answer = messages(&server.sms(phone, "5")?);
+    let whole = answer.join("\n");
+    assert!(whole.contains("25 jours de congés annuels"), "{whole}");
+    assert!(whole.contains("Sources :") && whole.contains("Répondez OUI ou NON"));
+    assert!(
+        !whole.contains('«') && !whole.contains('\u{a0}'),
+        "GSM-friendly typography"
+    );
+    for m in &answer {
+        // French letters outside the GSM-7 alphabet force UCS-2 (67 characters a segment).
+        let ucs2 = m.chars().any(|c| "âêîôûçëïüÿœÂÊÎÔÛÇŒ’«»".contains(c));
+        let limit = if ucs2 { 4 * 67 } else { 4 * 153 };
+        assert!(
+            m.encode_utf16().count() <= limit,
+            "at most 4 segments: {m:?}"
+        );
+    }
+    assert!(answer.len() > 1, "a long answer is split");
+
+    let thanks = messages(&server.sms(phone, "oui")?).join("\n");
+    assert!(thanks.contains("Merci"));
+    let stats = server.admin("GET", "/api/stats")?.json()?;
+    assert_eq!(stats["feedback"], 1);
+    assert_eq!(stats["helpful_rate"], 1.0);
+
+    // After the outcome, a new message chooses a new topic.
+    assert!(messages(&server.sms(phone, "10")?)
+        .join("\n")
+        .contains("statut"));
+    let exported = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000042")?
+        .json()?;
+    assert_eq!(exported["conversations"].as_array().map(Vec::len), Some(2));
+
+    // The agent erases their data.
+    let erased = messages(&server.sms(phone, "SUPPRIMER")?).join("\n");
+    assert!(
+        erased.starts_with("2 conversation(s) supprimée(s)"),
+        "{erased}"
+    );
+    let exported = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000042")?
+        .json()?;
+    assert_eq!(exported["conversations"], json!([]));
+
+    let r = server.request("POST", "/api/sms", &[], b"Body=sans+numero")?;
+    r.error(400, "bad_form")?;
+    assert!(
+        !server.log().contains("33600000042"),
+        "no phone number in the logs"
+    );
+    Ok(())
+}
+
+#[test]
+fn admin_routes_need_the_token_and_show_stats_export_delete_purge() -> Result {
+    let dir = scratch("admin")?;
+    let db = dir.join("g.db");
+    let mut options = Options::new(rules(), &db);
+    options.admin = false;
+    let server = Server::start(&options)?;
+    server.get("/api/stats")?.error(403, "admin_disabled")?;
+    server.get("/admin")?.error(403, "admin_disabled")?;
+    drop(server);
+
+    let server = Server::start(&Options::new(rules(), &db))?;
+    let r = server.get("/api/stats")?;
+    r.error(401, "unauthorized")?;
+    let r = server.get("/admin")?;
+    r.error(401, "unauthorized")?;
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|h| h.starts_with("Basic")));
+    server
+        .request(
+            "GET",
+            "/api/stats",
+            &[("Authorization", "Bearer faux")],
+            b"",
+        )?
+        .error(401, "unauthorized")?;
+
+    let (answered, _) = server.create("conges_annuels")?;
+    server.step(&answered, "titulaire")?;
+    server.step(&answered, "5")?;
+    server.post(
+        &format!("/api/sessions/{answered}/feedback"),
+        &json!({ "helpful": false }),
+    )?;
+    let (handed, _) = server.create("rtt")?;
+    server.step(&handed, "personne")?;
+    server.create("rtt")?;
+
+    let stats = server.admin("GET", "/api/stats")?.json()?;
+    assert_eq!(stats["conversations"], 3);
+    assert_eq!(stats["per_topic"], json!({ "conges_annuels": 1, "rtt": 2 }));
+    assert_eq!(stats["per_day"].as_object().map(|d| d.len()), Some(1));
+    assert_eq!(
+        stats["outcomes"],
+        json!({ "answered": 1, "handed_off": 1, "abandoned": 0, "in_progress": 1 })
+    );
+    assert_eq!(stats["answer_rate"], 0.5);
+    assert_eq!(stats["helpful_rate"], 0.0);
+    assert_eq!(stats["unmatched"], json!([]));
+
+    // A browser gives the token as the Basic password.
+    let page = server.request(
+        "GET",
+        "/admin",
+        &[("Authorization", "Basic YWRtaW46amV0b24tZGUtdGVzdA==")],
+        b"",
+    )?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("Mes congés annuels : combien de jours ?"));
+    assert!(page.body.contains("50 %"));
+
+    let exported = server
+        .admin(
+            "GET",
+            &format!("/api/admin/conversations?session={answered}"),
+        )?
+        .json()?;
+    let conversation = &exported["conversations"][0];
+    assert_eq!(conversation["id"], answered.as_str());
+    assert_eq!(conversation["transcript"].as_array().map(Vec::len), Some(5));
+    server
+        .admin("GET", "/api/admin/conversations")?
+        .error(400, "bad_request")?;
+    let deleted = server
+        .admin(
+            "DELETE",
+            &format!("/api/admin/conversations?session={answered}"),
+        )?
+        .json()?;
+    assert_eq!(deleted["deleted"], 1);
+    server
+        .get(&format!("/api/sessions/{answered}"))?
+        .error(404, "unknown_session")?;
+    drop(server);
+
+    // Retention: with 0 days, everything not touched in this second goes.
+    let mut options = Options::new(rules(), &db);
+    options.retention_days = 0;
+    let server = Server::start(&options)?;
+    std::thread::sleep(Duration::from_millis(1100));
+    let purged = server.admin("POST", "/api/admin/purge")?.json()?;
+    assert_eq!(purged["retention_days"], 0);
+    server
+        .get(&format!("/api/sessions/{handed}"))?
+        .error(404, "unknown_session")?;
+    assert_eq!(
+        server.admin("GET", "/api/stats")?.json()?["conversations"],
+        0
+    );
+    Ok(())
+}
+
+#[test]
+fn logs_hold_one_line_per_request_and_no_personal_data() -> Result {
+    let dir = scratch("logs")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "topic": "conges_annuels", "profile": { "statut": "contractuel" } }),
+    )?;
+    let id = str_of(&r.json()?["id"]);
+    server.reply(&id, "valeur-secrète-4242")?;
+    server.step(&id, "4")?;
+    let log = server.log();
+    for secret in [
+        id.as_str(),
+        "contractuel",
+        "valeur-secrète-4242",
+        "20 jours",
+    ] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
+    assert!(log.contains("POST /api/sessions 201"), "{log}");
+    assert!(log.contains("POST /api/sessions/{id}/replies 422"), "{log}");
+    assert!(log.contains("POST /api/sessions/{id}/replies 200"), "{log}");
+    Ok(())
+}
