@@ -24,7 +24,9 @@ fn bench_route(c: &mut Criterion) {
         .collect();
 
     let mut group = c.benchmark_group("route");
-    group.bench_function("router_new", |b| b.iter(|| black_box(Router::new(&program))));
+    group.bench_function("router_new", |b| {
+        b.iter(|| black_box(Router::new(&program)))
+    });
     let router = Router::new(&program);
     group.throughput(Throughput::Elements(questions.len() as u64));
     group.bench_function(format!("all_{}_questions", questions.len()), |b| {
@@ -36,7 +38,9 @@ fn bench_route(c: &mut Criterion) {
     });
     group.throughput(Throughput::Elements(1));
     let typical = "combien de jours de congés j'ai à temps partiel";
-    group.bench_function("one_question", |b| b.iter(|| black_box(router.route(typical))));
+    group.bench_function("one_question", |b| {
+        b.iter(|| black_box(router.route(typical)))
+    });
     group.bench_function("route+extract", |b| {
         b.iter(|| {
             let routing = router.route("je suis contractuelle, combien de congés ?");

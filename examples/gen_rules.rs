@@ -139,9 +139,30 @@ enum Kind {
 }
 
 const WORDS: [&str; 24] = [
-    "congé", "absence", "prime", "formation", "mutation", "temps partiel", "astreinte", "mutuelle",
-    "retraite", "télétravail", "frais", "logement", "naissance", "maladie", "accident", "concours",
-    "avancement", "heures", "indemnité", "carte", "badge", "cantine", "vélo", "transport",
+    "congé",
+    "absence",
+    "prime",
+    "formation",
+    "mutation",
+    "temps partiel",
+    "astreinte",
+    "mutuelle",
+    "retraite",
+    "télétravail",
+    "frais",
+    "logement",
+    "naissance",
+    "maladie",
+    "accident",
+    "concours",
+    "avancement",
+    "heures",
+    "indemnité",
+    "carte",
+    "badge",
+    "cantine",
+    "vélo",
+    "transport",
 ];
 
 struct Generator {
@@ -290,7 +311,10 @@ impl Generator {
             unreachable!("fact 0 is a choice")
         };
         for c in 0..self.contacts {
-            let _ = writeln!(s, "contact service_{c:02} \"le service n° {c}\" by fait_0000 {{");
+            let _ = writeln!(
+                s,
+                "contact service_{c:02} \"le service n° {c}\" by fait_0000 {{"
+            );
             for v in 0..values {
                 let _ = writeln!(
                     s,
@@ -316,7 +340,10 @@ impl Generator {
         let word = WORDS[t % WORDS.len()];
         let other = WORDS[(t / WORDS.len() + 7) % WORDS.len()];
         let mut s = String::new();
-        let _ = writeln!(s, "topic sujet_{t:05} \"{word} et {other} : cas n° {t}\" {{");
+        let _ = writeln!(
+            s,
+            "topic sujet_{t:05} \"{word} et {other} : cas n° {t}\" {{"
+        );
         let _ = writeln!(
             s,
             "  triggers \"{word} {other} {t}\", \"question sur {word} numéro {t}\", \"demande {t}\""

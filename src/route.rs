@@ -67,6 +67,8 @@ const FACT_WORD_WEIGHT: f64 = 2.0;
 const OTHER_TOPIC_SHARE: f64 = 0.5;
 /// Share of the question's other known words added to a topic's best phrase.
 const EXTRA_SHARE: f64 = 0.5;
+/// Share of the words of a topic's choices added to its score.
+const SITUATION_SHARE: f64 = 0.3;
 /// Unexplained weight past which each further unknown word counts a quarter.
 const UNEXPLAINED_KNEE: f64 = 5.0;
 /// Highest weight of a number in a phrase.
@@ -143,13 +145,20 @@ pub struct Router {
     topics: Vec<TopicIndex>,
     /// Weight of each stem used by a topic phrase.
     weight: HashMap<String, f64>,
+    /// Weight of each choice stem by how many topics ask a fact using it.
+    fact_weight: HashMap<String, f64>,
     /// Stems of every choice phrase (name, label, `also`).
     fact_stems: HashSet<String>,
-    /// Folded words of every phrase, with their stem: the words typos are corrected to.
-    vocabulary: Vec<(String, String)>,
+    /// Folded words of every phrase with their stem, by first letter, with
+    /// their length: the words typos are corrected to.
+    vocabulary: HashMap<char, Vec<KnownWord>>,
     facts: Vec<FactIndex>,
     fallback: Option<ContactId>,
 }
+
+/// A word of the rules typos are corrected to: its length in characters,
+/// then its folded form and its stem.
+type KnownWord = (usize, (String, String));
 
 struct TopicIndex {
     phrases: Vec<Vec<String>>,
@@ -184,8 +193,9 @@ impl Router {
             stemmer,
             topics: Vec::new(),
             weight: HashMap::new(),
+            fact_weight: HashMap::new(),
             fact_stems: HashSet::new(),
-            vocabulary: Vec::new(),
+            vocabulary: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
         };
@@ -235,15 +245,20 @@ impl Router {
             for text in texts {
                 let tokens = router.analyse_plain(text);
                 let mut stems: Vec<String> = Vec::new();
+                let generic = tokens.iter().all(|t| t.stop || is_common_word(&t.word));
                 for t in tokens.into_iter().filter(|t| !t.stop) {
                     words.insert(t.word.clone(), t.stem.clone());
                     if !stems.contains(&t.stem) {
                         stems.push(t.stem);
                     }
                 }
+                // A phrase left with ordinary words only ("travailler de chez
+                // moi" → "travailler") names no topic; its words still count.
                 if !stems.is_empty() {
                     index.stems.extend(stems.iter().cloned());
-                    index.phrases.push(stems);
+                    if !generic {
+                        index.phrases.push(stems);
+                    }
                 }
             }
             for stem in &index.stems {
@@ -271,12 +286,30 @@ impl Router {
                 }
             }
         }
+        let mut fact_df: HashMap<String, usize> = HashMap::new();
+        for topic in &router.topics {
+            for stem in &topic.fact_stems {
+                *fact_df.entry(stem.clone()).or_default() += 1;
+            }
+        }
+        router.fact_weight = fact_df
+            .into_iter()
+            .map(|(stem, df)| (stem, ((n + 1.0) / df as f64).ln()))
+            .collect();
         let mut vocabulary: Vec<(String, String)> = words
             .into_iter()
             .filter(|(w, _)| w.chars().count() >= 4 && !w.chars().any(|c| c.is_ascii_digit()))
             .collect();
         vocabulary.sort();
-        router.vocabulary = vocabulary;
+        for (word, stem) in vocabulary {
+            if let Some(first) = word.chars().next() {
+                router
+                    .vocabulary
+                    .entry(first)
+                    .or_default()
+                    .push((word.chars().count(), (word, stem)));
+            }
+        }
         router
     }
 
@@ -323,6 +356,19 @@ impl Router {
                 out.push(self.token(word, stop));
             }
         }
+        // "chez moi", "à la maison": the agent's home.
+        let mut i = 0;
+        while i + 1 < out.len() {
+            let home = match (out[i].word.as_str(), out[i + 1].word.as_str()) {
+                ("chez", "moi") => Some(2),
+                ("la", "maison") => Some(2),
+                _ => None,
+            };
+            if let Some(n) = home {
+                out.splice(i..i + n, [self.token("domicile", false)]);
+            }
+            i += 1;
+        }
         out
     }
 
@@ -358,12 +404,12 @@ impl Router {
         }
         // Typos seldom touch the first letter; long words allow two edits.
         let allowed = if len >= 9 { 2 } else { 1 };
-        let first = word.chars().next();
+        let first = word.chars().next()?;
         let mut best: Option<(usize, &(String, String))> = None;
         let mut tied = false;
-        for entry in &self.vocabulary {
-            let other = entry.0.chars().count();
-            if other.abs_diff(len) > allowed || entry.0.chars().next() != first {
+        let bucket = self.vocabulary.get(&first).map_or(&[][..], Vec::as_slice);
+        for (other, entry) in bucket {
+            if other.abs_diff(len) > allowed {
                 continue;
             }
             let d = distance(word, &entry.0);
@@ -488,7 +534,17 @@ impl Router {
             .filter(|t| topic.stems.contains(&t.stem) && !phrase.contains(&t.stem))
             .map(|t| self.weight_of(&t.stem))
             .sum();
-        (best + EXTRA_SHARE * extra, completeness)
+        // Words of the choices this topic asks about ("résilier", "tendinite")
+        // are weak evidence for it, weighed by how few topics ask them.
+        let situation: f64 = content
+            .iter()
+            .filter(|t| topic.fact_stems.contains(&t.stem) && !topic.stems.contains(&t.stem))
+            .map(|t| self.fact_weight.get(&t.stem).copied().unwrap_or(0.0))
+            .sum();
+        (
+            best + EXTRA_SHARE * extra + SITUATION_SHARE * situation,
+            completeness,
+        )
     }
 
     /// The share of the question's meaningful words that `topic` explains.

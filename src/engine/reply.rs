@@ -66,16 +66,8 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
     if let Some(index) = option_number(trimmed, values.len()) {
         return Ok(index);
     }
-    let phrases = |v: &ChoiceValue| {
-        let mut p = vec![fold(&v.name.replace('_', " ")), fold(&v.label)];
-        p.extend(v.also.iter().map(|a| fold(a)));
-        p
-    };
     // 1. The reply is exactly a name, label or `also`.
-    if let Some(i) = values
-        .iter()
-        .position(|v| phrases(v).iter().any(|p| p == trimmed))
-    {
+    if let Some(i) = values.iter().position(|v| phrases(v).any(|p| p == trimmed)) {
         return Ok(i);
     }
     // 2. The reply contains a name, label or `also` as whole words: the longest wins.
@@ -84,7 +76,6 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         .iter()
         .map(|v| {
             phrases(v)
-                .iter()
                 .filter(|p| contains_words(&reply_words, &words(p)))
                 .map(|p| p.len())
                 .max()
@@ -102,7 +93,7 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
     let scores: Vec<usize> = values
         .iter()
         .map(|v| {
-            let option_words: Vec<String> = phrases(v).iter().flat_map(|p| words(p)).collect();
+            let option_words: Vec<String> = phrases(v).flat_map(|p| words(&p)).collect();
             content
                 .iter()
                 .filter(|w| option_words.iter().any(|o| close(w, o)))
@@ -134,6 +125,14 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
             ),
         )),
     }
+}
+
+/// The name, label and `also` phrases of an option, folded one at a time:
+/// a reply that is exactly the name, the usual case, folds nothing else.
+fn phrases(v: &ChoiceValue) -> impl Iterator<Item = String> + '_ {
+    std::iter::once_with(|| fold(&v.name.replace('_', " ")))
+        .chain(std::iter::once_with(|| fold(&v.label)))
+        .chain(v.also.iter().map(|a| fold(a)))
 }
 
 /// The index of the only maximal non-zero score.

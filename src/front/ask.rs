@@ -37,7 +37,8 @@ pub fn ask(paths: &[PathBuf], question: &str, json: bool) -> ExitCode {
 
 /// The routing as JSON, with names instead of ids (docs/protocol.md, `routed`).
 pub fn routing_json(program: &Program, routing: &Routing) -> serde_json::Value {
-    let topic = |t: TopicId| json!({ "id": program.topic(t).name, "title": program.topic(t).title });
+    let topic =
+        |t: TopicId| json!({ "id": program.topic(t).name, "title": program.topic(t).title });
     let (outcome, topics) = match &routing.decision {
         Decision::Confident { topic: t } => ("confident", vec![topic(*t)]),
         Decision::Ambiguous { topics } => ("ambiguous", topics.iter().map(|t| topic(*t)).collect()),
@@ -181,7 +182,9 @@ pub fn eval_routing(paths: &[PathBuf], file: &Path) -> ExitCode {
         println!("{}", figures_line(&format!("Jeu {split}"), figures));
     }
     if !misses.is_empty() {
-        println!("\nQuestions mal orientées (!! : orientées avec assurance vers un mauvais sujet) :");
+        println!(
+            "\nQuestions mal orientées (!! : orientées avec assurance vers un mauvais sujet) :"
+        );
         for m in &misses {
             println!("{m}");
         }

@@ -9,6 +9,7 @@
 use crate::compile::program::{EdgeLabel, NodeKind, Program};
 use crate::engine::session::Step;
 use crate::engine::{Provenance, Session};
+use crate::route::Decision;
 use crate::span::Sources;
 use crate::syntax::ast::{TestCase, TestStep, Text};
 use crate::syntax::parse_tests;
@@ -69,6 +70,7 @@ pub fn run(program: &Program, tests: &Sources, today: Date) -> Report {
 #[derive(Default)]
 struct Expectation<'a> {
     topic: Option<&'a crate::syntax::ast::Name>,
+    question: Option<String>,
     today: Option<&'a Text>,
     profile: Vec<(&'a str, String)>,
     replies: Vec<String>,
@@ -81,9 +83,11 @@ fn expectation(case: &TestCase) -> Result<Expectation<'_>, String> {
     for step in &case.steps {
         match step {
             TestStep::Topic(name) => e.topic = Some(name),
-            TestStep::Question(_) => return Err("`question` (routage du texte libre) n'est pas encore pris en charge : utilisez `topic`.".into()),
+            TestStep::Question(text) => e.question = Some(text.plain().unwrap_or_default()),
             TestStep::Today(t) => e.today = Some(t),
-            TestStep::Profile(fact, value) => e.profile.push((&fact.text, value.plain().unwrap_or_default())),
+            TestStep::Profile(fact, value) => e
+                .profile
+                .push((&fact.text, value.plain().unwrap_or_default())),
             TestStep::Reply(text) => e.replies.push(text.plain().unwrap_or_default()),
             TestStep::Asks(names) => e.asks = Some(names.iter().map(|n| n.text.clone()).collect()),
             TestStep::ExpectAnswer(..) | TestStep::ExpectHandoff(..) => e.outcome = Some(step),
@@ -99,12 +103,54 @@ fn run_case(
     report: &mut Report,
 ) -> Result<(), String> {
     let e = expectation(case)?;
-    let topic_name = e
-        .topic
-        .ok_or("le test ne dit pas quel sujet (`topic …`) il parcourt")?;
-    let topic = program
-        .topic_named(&topic_name.text)
-        .ok_or_else(|| format!("sujet inconnu : `{}`", topic_name.text))?;
+    let named = match e.topic {
+        Some(name) => Some(
+            program
+                .topic_named(&name.text)
+                .ok_or_else(|| format!("sujet inconnu : `{}`", name.text))?,
+        ),
+        None => None,
+    };
+    // A free-text question is routed first; its facts count as known.
+    let (topic, extracted) = match &e.question {
+        None => (
+            named.ok_or("le test ne dit pas quel sujet (`topic …` ou `question …`) il parcourt")?,
+            Vec::new(),
+        ),
+        Some(question) => {
+            let routing = crate::route::Router::new(program).route(question);
+            match (&routing.decision, named) {
+                (Decision::Confident { topic }, Some(wanted)) if *topic != wanted => {
+                    return Err(format!(
+                        "la question « {question} » mène au sujet `{}`, pas à `{}`",
+                        program.topic(*topic).name,
+                        program.topic(wanted).name
+                    ))
+                }
+                (Decision::Confident { topic }, _) => (*topic, routing.extracted.clone()),
+                (Decision::Ambiguous { topics }, _) => {
+                    let names: Vec<&str> = topics
+                        .iter()
+                        .map(|t| program.topic(*t).name.as_str())
+                        .collect();
+                    return Err(format!(
+                        "la question « {question} » est ambiguë : sujets proposés {}",
+                        names.join(", ")
+                    ));
+                }
+                (Decision::NoMatch { .. }, _) => {
+                    let outcome = crate::route::no_match_handoff(program, question, Vec::new())
+                        .map(Step::Handoff)
+                        .ok_or("aucun sujet ne correspond et les règles n'ont pas de `fallback`")?;
+                    return match e.outcome.and_then(|x| compare_outcome(x, &outcome)) {
+                        None if e.outcome.is_some() => Ok(()),
+                        None => Err("le test n'a pas de `expect`".into()),
+                        Some(problem) => Err(problem),
+                    };
+                }
+            }
+        }
+    };
     let today = match e.today {
         Some(t) => {
             let text = t.plain().unwrap_or_default();
@@ -119,6 +165,8 @@ fn run_case(
             .prefill(program, fact, value, Provenance::Profile)
             .map_err(|err| format!("profil `{fact} = \"{value}\"` refusé : {}", err.message()))?;
     }
+    crate::route::prefill(program, &mut session, &extracted)
+        .map_err(|err| format!("fait tiré de la question refusé : {}", err.message()))?;
     let mut transcript = String::new();
     let mut asked: Vec<String> = Vec::new();
     let mut replies = e.replies.iter();

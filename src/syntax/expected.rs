@@ -22,10 +22,13 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
     for token in literals {
         let quoted = format!("`{token}`");
         let keyword_already_named = described.contains(&quoted);
+        // `_` starts a name too: when a name is expected, it says nothing more.
+        let underscore_of_a_name = token == "_" && names_expected;
         if !is_layout(token)
             && !is_char_range(token)
             && token != "BUILTIN_RULE"
             && !keyword_already_named
+            && !underscore_of_a_name
         {
             push(&mut out, quoted);
         }

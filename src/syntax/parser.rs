@@ -6,6 +6,12 @@
 //! keyword. Before pest runs, [`nesting_problem`] refuses inputs nested so
 //! deeply that a recursive walk could exhaust the stack.
 //!
+//! pest's error detail (the tokens tried at the furthest position, which
+//! make our "expected" lists) slows every parse down by a third, and is a
+//! process-wide switch. So [`parse`] runs pest without it and, only when the
+//! input has a syntax error, again with it: the successful parses, which
+//! are nearly all of them, pay nothing for the diagnostics they do not need.
+//!
 //! Conventions: `build_*` functions take a pair of the rule they are named
 //! after; `Builder` carries the file id and the byte offset of the current
 //! slice, so every span is a span of the whole file.
@@ -18,7 +24,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
 use std::cell::RefCell;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/guichet.pest"]
@@ -49,13 +55,12 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Vec<Problem>> 
     if let Some(problem) = nesting_problem(file, text) {
         return Err(vec![problem]);
     }
-    pest::set_error_detail(true);
     let builder = Builder {
         file,
         offset: 0,
         problems: RefCell::new(Vec::new()),
     };
-    match GuichetParser::parse(Rule::expr_only, text) {
+    match parse(Rule::expr_only, text) {
         Ok(pairs) => {
             let expr = top_level(pairs).next().map(|p| builder.expr(p));
             let problems = builder.problems.into_inner();
@@ -78,7 +83,6 @@ fn parse_with_recovery<T>(
     if let Some(problem) = nesting_problem(file, text) {
         return (Vec::new(), vec![problem]);
     }
-    pest::set_error_detail(true);
     let mut items = Vec::new();
     let mut problems = Vec::new();
     let mut offset = 0;
@@ -89,13 +93,14 @@ fn parse_with_recovery<T>(
             offset,
             problems: RefCell::new(Vec::new()),
         };
-        match GuichetParser::parse(whole, rest) {
+        match parse(whole, rest) {
             Ok(pairs) => {
                 items.extend(top_level(pairs).filter_map(|p| build(&builder, p)));
                 problems.append(&mut builder.problems.borrow_mut());
                 break;
             }
             Err(error) => {
+                // Only the pairs matter here, not the error: no detail needed.
                 if let Ok(pairs) = GuichetParser::parse(prefix, rest) {
                     items.extend(top_level(pairs).filter_map(|p| build(&builder, p)));
                     problems.append(&mut builder.problems.borrow_mut());
@@ -110,6 +115,32 @@ fn parse_with_recovery<T>(
         }
     }
     (items, problems)
+}
+
+/// Guards pest's process-wide error-detail switch: parses without detail
+/// share the read side (the switch stays off), a parse with detail holds
+/// the write side while the switch is on. pest reads the switch when a parse
+/// starts, so no parse ever runs in the other mode than the one it asked for.
+static ERROR_DETAIL: RwLock<()> = RwLock::new(());
+
+/// Parses `input` as `rule`: fast, without error detail; on a syntax error,
+/// again with detail, for the furthest position and the tokens tried there
+/// (`syntax_problem`). Both runs accept the same inputs and build the same pairs.
+fn parse(rule: Rule, input: &str) -> Result<Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    let fast = {
+        let _shared = ERROR_DETAIL.read().unwrap_or_else(|e| e.into_inner());
+        GuichetParser::parse(rule, input)
+    };
+    match fast {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            let _exclusive = ERROR_DETAIL.write().unwrap_or_else(|e| e.into_inner());
+            pest::set_error_detail(true);
+            let detailed = GuichetParser::parse(rule, input);
+            pest::set_error_detail(false);
+            detailed
+        }
+    }
 }
 
 /// The items of a `program`/`test_file` pair (skipping SOI and EOI).
