@@ -7,7 +7,9 @@
 # everything it writes is under a temporary directory, removed at the end.
 #
 #   bash bench/load.sh                  # 64 connections, 20 s
-#   CONNECTIONS=16 DURATION=10s SESSIONS=20000 bash bench/load.sh
+#   CONNECTIONS=16 DURATION=10s SESSIONS=20000 FILL_TIME=60s bash bench/load.sh
+# (wrk waits for the whole FILL_TIME even once every connection has made its
+# share of conversations: the count, not the time, is what is reported.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +51,7 @@ if [ "$remaining" -gt 0 ]; then
   per_thread=$(( (remaining + CONNECTIONS - 1) / CONNECTIONS ))
   echo "== filling the store to $SESSIONS conversations ($per_thread more per connection)"
   GUICHET_LOAD_MODE=create GUICHET_LOAD_CREATES=$per_thread \
-    timeout 900 wrk -t "$CONNECTIONS" -c "$CONNECTIONS" -d 600s --timeout 10s \
+    timeout 900 wrk -t "$CONNECTIONS" -c "$CONNECTIONS" -d "${FILL_TIME:-150s}" --timeout 10s \
     -s bench/load.lua "http://127.0.0.1:$PORT" | grep GUICHET | tee "$work/fill.txt"
   stored=$(( stored + $(grep -o 'creates=[0-9]*' "$work/fill.txt" | cut -d= -f2) ))
 fi

@@ -366,7 +366,7 @@ impl Generator {
             return self.leaf(s, level, t);
         }
         match self.rng.below(6) {
-            0 | 1 | 2 => self.match_choice(s, depth, level, t),
+            0..=2 => self.match_choice(s, depth, level, t),
             3 => self.match_integer(s, depth, level, t),
             4 => self.if_else(s, depth, level, t),
             _ => self.let_then(s, depth, level, t),

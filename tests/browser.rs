@@ -1,7 +1,9 @@
 //! The web chat in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`), driven over WebDriver: choose a topic, answer by
 //! clicking and by typing, get the answer with its sources and link, ask
-//! why, give feedback, reload the page and find the conversation again.
+//! why, give feedback, reload the page and find the conversation again;
+//! then type free-text questions: one routed to its topic (a fact taken
+//! from it) and answered, one offered as a choice of topics, one handed off.
 //!
 //! Without Chromium or chromedriver the test says it skipped, unless
 //! `GUICHET_REQUIRE_BROWSER=1` (set by `.ci/run`), where it fails.
@@ -277,5 +279,73 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
         handoff.contains("Cette réponse vous a-t-elle aidé ?"),
         "{handoff}"
     );
+
+    // A free-text question: typed words filter the topic buttons, Envoyer routes the question.
+    click(client, &button("Nouveau sujet")).await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("congés").await?;
+    let hidden = script(
+        client,
+        "const g = document.querySelectorAll('.choices.topics'); \
+         return Array.from(g[g.length - 1].querySelectorAll('button')).filter(b => b.hidden).length",
+    )
+    .await?;
+    assert!(hidden.as_u64().is_some_and(|n| n > 0), "filtered: {hidden}");
+    input
+        .send_keys(" : je suis contractuelle, combien ?\n")
+        .await?;
+    let routed = wait_text(
+        client,
+        "//p[starts-with(normalize-space(), 'Votre question porte sur')]/..",
+    )
+    .await?;
+    assert!(
+        routed.contains("Mes congés annuels") && routed.contains("Agent contractuel"),
+        "{routed}"
+    );
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][contains(., 'par semaine')]",
+    )
+    .await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("5\n").await?;
+    let answer = wait_text(
+        client,
+        "//li[.//h3[normalize-space()='Réponse'] and contains(., 'contractuels')]",
+    )
+    .await?;
+    assert!(answer.contains("Sources"), "{answer}");
+
+    // An ambiguous question: the likely topics as buttons.
+    click(client, &button("Nouveau sujet")).await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("nb de rtt par an\n").await?;
+    wait_text(
+        client,
+        "//p[@class='prompt' and contains(., 'plusieurs sujets')]",
+    )
+    .await?;
+    click(client, &button("Mes jours de RTT")).await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+
+    // No topic: the hand-off to the DRH, with the question.
+    click(client, &button("Nouveau sujet")).await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("chèques vacances\n").await?;
+    let handoff = wait_text(
+        client,
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'chèques vacances')]]",
+    )
+    .await?;
+    assert!(
+        handoff.contains("direction des ressources humaines"),
+        "{handoff}"
+    );
+    std::fs::write(dir.join("handoff.png"), client.screenshot().await?)?;
     Ok(())
 }

@@ -956,3 +956,216 @@ fn logs_hold_one_line_per_request_and_no_personal_data() -> Result {
     assert!(log.contains("POST /api/sessions/{id}/replies 200"), "{log}");
     Ok(())
 }
+
+#[test]
+fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Result {
+    let dir = scratch("question")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let question = "je suis contractuelle, combien de congés ?";
+
+    // Confident: the topic starts, the fact the question names is not asked.
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    let id = str_of(&created["id"]);
+    assert_eq!(id.len(), 32);
+    assert_eq!(created["topic"], "conges_annuels");
+    let routed = &created["routed"];
+    assert_eq!(routed["type"], "routed");
+    assert_eq!(routed["question"], question);
+    assert_eq!(routed["outcome"], "confident");
+    assert!(routed["score"].as_f64().is_some_and(|s| s >= 0.5));
+    assert_eq!(routed["topics"][0]["id"], "conges_annuels");
+    assert_eq!(routed["extracted"][0]["fact"], "statut");
+    assert_eq!(routed["extracted"][0]["value"], "contractuel");
+    assert_eq!(created["step"]["fact"], "jours_par_semaine");
+    let handoff = server.step(&id, "personne")?;
+    assert_eq!(
+        handoff["facts"],
+        json!([{ "fact": "statut", "question": "Quel est votre statut ?",
+                 "value": "Agent contractuel de droit public (CDD ou CDI)", "provenance": "extracted" }])
+    );
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
+    assert_eq!(
+        shown["transcript"][0],
+        json!({ "at": shown["created_at"], "who": "agent", "text": question }),
+        "the question opens the transcript"
+    );
+
+    // The profile wins over the question.
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "question": question, "profile": { "statut": "titulaire" } }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = str_of(&r.json()?["id"]);
+    let handoff = server.step(&id, "personne")?;
+    assert_eq!(handoff["facts"][0]["provenance"], "profile");
+    assert_eq!(handoff["facts"][0]["value"], "Fonctionnaire titulaire");
+
+    // Ambiguous: the likely topics and « autre », no conversation created.
+    let ambiguous = "nb de rtt par an";
+    let r = server.post("/api/sessions", &json!({ "question": ambiguous }))?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let offered = r.json()?;
+    assert!(offered.get("id").is_none());
+    assert_eq!(offered["routed"]["outcome"], "ambiguous");
+    let step = &offered["step"];
+    assert_eq!(step["type"], "ask");
+    assert_eq!(step["fact"], "topic");
+    let values: Vec<String> = step["options"]
+        .as_array()
+        .ok_or("no options")?
+        .iter()
+        .map(|o| str_of(&o["value"]))
+        .collect();
+    assert_eq!(values, ["rtt", "conges_annuels", "autre"]);
+    // The agent picks a topic: it starts.
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "topic": "rtt", "question": ambiguous }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()?["topic"], "rtt");
+
+    // No match: hand-off to the fallback contact, the question recorded (also after « autre »).
+    let unmatched = "chèques vacances";
+    for body in [
+        json!({ "question": unmatched }),
+        json!({ "question": "  Chèques   vacances ?" }),
+        json!({ "topic": "autre", "question": ambiguous }),
+    ] {
+        let r = server.post("/api/sessions", &body)?;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let handed = r.json()?;
+        assert!(handed.get("id").is_none());
+        assert_eq!(handed["step"]["type"], "handoff");
+        assert_eq!(handed["step"]["contact"]["id"], "drh");
+        assert!(str_of(&handed["step"]["message"]).contains("Votre question :"));
+    }
+    let r = server.post("/api/sessions", &json!({ "question": unmatched }))?;
+    assert_eq!(r.json()?["routed"]["outcome"], "none");
+    assert_eq!(r.json()?["routed"]["fallback"], "drh");
+
+    // Nothing to route: the menu, nothing recorded.
+    let r = server.post("/api/sessions", &json!({ "question": "Bonjour !" }))?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let menu = r.json()?;
+    assert_eq!(menu["step"]["fact"], "topic");
+    assert_eq!(menu["step"]["options"].as_array().map(Vec::len), Some(23));
+
+    let stats = server.admin("GET", "/api/stats")?.json()?;
+    assert_eq!(
+        stats["unmatched"],
+        json!([{ "question": "chèques vacances", "count": 3 },
+               { "question": "nb de rtt par an", "count": 1 }])
+    );
+    let admin = server.request(
+        "GET",
+        "/admin",
+        &[("Authorization", "Basic YWRtaW46amV0b24tZGUtdGVzdA==")],
+        b"",
+    )?;
+    assert!(admin
+        .body
+        .contains("<th scope=\"row\">chèques vacances</th><td>3</td>"));
+
+    // Refused questions: the usual error objects, never a 500.
+    let json_header = [("Content-Type", "application/json")];
+    for (body, status, code) in [
+        (json!({ "question": "" }), 422, "empty"),
+        (json!({ "question": " ?! " }), 422, "empty"),
+        (json!({ "question": "x".repeat(2001) }), 422, "too_long"),
+        (json!({ "question": 42 }), 400, "bad_request"),
+        (json!({}), 400, "bad_request"),
+        (
+            json!({ "question": "congés", "profile": { "statut": "astronaute" } }),
+            422,
+            "bad_profile",
+        ),
+        (
+            json!({ "topic": "rtx", "question": "congés" }),
+            422,
+            "unknown_topic",
+        ),
+    ] {
+        server.post("/api/sessions", &body)?.error(status, code)?;
+    }
+    let big = format!("{{\"question\": \"{}\"}}", "x ".repeat(40 * 1024));
+    server
+        .request("POST", "/api/sessions", &json_header, big.as_bytes())?
+        .error(413, "too_large")?;
+    let log = server.log();
+    assert!(!log.contains(" 500 "), "{log}");
+    for secret in ["contractuelle", "chèques", "rtt par an"] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
+    let dir = scratch("sms-question")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+
+    // Confident: the topic starts without asking what the question said.
+    let started =
+        messages(&server.sms("+33600000051", "je suis contractuelle, combien de congés ?")?)
+            .join("\n");
+    assert!(
+        started.starts_with("Sujet : Mes congés annuels : combien de jours ?"),
+        "{started}"
+    );
+    assert!(started.contains("par semaine"), "{started}");
+    assert!(!started.contains("statut"), "{started}");
+
+    // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
+    let phone = "+33600000052";
+    let offer = messages(&server.sms(phone, "nb de rtt par an")?).join("\n");
+    assert!(
+        offer.contains(
+            "1. Mes jours de RTT\n2. Mes congés annuels : combien de jours ?\n3. Autre chose"
+        ),
+        "{offer}"
+    );
+    let chosen = messages(&server.sms(phone, "1")?).join("\n");
+    assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
+    // « Autre chose » hands the question off.
+    let other = "+33600000053";
+    messages(&server.sms(other, "nb de rtt par an")?);
+    let handed = messages(&server.sms(other, "3")?).join("\n");
+    assert!(handed.contains("Je vous oriente vers la direction des ressources humaines"));
+
+    // No match: the hand-off (no feedback question: there is no conversation), recorded.
+    let phone = "+33600000054";
+    let handed = messages(&server.sms(phone, "chèques vacances")?).join("\n");
+    assert!(
+        handed.starts_with("Je vous oriente vers la direction des ressources humaines"),
+        "{handed}"
+    );
+    assert!(handed.contains("chèques vacances") && handed.contains("02 00 00 40 00"));
+    assert!(!handed.contains("Répondez OUI ou NON"), "{handed}");
+    // A greeting still gets the menu.
+    let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
+    assert!(menu.contains("6. Mes congés annuels"), "{menu}");
+
+    let stats = server.admin("GET", "/api/stats")?.json()?;
+    assert_eq!(
+        stats["unmatched"],
+        json!([{ "question": "chèques vacances", "count": 1 },
+               { "question": "nb de rtt par an", "count": 1 }])
+    );
+    // The number's questions are exported and erased with its conversations.
+    let exported = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000054")?
+        .json()?;
+    assert_eq!(exported["questions"][0]["question"], "chèques vacances");
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    let stats = server.admin("GET", "/api/stats")?.json()?;
+    assert_eq!(
+        stats["unmatched"],
+        json!([{ "question": "nb de rtt par an", "count": 1 }])
+    );
+    assert!(!server.log().contains("chèques"));
+    Ok(())
+}

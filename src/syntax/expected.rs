@@ -33,8 +33,26 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
             push(&mut out, quoted);
         }
     }
+    if out.iter().any(|d| d == "une expression") {
+        out.retain(|d| !STARTS_AN_EXPRESSION.contains(&d.as_str()));
+    }
     out
 }
+
+/// What "une expression" already says: each can start one.
+const STARTS_AN_EXPRESSION: &[&str] = &[
+    "un nom",
+    "un nombre",
+    "une date (jj/mm/aaaa)",
+    "un texte entre guillemets",
+    "`\"`",
+    "`(`",
+    "`-`",
+    "`non`",
+    "`not`",
+    "`oui`",
+    "`today`",
+];
 
 fn push(out: &mut Vec<String>, s: String) {
     if !out.contains(&s) {

@@ -8,12 +8,22 @@
 //! 413, so bad input never reaches a 500. The store is synchronous: each
 //! handler runs its work on the blocking pool ([`blocking`]), where a panic
 //! becomes a 500 like anywhere else.
+//!
+//! A conversation starts on a topic ([`start`]) or from a free-text question
+//! ([`route_question`], then [`choose`] after a choice of topics): the
+//! question is routed by the [`crate::route::Router`] of the rules served now;
+//! an unmatched one is recorded in the store and handed to the `fallback`
+//! contact. Nothing is stored for a choice offered: the web page keeps it,
+//! SMS keeps it in the store (`sms.rs`).
 
 use super::store::{Conversation, Outcome, StoreError, Turn};
-use super::{log, App};
-use crate::compile::program::Program;
+use super::{log, App, Served};
+use crate::compile::program::{Program, TopicId};
+use crate::engine::reply::MAX_TEXT;
+use crate::engine::session::GatheredFact;
 use crate::engine::{Command, Provenance, Session, SessionError, Step};
 use crate::front::wire;
+use crate::route::{self, Decision, Extracted};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -203,17 +213,20 @@ fn topic_list(program: &Program) -> Vec<Value> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
-    topic: String,
+    #[serde(default)]
+    topic: Option<String>,
+    /// A free-text question: routed to a topic (without `topic`), or read for the facts it
+    /// names once the agent chose `topic` among the topics offered for it.
+    #[serde(default)]
+    question: Option<String>,
     #[serde(default)]
     profile: Map<String, Value>,
 }
 
-pub async fn create(
-    State(app): State<App>,
-    JsonBody(request): JsonBody<CreateRequest>,
-) -> ApiResult<Response> {
-    let mut profile = Vec::with_capacity(request.profile.len());
-    for (fact, value) in request.profile {
+/// The profile of a request as fact names and raw values (texts, numbers, booleans).
+fn profile_values(profile: Map<String, Value>) -> ApiResult<Vec<(String, String)>> {
+    let mut out = Vec::with_capacity(profile.len());
+    for (fact, value) in profile {
         let text = match value {
             Value::String(s) => s,
             Value::Bool(b) => if b { "oui" } else { "non" }.to_string(),
@@ -226,19 +239,59 @@ pub async fn create(
                 ))
             }
         };
-        profile.push((fact, text));
+        out.push((fact, text));
     }
-    let (conversation, step) =
-        blocking(move || start(&app, "web", None, &request.topic, &profile)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": conversation.id,
-            "topic": conversation.topic,
-            "step": step,
-        })),
-    )
-        .into_response())
+    Ok(out)
+}
+
+pub async fn create(
+    State(app): State<App>,
+    JsonBody(request): JsonBody<CreateRequest>,
+) -> ApiResult<Response> {
+    let CreateRequest {
+        topic,
+        question,
+        profile,
+    } = request;
+    let profile = profile_values(profile)?;
+    let (status, body) = blocking(move || {
+        let (routed, outcome) = match (topic, question) {
+            (Some(topic), None) => {
+                let (conversation, step) = start(&app, "web", None, &topic, &profile)?;
+                (None, Routed::Started { conversation, step })
+            }
+            (None, Some(question)) => {
+                let (routed, outcome) = route_question(&app, "web", None, &question, &profile)?;
+                (routed, outcome)
+            }
+            (Some(topic), Some(question)) => (
+                None,
+                choose(&app, "web", None, &topic, &question, &profile)?,
+            ),
+            (None, None) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    "Donnez le sujet (`topic`) ou la question (`question`) de la conversation.",
+                ))
+            }
+        };
+        let mut body = match outcome {
+            Routed::Started { conversation, step } => (
+                StatusCode::CREATED,
+                json!({ "id": conversation.id, "topic": conversation.topic, "step": step }),
+            ),
+            Routed::Offered { step, .. } | Routed::HandedOff { step } | Routed::Menu { step } => {
+                (StatusCode::OK, json!({ "step": step }))
+            }
+        };
+        if let Some(routed) = routed {
+            body.1["routed"] = routed;
+        }
+        Ok(body)
+    })
+    .await?;
+    Ok((status, Json(body)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -356,6 +409,43 @@ fn refusal(e: SessionError) -> ApiError {
     ApiError::new(status, e.code(), e.message())
 }
 
+/// The topic named `topic` in `program`, or 422 `unknown_topic` with the closest name.
+fn find_topic(program: &Program, topic: &str) -> ApiResult<TopicId> {
+    program.topic_named(topic).ok_or_else(|| {
+        let names = program.topics.iter().map(|t| t.name.as_str());
+        let hint = crate::compile::suggest(topic, names)
+            .map(|s| format!(" Vouliez-vous dire « {s} » ?"))
+            .unwrap_or_default();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_topic",
+            format!("Sujet inconnu : « {topic} ».{hint} GET /api/topics les liste."),
+        )
+    })
+}
+
+/// A session on `topic` with the agent's profile (provenance `profile`), or 422 `bad_profile`.
+fn with_profile(
+    app: &App,
+    program: &Program,
+    topic: TopicId,
+    profile: &[(String, String)],
+) -> ApiResult<Session> {
+    let mut session = Session::new(program, topic, app.today());
+    for (fact, value) in profile {
+        session
+            .prefill(program, fact, value, Provenance::Profile)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_profile",
+                    format!("Profil refusé pour « {fact} » : {}", e.message()),
+                )
+            })?;
+    }
+    Ok(session)
+}
+
 /// Starts a conversation on `topic` and commits it with its first step.
 pub fn start(
     app: &App,
@@ -365,37 +455,44 @@ pub fn start(
     profile: &[(String, String)],
 ) -> ApiResult<(Conversation, Value)> {
     let program = app.rules.current();
-    let Some(topic_id) = program.topic_named(topic) else {
-        let names = program.topics.iter().map(|t| t.name.as_str());
-        let hint = crate::compile::suggest(topic, names)
-            .map(|s| format!(" Vouliez-vous dire « {s} » ?"))
-            .unwrap_or_default();
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_topic",
-            format!("Sujet inconnu : « {topic} ».{hint} GET /api/topics les liste."),
-        ));
-    };
-    let mut session = Session::new(&program, topic_id, app.today());
-    for (fact, value) in profile {
-        session
-            .prefill(&program, fact, value, Provenance::Profile)
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "bad_profile",
-                    format!("Profil refusé pour « {fact} » : {}", e.message()),
-                )
-            })?;
-    }
-    let step = session.step(&program).map_err(refusal)?;
+    let topic = find_topic(&program, topic)?;
+    begin(app, &program, channel, phone, topic, profile, None)
+}
+
+/// Starts a conversation on `topic` of `program` (the version served now) and commits it with
+/// its first step. With a `question` (the agent's free-text first message, and the facts it
+/// names for the topic), the question is the first line of the transcript and its facts are
+/// pre-filled with provenance `extracted` — after the profile, which wins.
+fn begin(
+    app: &App,
+    program: &Program,
+    channel: &str,
+    phone: Option<&str>,
+    topic: TopicId,
+    profile: &[(String, String)],
+    question: Option<(&str, &[Extracted])>,
+) -> ApiResult<(Conversation, Value)> {
+    let mut session = with_profile(app, program, topic, profile)?;
     let now = app.now();
-    let wire_step = wire::step(&program, &step);
+    let mut turns = Vec::with_capacity(2);
+    if let Some((question, extracted)) = question {
+        if route::prefill(program, &mut session, extracted).is_err() {
+            // A value the router read but the fact refuses: the question will ask it.
+            log("fait tiré d'une question refusé par les règles");
+        }
+        turns.push(Turn {
+            at: now,
+            who: "agent".into(),
+            content: json!(question),
+        });
+    }
+    let step = session.step(program).map_err(refusal)?;
+    let wire_step = wire::step(program, &step);
     let conversation = Conversation {
         id: new_id()?,
         channel: channel.into(),
         phone: phone.map(String::from),
-        topic: topic.into(),
+        topic: program.topic(topic).name.clone(),
         program_version: program.version.clone(),
         session: session_json(&session)?,
         outcome: outcome(&step),
@@ -404,13 +501,215 @@ pub fn start(
         updated_at: now,
         revision: 0,
     };
-    let turn = Turn {
+    turns.push(Turn {
         at: now,
         who: "guichet".into(),
         content: wire_step.clone(),
-    };
-    app.store.create(&conversation, &[turn])?;
+    });
+    app.store.create(&conversation, &turns)?;
     Ok((conversation, wire_step))
+}
+
+// ---------------------------------------------------------------- free-text questions
+
+/// The value of the « Autre chose » option offered with ambiguous topics (as in `guichet chat`):
+/// the agent's question then goes to the `fallback` contact.
+pub const OTHER: &str = "autre";
+const OTHER_LABEL: &str = "Autre chose : transmettre ma question à une personne";
+
+/// What a free-text first message led to.
+pub enum Routed {
+    /// A conversation started on the topic (confident routing, or the agent's choice).
+    Started {
+        conversation: Conversation,
+        step: Value,
+    },
+    /// Topics offered (an `ask` of fact `topic`); nothing is stored.
+    Offered { topics: Vec<String>, step: Value },
+    /// Handed to the `fallback` contact; the question was recorded as unmatched.
+    HandedOff { step: Value },
+    /// Nothing to route (« bonjour », « merci ») : the menu of topics.
+    Menu { step: Value },
+}
+
+/// A question as it is routed and kept: trimmed, spaces collapsed. 422 `empty` without a
+/// letter or a digit, 422 `too_long` past the length of a text reply.
+pub fn clean_question(question: &str) -> ApiResult<String> {
+    let question = question.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !question.chars().any(char::is_alphanumeric) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty",
+            "Votre question est vide : écrivez-la en quelques mots.",
+        ));
+    }
+    if question.chars().count() > MAX_TEXT {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_long",
+            format!(
+                "Votre question est trop longue : {MAX_TEXT} caractères au plus, s'il vous plaît."
+            ),
+        ));
+    }
+    Ok(question)
+}
+
+/// An `ask` of fact `topic` whose options are `topics`, plus « Autre chose » when `other`.
+fn topic_ask(program: &Program, prompt: &str, topics: &[TopicId], other: bool) -> Value {
+    let mut options: Vec<Value> = topics
+        .iter()
+        .map(|t| {
+            let t = program.topic(*t);
+            json!({ "value": t.name, "label": t.title })
+        })
+        .collect();
+    if other {
+        options.push(json!({ "value": OTHER, "label": OTHER_LABEL }));
+    }
+    json!({ "type": "ask", "fact": "topic", "prompt": prompt, "kind": "choice", "options": options })
+}
+
+/// The menu: every topic.
+pub fn menu_step(program: &Program) -> Value {
+    let all: Vec<TopicId> = (0..program.topics.len())
+        .map(|i| TopicId(i as u32))
+        .collect();
+    topic_ask(
+        program,
+        "Quel est le sujet de votre question ?",
+        &all,
+        false,
+    )
+}
+
+/// Routes the agent's free-text first message (docs/routing.md) on the rules served now:
+/// confident, the topic starts with the facts the question names; ambiguous, the likely topics
+/// are offered; no match, the question goes to the `fallback` contact and is recorded as
+/// unmatched (with `phone` for SMS). Also gives the `routed` object of docs/protocol.md.
+pub fn route_question(
+    app: &App,
+    channel: &str,
+    phone: Option<&str>,
+    question: &str,
+    profile: &[(String, String)],
+) -> ApiResult<(Option<Value>, Routed)> {
+    let question = clean_question(question)?;
+    let Served { program, router } = app.rules.served();
+    if router.analyse(&question).iter().all(|t| t.stop) {
+        profile_facts(app, &program, profile)?;
+        return Ok((
+            None,
+            Routed::Menu {
+                step: menu_step(&program),
+            },
+        ));
+    }
+    let routing = router.route(&question);
+    let mut routed = crate::front::ask::routing_json(&program, &routing);
+    routed["type"] = json!("routed");
+    routed["question"] = json!(question);
+    let outcome = match &routing.decision {
+        Decision::Confident { topic } => {
+            let (conversation, step) = begin(
+                app,
+                &program,
+                channel,
+                phone,
+                *topic,
+                profile,
+                Some((&question, &routing.extracted)),
+            )?;
+            Routed::Started { conversation, step }
+        }
+        Decision::Ambiguous { topics } => {
+            profile_facts(app, &program, profile)?;
+            Routed::Offered {
+                topics: topics
+                    .iter()
+                    .map(|t| program.topic(*t).name.clone())
+                    .collect(),
+                step: topic_ask(
+                    &program,
+                    "Votre question peut concerner plusieurs sujets. Lequel ?",
+                    topics,
+                    true,
+                ),
+            }
+        }
+        Decision::NoMatch { .. } => Routed::HandedOff {
+            step: unmatched(app, &program, phone, &question, profile)?,
+        },
+    };
+    Ok((Some(routed), outcome))
+}
+
+/// The agent's choice among the topics offered for `question`: a topic starts with the facts
+/// the question names for it; [`OTHER`] hands the question off (recorded as unmatched).
+pub fn choose(
+    app: &App,
+    channel: &str,
+    phone: Option<&str>,
+    topic: &str,
+    question: &str,
+    profile: &[(String, String)],
+) -> ApiResult<Routed> {
+    let question = clean_question(question)?;
+    let Served { program, router } = app.rules.served();
+    if topic == OTHER && program.topic_named(topic).is_none() {
+        return Ok(Routed::HandedOff {
+            step: unmatched(app, &program, phone, &question, profile)?,
+        });
+    }
+    let topic = find_topic(&program, topic)?;
+    let extracted = router.extract(&question, topic);
+    let (conversation, step) = begin(
+        app,
+        &program,
+        channel,
+        phone,
+        topic,
+        profile,
+        Some((&question, &extracted)),
+    )?;
+    Ok(Routed::Started { conversation, step })
+}
+
+/// The profile's facts as a person taking over reads them (checked as for a conversation).
+fn profile_facts(
+    app: &App,
+    program: &Program,
+    profile: &[(String, String)],
+) -> ApiResult<Vec<GatheredFact>> {
+    if program.topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(with_profile(app, program, TopicId(0), profile)?.gathered(program))
+}
+
+/// A question no topic matched: recorded, then the hand-off to the `fallback` contact (with the
+/// question and the profile). Without `fallback` in the rules, 422 `unknown_topic` with the menu.
+fn unmatched(
+    app: &App,
+    program: &Program,
+    phone: Option<&str>,
+    question: &str,
+    profile: &[(String, String)],
+) -> ApiResult<Value> {
+    let gathered = profile_facts(app, program, profile)?;
+    app.store.record_unmatched(question, phone, app.now())?;
+    match route::no_match_handoff(program, question, gathered) {
+        Some(handoff) => Ok(wire::step(program, &Step::Handoff(handoff))),
+        None => {
+            let mut error = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_topic",
+                "Je n'ai pas trouvé de sujet pour votre question : choisissez-en un dans la liste.",
+            );
+            error.step = Some(menu_step(program));
+            Err(error)
+        }
+    }
 }
 
 fn session_json(session: &Session) -> ApiResult<String> {

@@ -4,9 +4,10 @@
 //! One process serves everything. Requests are stateless over the store
 //! (`store.rs`): each loads its conversation, lets the engine do its work,
 //! and commits before it answers, so a `kill -9` loses nothing that was
-//! answered. [`Rules`] holds the program currently served and every older
-//! version a conversation in flight still needs (recompiled from the sources
-//! kept in the store, also after a restart). Rules are reloaded on SIGHUP and
+//! answered. [`Rules`] holds the program currently served with its free-text
+//! [`Router`] (built once per rule version, when it is loaded), and every
+//! older version a conversation in flight still needs (recompiled from the
+//! sources kept in the store, also after a restart). Rules are reloaded on SIGHUP and
 //! when a rule file changes (polled); a rule base with errors is refused and
 //! the old one keeps serving.
 //!
@@ -28,6 +29,7 @@ use crate::compile::compile;
 use crate::compile::program::Program;
 use crate::front::load::{load, RULE_EXTENSION};
 use crate::front::render;
+use crate::route::Router;
 use crate::span::Sources;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::Next;
@@ -83,14 +85,29 @@ impl App {
     }
 }
 
-/// The program served now, and the older versions still needed.
+/// The program served now (with its router), and the older versions still needed.
 pub struct Rules {
     paths: Vec<PathBuf>,
-    current: RwLock<Arc<Program>>,
+    current: RwLock<Served>,
     /// Every version compiled since startup, by version.
     versions: Mutex<HashMap<String, Arc<Program>>>,
     /// The files last seen on disk (also when they were refused), to notice changes.
     seen: Mutex<Vec<(String, String)>>,
+}
+
+/// The version served now: its program and the router of its topics, built together so that a
+/// question is always routed to topics of the program it starts on.
+#[derive(Clone)]
+pub struct Served {
+    pub program: Arc<Program>,
+    pub router: Arc<Router>,
+}
+
+impl Served {
+    fn new(program: Arc<Program>) -> Served {
+        let router = Arc::new(Router::new(&program));
+        Served { program, router }
+    }
 }
 
 /// What a reload did.
@@ -118,7 +135,7 @@ impl Rules {
         let versions = HashMap::from([(program.version.clone(), program.clone())]);
         Ok(Rules {
             paths: paths.to_vec(),
-            current: RwLock::new(program),
+            current: RwLock::new(Served::new(program)),
             versions: Mutex::new(versions),
             seen: Mutex::new(files),
         })
@@ -142,6 +159,11 @@ impl Rules {
     }
 
     pub fn current(&self) -> Arc<Program> {
+        self.served().program
+    }
+
+    /// The program served now and its router.
+    pub fn served(&self) -> Served {
         self.current
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -208,12 +230,13 @@ impl Rules {
         }
         let program = Arc::new(program);
         let version = program.version.clone();
-        self.lock_versions()
-            .insert(version.clone(), program.clone());
+        // Built before the lock is taken: requests keep being served meanwhile.
+        let served = Served::new(program.clone());
+        self.lock_versions().insert(version.clone(), program);
         *self
             .current
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = program;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = served;
         Reload::Loaded(version)
     }
 }

@@ -4,8 +4,13 @@
 //! expects TwiML back: `<Response><Message>…</Message></Response>`, one
 //! `<Message>` per SMS sent. The phone number keys the conversation: a
 //! message continues the number's open conversation, answers the feedback
-//! question after an outcome (OUI / NON), or else chooses a topic from the
-//! numbered menu. « SUPPRIMER » erases every conversation of the number.
+//! question after an outcome (OUI / NON), chooses among the topics offered
+//! for an ambiguous question, chooses a topic by its number in the menu, or
+//! else is a free-text question, routed as on the web (`api::route_question`):
+//! a topic starts, a numbered choice is offered (kept in the store until the
+//! next message), or the question goes to the `fallback` contact and is
+//! recorded as unmatched. « SUPPRIMER » erases every conversation of the
+//! number, and its kept questions.
 //!
 //! Texts are flattened for a phone (links as `texte (adresse)`, numbered
 //! choices, typographic quotes and spaces replaced by their GSM-7 plain
@@ -13,7 +18,7 @@
 //! at paragraph, line, sentence or word boundaries ([`split`]).
 
 use super::api::{self, blocking, ApiError, ApiResult};
-use super::store::{Outcome, Selector};
+use super::store::{Offer, Outcome, Selector};
 use super::App;
 use crate::compile::program::Program;
 use crate::engine::Command;
@@ -26,6 +31,9 @@ use serde_json::Value;
 
 /// Most segments one `<Message>` may take (a concatenated SMS).
 pub const MAX_SEGMENTS: usize = 4;
+
+/// How long topics offered for an ambiguous question wait for the agent's choice.
+const OFFER_FOR: i64 = 24 * 3600;
 
 #[derive(Deserialize)]
 pub struct Incoming {
@@ -91,8 +99,18 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             "{n} conversation(s) supprimée(s). Envoyez un message pour recommencer."
         ));
     }
+    let is_open = latest.as_ref().is_some_and(|c| c.outcome == Outcome::Open);
+    if !is_open {
+        // Topics offered for the number's last question: a message that is not a choice
+        // among them drops the offer and is read as usual.
+        if let Some(offer) = app.store.take_offer(phone, app.now() - OFFER_FOR)? {
+            if let Some(topic) = offer_choice(&offer, body) {
+                let chosen = api::choose(app, "sms", Some(phone), &topic, &offer.question, &[]);
+                return routed_text(app, phone, &offer.question, chosen);
+            }
+        }
+    }
     if let Some(conversation) = latest {
-        let is_open = conversation.outcome == Outcome::Open;
         let command = Command::parse(body);
         if is_open || command.is_some() {
             return match api::converse(app, &conversation.id, body) {
@@ -114,23 +132,73 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             if let Some(helpful) = yes_no {
                 api::give_feedback(app, &conversation.id, helpful)?;
                 return Ok(format!(
-                    "Merci pour votre avis. Pour une autre question :\n{}",
+                    "Merci pour votre avis. Pour une autre question, écrivez-la ou {}",
                     menu(&app.rules.current())
                 ));
             }
         }
     }
     let program = app.rules.current();
-    match topic_choice(&program, body) {
-        Some(topic) => {
-            let (_, step) = api::start(app, "sms", Some(phone), &topic, &[])?;
+    if let Some(topic) = topic_choice(&program, body) {
+        let (_, step) = api::start(app, "sms", Some(phone), &topic, &[])?;
+        return Ok(step_text(&step));
+    }
+    let greeting = format!(
+        "Bonjour, ici l'assistant RH de la Ville. Posez votre question en quelques mots, ou {}",
+        menu(&program)
+    );
+    if !body.chars().any(char::is_alphanumeric) {
+        return Ok(greeting);
+    }
+    let routed = api::route_question(app, "sms", Some(phone), body, &[]).map(|(_, r)| r);
+    if let Ok(api::Routed::Menu { .. }) = routed {
+        return Ok(greeting);
+    }
+    routed_text(app, phone, body, routed)
+}
+
+/// The text for what a free-text question led to; topics offered are kept until the next message.
+fn routed_text(
+    app: &App,
+    phone: &str,
+    question: &str,
+    routed: ApiResult<api::Routed>,
+) -> ApiResult<String> {
+    match routed {
+        Ok(api::Routed::Started { conversation, step }) => {
+            let title = api::topic_title(&app.rules.current(), &conversation.topic);
+            Ok(format!("Sujet : {title}\n\n{}", step_text(&step)))
+        }
+        Ok(api::Routed::Offered { topics, step }) => {
+            let question = api::clean_question(question)?;
+            app.store
+                .save_offer(phone, &Offer { question, topics }, app.now())?;
             Ok(step_text(&step))
         }
-        None => Ok(format!(
-            "Bonjour, ici l'assistant RH de la Ville. {}",
-            menu(&program)
-        )),
+        // No conversation to give feedback on: the hand-off alone.
+        Ok(api::Routed::HandedOff { step }) => Ok(handoff_text(&step)),
+        Ok(api::Routed::Menu { step }) => Ok(step_text(&step)),
+        // A question refused (too long) or without a topic: say why, with the menu.
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            Ok(format!("{} {}", e.message, menu(&app.rules.current())))
+        }
+        Err(e) => Err(e),
     }
+}
+
+/// A choice among the topics offered: the topic id, or [`api::OTHER`] for « Autre chose »
+/// (its number, or the word); `None` when the message is not a choice.
+fn offer_choice(offer: &Offer, body: &str) -> Option<String> {
+    let folded = crate::text::fold(body.trim());
+    let folded = folded.trim_end_matches('.');
+    if let Ok(n) = folded.parse::<usize>() {
+        return match n {
+            n if (1..=offer.topics.len()).contains(&n) => Some(offer.topics[n - 1].clone()),
+            n if n == offer.topics.len() + 1 => Some(api::OTHER.to_string()),
+            _ => None,
+        };
+    }
+    (folded == api::OTHER || folded == "autre chose").then(|| api::OTHER.to_string())
 }
 
 /// A topic chosen by its number in the menu, its id or its title.
@@ -151,7 +219,7 @@ fn topic_choice(program: &Program, body: &str) -> Option<String> {
 }
 
 fn menu(program: &Program) -> String {
-    let mut text = String::from("Répondez par le numéro du sujet :");
+    let mut text = String::from("répondez par le numéro du sujet :");
     for (i, t) in program.topics.iter().enumerate() {
         text.push_str(&format!("\n{}. {}", i + 1, t.title));
     }
@@ -228,6 +296,15 @@ fn step_text(step: &Value) -> String {
         _ => {}
     }
     text
+}
+
+/// A hand-off without a conversation behind it: no feedback question.
+fn handoff_text(step: &Value) -> String {
+    let text = step_text(step);
+    match text.rsplit_once("\n\nCette réponse vous a-t-elle aidé ?") {
+        Some((handoff, _)) => handoff.to_string(),
+        None => text,
+    }
 }
 
 fn twiml(messages: &[String]) -> Response {

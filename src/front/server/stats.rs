@@ -5,8 +5,10 @@
 //! `Authorization: Bearer TOKEN` or, so that a browser can open `/admin`,
 //! as the password of HTTP Basic authentication (any user name). Without
 //! the variable the routes answer 403 `admin_disabled`. Statistics hold no
-//! personal data: counts per topic, per day and per outcome, rates, and the
-//! questions no topic matched (filled by routing).
+//! personal data beyond the text of the questions no topic matched (grouped
+//! by their folded form, the 20 most frequent of the period): counts per
+//! topic, per day and per outcome, rates. An SMS agent's unmatched questions
+//! are exported and deleted with their phone number.
 
 use super::api::{blocking, ApiError, ApiResult};
 use super::page::escape_html;
@@ -158,11 +160,12 @@ fn percent(rate: Option<f64>) -> String {
 
 fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
     let mut rows = String::new();
-    let mut table = |caption: &str, head: &str, lines: Vec<(String, String)>| {
+    let mut table = |caption: &str, head: &str, count: &str, lines: Vec<(String, String)>| {
         rows.push_str(&format!(
-            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">Conversations</th></tr></thead><tbody>",
+            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             escape_html(caption),
-            escape_html(head)
+            escape_html(head),
+            escape_html(count)
         ));
         if lines.is_empty() {
             rows.push_str("<tr><td colspan=\"2\">Aucune donnée.</td></tr>");
@@ -180,6 +183,7 @@ fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
     table(
         "Issues des conversations",
         "Issue",
+        "Conversations",
         vec![
             ("Réponse donnée".into(), o.answered.to_string()),
             ("Transmise à une personne".into(), o.handed_off.to_string()),
@@ -192,6 +196,7 @@ fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
     table(
         "Conversations par sujet",
         "Sujet",
+        "Conversations",
         per_topic
             .into_iter()
             .map(|(id, n)| {
@@ -203,6 +208,7 @@ fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
     table(
         "Conversations par jour",
         "Jour",
+        "Conversations",
         stats
             .per_day
             .iter()
@@ -211,8 +217,9 @@ fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
             .collect(),
     );
     table(
-        "Questions sans sujet correspondant",
+        "Questions sans sujet correspondant (les plus fréquentes)",
         "Question",
+        "Fois",
         stats
             .unmatched
             .iter()
@@ -227,6 +234,7 @@ fn render(stats: &Stats, title: impl Fn(&str) -> String) -> String {
 <dl class="figures"><div><dt>Conversations</dt><dd>{}</dd></div><div><dt>Taux de réponse</dt><dd>{}</dd></div>
 <div><dt>Avis utiles</dt><dd>{} <small>({} avis)</small></dd></div></dl>
 {rows}
+<p class="note">Les questions sans sujet sont celles qu'aucun sujet n'a reconnues (ou pour lesquelles l'agent a choisi « Autre chose ») : ajoutez leurs mots aux <code>synonyms</code> ou <code>triggers</code> du bon sujet (docs/routing.md).</p>
 <p class="note">Le taux de réponse rapporte les réponses données aux conversations terminées (réponse, transfert ou abandon après 24 h sans réponse).</p>
 </main></body></html>"#,
         stats.conversations,
@@ -263,6 +271,10 @@ pub async fn export(
     authorize(&app, &headers, false)?;
     let selector = selector(which)?;
     blocking(move || {
+        let questions = match &selector {
+            Selector::Phone(phone) => app.store.questions(phone)?,
+            Selector::Session(_) => Vec::new(),
+        };
         let conversations = app.store.export(&selector)?;
         let conversations: Vec<Value> = conversations
             .into_iter()
@@ -276,7 +288,9 @@ pub async fn export(
                 })
             })
             .collect();
-        Ok(Json(json!({ "conversations": conversations })))
+        Ok(Json(
+            json!({ "conversations": conversations, "questions": questions }),
+        ))
     })
     .await
 }

@@ -11,7 +11,11 @@
 //! started on, so an old program can be recompiled after a restart),
 //! `conversations` (one row per conversation: the engine's `Session` as
 //! JSON, its channel, outcome, feedback), `turns` (the transcript),
-//! `unmatched` (free-text questions no topic matched, filled by routing).
+//! `unmatched_questions` (one row each time a free-text question matched no
+//! topic: the question as typed, its folded form to group spellings, the
+//! phone number for SMS so that an agent's erasure reaches it, nothing
+//! else), `offers` (the topics offered by SMS for an ambiguous question,
+//! until the agent picks one: the web page keeps its offer itself).
 //! Times are Unix seconds (UTC).
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -128,8 +132,36 @@ pub struct OutcomeCounts {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Unmatched {
+    /// The latest spelling of the question (questions are grouped by their folded form).
     pub question: String,
     pub count: i64,
+}
+
+/// A free-text question kept for one phone number: unmatched, or waiting for a choice of topic.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KeptQuestion {
+    pub question: String,
+    /// `unmatched` or `offer`.
+    pub kind: &'static str,
+    pub at: i64,
+}
+
+/// Topics offered by SMS for an ambiguous question, waiting for the agent's choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    pub question: String,
+    /// Topic ids, in the order offered.
+    pub topics: Vec<String>,
+}
+
+/// The key that groups spellings of one unmatched question: folded, punctuation and
+/// repeated spaces removed (« Chèques vacances ? » and « cheques  vacances » are one).
+pub fn question_key(question: &str) -> String {
+    crate::text::fold(question)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Everything the server keeps. Implementations must commit durably before returning.
@@ -154,15 +186,24 @@ pub trait Store: Send + Sync {
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool>;
     /// The latest conversation of a phone number.
     fn latest_for_phone(&self, phone: &str) -> StoreResult<Option<Conversation>>;
-    /// Counts a free-text question that no topic matched (for the routing of issue 7).
-    fn record_unmatched(&self, question: &str, now: i64) -> StoreResult<()>;
+    /// Records a free-text question that no topic matched; `phone` for SMS (so that the
+    /// number's erasure and export reach it), `None` on the web (nothing links it to anyone).
+    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
+    /// Keeps the topics offered to a phone number (replacing an earlier offer).
+    fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()>;
+    /// Removes and returns the number's offer, if it was made at or after `since`.
+    fn take_offer(&self, phone: &str, since: i64) -> StoreResult<Option<Offer>>;
+    /// The free-text questions kept for a phone number (unmatched, offers), oldest first.
+    fn questions(&self, phone: &str) -> StoreResult<Vec<KeptQuestion>>;
     /// Figures since `since`; conversations idle since before `idle_before` count as abandoned.
     fn stats(&self, since: i64, idle_before: i64) -> StoreResult<Stats>;
     /// The conversations selected, with their transcripts.
     fn export(&self, selector: &Selector) -> StoreResult<Vec<(Conversation, Vec<Turn>)>>;
-    /// Deletes the conversations selected; how many.
+    /// Deletes the conversations selected (for a phone number, also its kept questions);
+    /// how many conversations.
     fn delete(&self, selector: &Selector) -> StoreResult<usize>;
-    /// Deletes conversations (and unmatched questions) not touched since `before`; how many.
+    /// Deletes conversations, unmatched questions and offers not touched since `before`;
+    /// how many conversations.
     fn purge(&self, before: i64) -> StoreResult<usize>;
 }
 
@@ -200,10 +241,18 @@ CREATE TABLE IF NOT EXISTS turns (
     content TEXT NOT NULL,
     PRIMARY KEY (conversation, seq)
 );
-CREATE TABLE IF NOT EXISTS unmatched (
-    question TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    last_at INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS unmatched_questions (
+    question TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    phone TEXT,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unmatched_questions_at ON unmatched_questions (at);
+CREATE INDEX IF NOT EXISTS unmatched_questions_phone ON unmatched_questions (phone);
+CREATE TABLE IF NOT EXISTS offers (
+    phone TEXT PRIMARY KEY,
+    offer TEXT NOT NULL,
+    at INTEGER NOT NULL
 );
 ";
 
@@ -220,12 +269,13 @@ impl SqliteStore {
         SqliteStore::with(Connection::open_in_memory()?)
     }
 
-    fn with(connection: Connection) -> StoreResult<SqliteStore> {
+    fn with(mut connection: Connection) -> StoreResult<SqliteStore> {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.execute_batch(SCHEMA)?;
+        migrate_unmatched(&mut connection)?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
         })
@@ -237,6 +287,33 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Before routing filled it, `unmatched` held one counted row per question (never filled in
+/// practice): its rows move to `unmatched_questions`, one occurrence each.
+fn migrate_unmatched(connection: &mut Connection) -> StoreResult<()> {
+    let tx = connection.transaction()?;
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unmatched')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(());
+    }
+    let rows: Vec<(String, i64)> = tx
+        .prepare("SELECT question, last_at FROM unmatched")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (question, at) in rows {
+        tx.execute(
+            "INSERT INTO unmatched_questions (question, folded, phone, at) VALUES (?1, ?2, NULL, ?3)",
+            params![question, question_key(&question), at],
+        )?;
+    }
+    tx.execute_batch("DROP TABLE unmatched")?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn row_to_conversation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation> {
@@ -407,13 +484,73 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn record_unmatched(&self, question: &str, now: i64) -> StoreResult<()> {
+    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
         self.lock().execute(
-            "INSERT INTO unmatched (question, count, last_at) VALUES (?1, 1, ?2)
-             ON CONFLICT (question) DO UPDATE SET count = count + 1, last_at = ?2",
-            params![question, now],
+            "INSERT INTO unmatched_questions (question, folded, phone, at) VALUES (?1, ?2, ?3, ?4)",
+            params![question, question_key(question), phone, now],
         )?;
         Ok(())
+    }
+
+    fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()> {
+        let json = serde_json::to_string(offer).map_err(|e| StoreError(e.to_string()))?;
+        self.lock().execute(
+            "INSERT INTO offers (phone, offer, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (phone) DO UPDATE SET offer = ?2, at = ?3",
+            params![phone, json, now],
+        )?;
+        Ok(())
+    }
+
+    fn take_offer(&self, phone: &str, since: i64) -> StoreResult<Option<Offer>> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let found: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT offer, at FROM offers WHERE phone = ?1",
+                [phone],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        tx.execute("DELETE FROM offers WHERE phone = ?1", [phone])?;
+        tx.commit()?;
+        Ok(found
+            .filter(|(_, at)| *at >= since)
+            .and_then(|(json, _)| serde_json::from_str(&json).ok()))
+    }
+
+    fn questions(&self, phone: &str) -> StoreResult<Vec<KeptQuestion>> {
+        let connection = self.lock();
+        let mut out: Vec<KeptQuestion> = connection
+            .prepare_cached(
+                "SELECT question, at FROM unmatched_questions WHERE phone = ?1 ORDER BY at, rowid",
+            )?
+            .query_map([phone], |r| {
+                Ok(KeptQuestion {
+                    question: r.get(0)?,
+                    kind: "unmatched",
+                    at: r.get(1)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let offer: Option<(String, i64)> = connection
+            .query_row(
+                "SELECT offer, at FROM offers WHERE phone = ?1",
+                [phone],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((json, at)) = offer {
+            let offer: Offer =
+                serde_json::from_str(&json).map_err(|e| StoreError(e.to_string()))?;
+            out.push(KeptQuestion {
+                question: offer.question,
+                kind: "offer",
+                at,
+            });
+            out.sort_by_key(|q| q.at);
+        }
+        Ok(out)
     }
 
     fn stats(&self, since: i64, idle_before: i64) -> StoreResult<Stats> {
@@ -449,9 +586,10 @@ impl Store for SqliteStore {
         let ended = o.answered + o.handed_off + o.abandoned;
         stats.answer_rate = (ended > 0).then(|| o.answered as f64 / ended as f64);
         stats.helpful_rate = (stats.feedback > 0).then(|| helpful as f64 / stats.feedback as f64);
+        // SQLite: with MAX(), the bare column `question` comes from the latest row of the group.
         let mut query = connection.prepare_cached(
-            "SELECT question, count FROM unmatched WHERE last_at >= ?1
-             ORDER BY count DESC, question LIMIT 20",
+            "SELECT question, COUNT(*), MAX(at) FROM unmatched_questions WHERE at >= ?1
+             GROUP BY folded ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20",
         )?;
         stats.unmatched = query
             .query_map([since], |r| {
@@ -497,6 +635,10 @@ impl Store for SqliteStore {
             &format!("DELETE FROM conversations WHERE {condition}"),
             [value],
         )?;
+        if let Selector::Phone(phone) = selector {
+            tx.execute("DELETE FROM unmatched_questions WHERE phone = ?1", [phone])?;
+            tx.execute("DELETE FROM offers WHERE phone = ?1", [phone])?;
+        }
         tx.commit()?;
         Ok(deleted)
     }
@@ -509,7 +651,8 @@ impl Store for SqliteStore {
             [before],
         )?;
         let deleted = tx.execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
-        tx.execute("DELETE FROM unmatched WHERE last_at < ?1", [before])?;
+        tx.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
+        tx.execute("DELETE FROM offers WHERE at < ?1", [before])?;
         tx.commit()?;
         Ok(deleted)
     }
@@ -580,6 +723,51 @@ mod tests {
     }
 
     #[test]
+    fn kept_questions_follow_the_phone_number_and_the_retention() -> StoreResult<()> {
+        let store = SqliteStore::in_memory()?;
+        let phone = "+33600000001";
+        store.record_unmatched("chèques vacances", Some(phone), 10)?;
+        store.record_unmatched("chèques vacances", None, 10)?;
+        store.record_unmatched("tickets resto", None, 100)?;
+        let offer = Offer {
+            question: "nb de rtt par an".into(),
+            topics: vec!["rtt".into(), "conges_annuels".into()],
+        };
+        store.save_offer(phone, &offer, 20)?;
+        let kept = store.questions(phone)?;
+        assert_eq!(
+            kept.iter().map(|q| (q.kind, q.at)).collect::<Vec<_>>(),
+            [("unmatched", 10), ("offer", 20)]
+        );
+        assert_eq!(store.take_offer(phone, 30)?, None, "too old");
+        assert_eq!(store.take_offer(phone, 0)?, None, "taken once");
+        store.save_offer(phone, &offer, 20)?;
+        assert_eq!(store.take_offer(phone, 0)?, Some(offer.clone()));
+        store.save_offer(phone, &offer, 20)?;
+
+        assert_eq!(store.delete(&Selector::Phone(phone.into()))?, 0);
+        assert!(store.questions(phone)?.is_empty());
+        assert_eq!(store.stats(0, 0)?.unmatched[0].count, 1);
+        store.purge(50)?;
+        let left = store.stats(0, 0)?.unmatched;
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].question, "tickets resto");
+        Ok(())
+    }
+
+    #[test]
+    fn the_old_unmatched_table_is_migrated() -> StoreResult<()> {
+        let connection = Connection::open_in_memory()?;
+        connection.execute_batch(
+            "CREATE TABLE unmatched (question TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at INTEGER NOT NULL);
+             INSERT INTO unmatched VALUES ('prime de noël', 3, 100);",
+        )?;
+        let store = SqliteStore::with(connection)?;
+        assert_eq!(store.stats(0, 0)?.unmatched[0].question, "prime de noël");
+        Ok(())
+    }
+
+    #[test]
     fn stats_count_outcomes_feedback_and_abandoned() -> StoreResult<()> {
         let store = SqliteStore::in_memory()?;
         let mut answered = conversation("a", None, 100);
@@ -592,8 +780,8 @@ mod tests {
         store.feedback("b", false, 100)?;
         store.create(&conversation("c", None, 10), &[])?;
         store.create(&conversation("d", None, 100), &[])?;
-        store.record_unmatched("prime de noël", 100)?;
-        store.record_unmatched("prime de noël", 100)?;
+        store.record_unmatched("prime de noël", None, 100)?;
+        store.record_unmatched("Prime de Noel ?", Some("+33600000001"), 101)?;
         let stats = store.stats(0, 50)?;
         assert_eq!(stats.conversations, 4);
         assert_eq!(stats.outcomes.answered, 1);
@@ -602,7 +790,14 @@ mod tests {
         assert_eq!(stats.outcomes.in_progress, 1);
         assert_eq!(stats.answer_rate, Some(1.0 / 3.0));
         assert_eq!(stats.helpful_rate, Some(0.5));
-        assert_eq!(stats.unmatched[0].count, 2);
+        assert_eq!(
+            stats.unmatched,
+            [Unmatched {
+                question: "Prime de Noel ?".into(),
+                count: 2
+            }],
+            "spellings grouped, the latest shown"
+        );
         assert_eq!(stats.per_day.get("1970-01-01"), Some(&4));
         Ok(())
     }

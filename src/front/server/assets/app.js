@@ -143,9 +143,9 @@
       } else text = 'Répondez librement.';
       text += ' « Pourquoi ? » explique, « Parler à une personne » vous met en relation.';
     } else if (step) {
-      text = 'Conversation terminée. Choisissez « Nouveau sujet » pour une autre question.';
+      text = 'Conversation terminée. Posez une autre question, ou choisissez « Nouveau sujet ».';
     } else {
-      text = 'Choisissez un sujet, ou tapez quelques mots pour le chercher.';
+      text = 'Posez votre question en quelques mots, ou choisissez un sujet (les mots tapés filtrent la liste).';
     }
     hint.textContent = text;
   }
@@ -237,50 +237,106 @@
 
   function showTopics(list, intro) {
     freezeChoices();
-    const group = el('div', { class: 'choices', role: 'group', 'aria-label': 'Sujets' });
+    const group = el('div', { class: 'choices topics', role: 'group', 'aria-label': 'Sujets' });
     list.forEach((topic) => {
       group.append(el('button', { type: 'button', onclick: () => start(topic) }, topic.title));
     });
-    guichetSays(el('p', { class: 'prompt' }, intro || 'Bonjour ! Quel est le sujet de votre question ?'), group);
+    guichetSays(el('p', { class: 'prompt' }, intro || 'Bonjour ! Posez votre question, ou choisissez un sujet :'), group);
     setHint(null);
     focusNext();
   }
 
-  // Before a topic is chosen, typed words narrow the list of topics by their
-  // titles. (Understanding a free-text question is the job of routing, to come.)
-  function searchTopics(text) {
+  // While no topic is chosen, typed words narrow the buttons of the latest
+  // list of topics by their titles (all of them again when none matches).
+  function filterTopics(text) {
+    const groups = log.querySelectorAll('.choices.topics');
+    const group = groups[groups.length - 1];
+    if (!group || group.querySelector('button:disabled')) return;
+    const words = fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
+    const buttons = Array.from(group.querySelectorAll('button'));
+    const matches = (b) => words.some((w) => fold(b.textContent).includes(w));
+    const shown = words.length && buttons.some(matches) ? buttons.filter(matches) : buttons;
+    for (const b of buttons) b.hidden = !shown.includes(b);
+    status.textContent = shown.length < buttons.length ? shown.length + ' sujet(s) correspondent à vos mots.' : '';
+  }
+
+  // Envoyer before a topic is chosen: a topic's number starts it; anything else
+  // is a question for the server to route (docs/server.md): a topic starts, a
+  // choice of topics is offered, or a person takes over.
+  function askQuestion(text) {
     const number = parseInt(text, 10);
     if (String(number) === text.trim() && number >= 1 && number <= topics.length) {
       start(topics[number - 1]);
       return;
     }
-    const words = fold(text).split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
-    const found = topics.filter((t) => words.some((w) => fold(t.title).includes(w)));
-    if (found.length === 1) {
-      start(found[0]);
-    } else if (found.length > 1) {
-      showTopics(found, 'Plusieurs sujets correspondent. Lequel ?');
-    } else {
-      showTopics(topics, 'Je n\'ai pas trouvé de sujet avec ces mots. Choisissez dans la liste :');
-    }
+    begin({ question: text, profile: {} }, null);
   }
 
-  async function start(topic) {
+  // The topics offered for an ambiguous question, and « Autre chose ».
+  function showOffer(step, question) {
+    freezeChoices();
+    const group = el('div', { class: 'choices', role: 'group', 'aria-label': step.prompt });
+    step.options.forEach((option) => {
+      group.append(el('button', {
+        type: 'button',
+        onclick: (event) => {
+          if (busy) return;
+          event.currentTarget.classList.add('chosen');
+          agentSays(option.label);
+          begin({ topic: option.value, question, profile: {} }, null);
+        },
+      }, option.label));
+    });
+    guichetSays(el('p', { class: 'prompt' }, step.prompt), group);
+    setHint(null);
+    focusNext();
+  }
+
+  // What the router understood of a question that started a topic.
+  function routedNode(routed) {
+    if (!routed || !routed.topics || !routed.topics.length) return null;
+    const found = (routed.extracted || []).map((e) => el('li', {}, e.label));
+    return [
+      el('p', {}, 'Votre question porte sur : ' + routed.topics[0].title + '.'),
+      found.length ? [el('p', {}, 'D\'après votre question :'), el('ul', {}, found)] : null,
+    ];
+  }
+
+  // POST /api/sessions with a topic, a question, or both; `shown` is what the agent said, if not yet shown.
+  async function begin(body, shown) {
     if (busy) return;
     busy = true;
-    agentSays(topic.title);
+    if (shown) agentSays(shown);
     status.textContent = 'Envoi en cours…';
-    const r = await api('POST', '/api/sessions', { topic: topic.id, profile: {} });
+    const r = await api('POST', '/api/sessions', body);
     busy = false;
     status.textContent = '';
+    const step = r.data && r.data.step;
     if (r.status === 201 && r.data) {
       conversation = { id: r.data.id, done: false };
       try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
-      showStep(r.data.step, { feedback: true });
+      const routed = routedNode(r.data.routed);
+      if (routed) guichetSays(routed);
+      showStep(step, { feedback: true });
+    } else if (r.status === 200 && step && step.type === 'ask' && r.data.routed) {
+      showOffer(step, body.question);
+    } else if (r.status === 200 && step && step.type === 'ask') {
+      showTopics(topics, 'Bonjour ! Quelle est votre question ? Vous pouvez aussi choisir un sujet :');
+    } else if (r.status === 200 && step && step.type === 'handoff') {
+      // No conversation behind it: nothing to give feedback on.
+      showStep(step, { feedback: false });
+    } else if (r.data && r.data.error) {
+      showError(r.data.error.message);
+      if (r.data.step && r.data.step.type === 'ask') showTopics(topics, r.data.step.prompt);
+      else focusNext();
     } else {
-      showError(r.data && r.data.error ? r.data.error.message : 'Le serveur ne répond pas. Réessayez dans un instant.');
+      showError('Le serveur ne répond pas. Réessayez dans un instant.');
       focusNext();
     }
+  }
+
+  function start(topic) {
+    return begin({ topic: topic.id, profile: {} }, topic.title);
   }
 
   // ------------------------------------------------------------ replies
@@ -291,7 +347,7 @@
     if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne)/i.test(fold(value)))) {
       agentSays(shown || value);
       if (conversation && conversation.done) newTopic(false);
-      searchTopics(value);
+      askQuestion(value);
       return;
     }
     busy = true;
@@ -332,6 +388,9 @@
     if (show !== false) showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
   }
 
+  input.addEventListener('input', () => {
+    if (!conversation || conversation.done) filterTopics(input.value);
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = input.value;
