@@ -78,9 +78,7 @@ topic prime "La prime d'ancienneté" {
 "#;
 
 fn statut_zen() -> Value {
-    let row = |i: usize, s: &str, f: &str, a: &str, out: &str| {
-        json!({ "_id": format!("r{i}"), "s": s, "f": f, "a": a, "o": format!("\"{out}\"") })
-    };
+    let row = |i: usize, s: &str, f: &str, a: &str, out: &str| json!({ "_id": format!("r{i}"), "s": s, "f": f, "a": a, "o": format!("\"{out}\"") });
     let rules = vec![
         row(0, "\"titulaire\"", "true", "< 5", "A"),
         row(1, "\"titulaire\"", "true", "[5..14]", "B"),
@@ -186,7 +184,9 @@ fn guichet_program(text: &str) -> Program {
     let mut sources = Sources::new();
     sources.add("peer.guichet", text);
     let compiled = compile(sources);
-    compiled.program.unwrap_or_else(|| panic!("{:?}", compiled.diagnostics))
+    compiled
+        .program
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics))
 }
 
 /// Opens a session, takes the values as a profile gives them, steps to the outcome.
@@ -218,17 +218,30 @@ fn bench_peer(c: &mut Criterion) {
     for (s, f, a, fb, an, expected) in cases {
         let context = json!({ "statut": s, "temps_plein": fb, "anciennete": an });
         assert_eq!(zen_eval(&zen, &context)["resultat"], json!(expected));
-        let step = guichet_eval(&program, &[("statut", s), ("temps_plein", f), ("anciennete", a)]);
+        let step = guichet_eval(
+            &program,
+            &[("statut", s), ("temps_plein", f), ("anciennete", a)],
+        );
         assert_eq!(answer_text(&step), expected);
     }
     let mut group = c.benchmark_group("statut_x_temps_plein_x_anciennete");
     let context = json!({ "statut": "titulaire", "temps_plein": true, "anciennete": 12 });
-    group.bench_function("zen-engine", |b| b.iter(|| black_box(zen_eval(&zen, black_box(&context)))));
-    let values = [("statut", "titulaire"), ("temps_plein", "oui"), ("anciennete", "12")];
-    group.bench_function("guichet", |b| b.iter(|| black_box(guichet_eval(&program, black_box(&values)))));
+    group.bench_function("zen-engine", |b| {
+        b.iter(|| black_box(zen_eval(&zen, black_box(&context))))
+    });
+    let values = [
+        ("statut", "titulaire"),
+        ("temps_plein", "oui"),
+        ("anciennete", "12"),
+    ];
+    group.bench_function("guichet", |b| {
+        b.iter(|| black_box(guichet_eval(&program, black_box(&values))))
+    });
     let mut known = Session::new(&program, TopicId(0), TODAY);
     for (fact, raw) in values {
-        known.prefill(&program, fact, raw, Provenance::Profile).expect("valid");
+        known
+            .prefill(&program, fact, raw, Provenance::Profile)
+            .expect("valid");
     }
     group.bench_function("guichet_step_only", |b| {
         b.iter_batched_ref(
@@ -250,7 +263,10 @@ fn bench_peer(c: &mut Criterion) {
         let g = format!("g{grade}");
         let e = echelon.to_string();
         let values = [("grade", g.as_str()), ("echelon", e.as_str())];
-        assert_eq!(answer_text(&guichet_eval(&program, &values)), expected.to_string());
+        assert_eq!(
+            answer_text(&guichet_eval(&program, &values)),
+            expected.to_string()
+        );
         group.bench_function(format!("zen-engine/row_{row}"), |b| {
             b.iter(|| black_box(zen_eval(&zen, black_box(&context))))
         });
