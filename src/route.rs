@@ -22,7 +22,10 @@
 //!    "congé" (many topics) weighs less than "fractionnement" (one). A phrase
 //!    scores `matched² / total` of its weight (a whole phrase counts fully,
 //!    half a phrase a quarter); a topic scores its best phrase plus half of
-//!    the other question words it knows.
+//!    the other question words it knows. Each topic also keeps the stems of
+//!    its own texts (answers, hand-off messages, the questions it asks): they
+//!    are not evidence, but a question word the writers used there is not a
+//!    stranger to the topic.
 //! 3. **Decision**: the score shown to callers combines how much evidence the
 //!    best topic has, how far ahead of the runner-up it is, and how much of
 //!    the question it explains (words the rules do not know at all, like
@@ -36,7 +39,9 @@
 //!    pas titulaire").
 //!
 //! Naming: a *word* is folded text, a *stem* its Snowball stem, a *phrase*
-//! one trigger, synonym, title, label or `also`.
+//! one trigger, synonym, title, label or `also`, a topic's *texts* what its
+//! own nodes show the agent. Stems are numbered once (`Router::ids`) so that
+//! ranking compares integers, not strings.
 
 use crate::compile::program::{
     ContactId, ContactResolution, Expr, ExprKind, FactId, FactType, NodeKind, Program,
@@ -143,12 +148,15 @@ impl Routing {
 pub struct Router {
     stemmer: Stemmer,
     topics: Vec<TopicIndex>,
-    /// Weight of each stem used by a topic phrase.
-    weight: HashMap<String, f64>,
-    /// Weight of each choice stem by how many topics ask a fact using it.
-    fact_weight: HashMap<String, f64>,
-    /// Stems of every choice phrase (name, label, `also`).
-    fact_stems: HashSet<String>,
+    /// Every stem the rules use (phrases, choices, texts), numbered: the
+    /// tables below are indexed by this number, a stem's *id*.
+    ids: HashMap<String, u32>,
+    /// Weight of each stem in topic phrases, `ln((N+1)/df)`; 0 for a stem no phrase uses.
+    weight: Vec<f64>,
+    /// Weight of each choice stem by how many topics ask a fact using it (0 if none).
+    fact_weight: Vec<f64>,
+    /// Whether a choice phrase (name, label, `also`) of any fact uses the stem.
+    fact_stem: Vec<bool>,
     /// Folded words of every phrase with their stem, by first letter, with
     /// their length: the words typos are corrected to.
     vocabulary: HashMap<char, Vec<KnownWord>>,
@@ -160,11 +168,21 @@ pub struct Router {
 /// then its folded form and its stem.
 type KnownWord = (usize, (String, String));
 
+/// One title, trigger or synonym: its distinct stem ids and their total weight.
+struct Phrase {
+    stems: Vec<u32>,
+    total: f64,
+}
+
 struct TopicIndex {
-    phrases: Vec<Vec<String>>,
-    stems: HashSet<String>,
-    /// Stems of the choice phrases of the facts this topic may ask.
-    fact_stems: HashSet<String>,
+    phrases: Vec<Phrase>,
+    /// Ids of the stems of its title, triggers and synonyms, sorted.
+    stems: Vec<u32>,
+    /// Ids of the stems of the choice phrases of the facts this topic may ask, sorted.
+    fact_stems: Vec<u32>,
+    /// Ids of the stems of its own texts, sorted: answers, hand-off messages,
+    /// the questions and help of the facts it asks (not of topics it `goto`s).
+    text_stems: Vec<u32>,
     /// The facts this topic may ask (directly, in expressions, contacts, `goto`).
     facts: Vec<FactId>,
 }
@@ -172,8 +190,14 @@ struct TopicIndex {
 struct FactIndex {
     fact: FactId,
     from_profile: bool,
-    /// For each value, its phrases as stem sequences (stop words kept).
-    values: Vec<Vec<Vec<String>>>,
+    /// For each value, its phrases as stem id sequences (stop words kept).
+    values: Vec<Vec<Vec<u32>>>,
+}
+
+/// One meaningful word of a question, with the id of its stem if the rules use it.
+struct Word<'a> {
+    token: &'a Token,
+    id: Option<u32>,
 }
 
 /// One analysed word of a question or phrase.
@@ -192,14 +216,16 @@ impl Router {
         let mut router = Router {
             stemmer,
             topics: Vec::new(),
-            weight: HashMap::new(),
-            fact_weight: HashMap::new(),
-            fact_stems: HashSet::new(),
+            ids: HashMap::new(),
+            weight: Vec::new(),
+            fact_weight: Vec::new(),
+            fact_stem: Vec::new(),
             vocabulary: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
         };
         let mut words: HashMap<String, String> = HashMap::new();
+        let mut fact_stems: Vec<u32> = Vec::new();
         // Choice values: extraction phrases, and words known to the domain.
         for (i, fact) in program.facts.iter().enumerate() {
             let FactType::Choice(values) = &fact.ty else {
@@ -217,85 +243,132 @@ impl Router {
                     let tokens = router.analyse_plain(text);
                     for t in &tokens {
                         if !t.stop {
-                            router.fact_stems.insert(t.stem.clone());
+                            let id = router.intern(&t.stem);
+                            fact_stems.push(id);
                             words.insert(t.word.clone(), t.stem.clone());
                         }
                     }
                     // A phrase of stop words only ("un", "c", "combien") names nothing for sure.
                     if tokens.iter().any(|t| !t.stop) {
-                        phrases.push(tokens.into_iter().map(|t| t.stem).collect());
+                        phrases.push(tokens.iter().map(|t| router.intern(&t.stem)).collect());
                     }
                 }
                 index.values.push(phrases);
             }
             router.facts.push(index);
         }
-        // Topics: their phrases, and the weight of each stem.
-        let mut df: HashMap<String, usize> = HashMap::new();
+        // Topics: their phrases and texts.
+        let mut phrase_stems: Vec<Vec<Vec<u32>>> = Vec::new();
         for (i, topic) in program.topics.iter().enumerate() {
             let mut index = TopicIndex {
                 phrases: Vec::new(),
-                stems: HashSet::new(),
-                fact_stems: HashSet::new(),
+                stems: Vec::new(),
+                fact_stems: Vec::new(),
+                text_stems: Vec::new(),
                 facts: facts_of_topic(program, TopicId(i as u32)),
             };
+            let mut phrases = Vec::new();
             let texts = std::iter::once(&topic.title)
                 .chain(&topic.triggers)
                 .chain(&topic.synonyms);
             for text in texts {
                 let tokens = router.analyse_plain(text);
-                let mut stems: Vec<String> = Vec::new();
+                let mut stems: Vec<u32> = Vec::new();
                 let generic = tokens.iter().all(|t| t.stop || is_common_word(&t.word));
                 for t in tokens.into_iter().filter(|t| !t.stop) {
-                    words.insert(t.word.clone(), t.stem.clone());
-                    if !stems.contains(&t.stem) {
-                        stems.push(t.stem);
+                    let id = router.intern(&t.stem);
+                    words.insert(t.word, t.stem);
+                    if !stems.contains(&id) {
+                        stems.push(id);
                     }
                 }
                 // A phrase left with ordinary words only ("travailler de chez
                 // moi" → "travailler") names no topic; its words still count.
                 if !stems.is_empty() {
-                    index.stems.extend(stems.iter().cloned());
+                    index.stems.extend(stems.iter().copied());
                     if !generic {
-                        index.phrases.push(stems);
+                        phrases.push(stems);
                     }
                 }
             }
-            for stem in &index.stems {
-                *df.entry(stem.clone()).or_default() += 1;
+            for text in topic_texts(program, TopicId(i as u32)) {
+                for t in router.analyse_plain(&without_links(&text)) {
+                    if !t.stop && !t.stem.chars().any(|c| c.is_ascii_digit()) {
+                        let id = router.intern(&t.stem);
+                        index.text_stems.push(id);
+                    }
+                }
             }
+            index.stems.sort_unstable();
+            index.stems.dedup();
+            index.text_stems.sort_unstable();
+            index.text_stems.dedup();
+            phrase_stems.push(phrases);
             router.topics.push(index);
         }
+        let stems = router.ids.len();
         let n = program.topics.len() as f64;
+        let idf = |df: usize| {
+            if df == 0 {
+                0.0
+            } else {
+                ((n + 1.0) / df as f64).ln()
+            }
+        };
+        let mut df = vec![0; stems];
+        for topic in &router.topics {
+            for &id in &topic.stems {
+                df[id as usize] += 1;
+            }
+        }
+        let mut names = vec![""; stems];
+        for (stem, &id) in &router.ids {
+            names[id as usize] = stem;
+        }
         // Numbers ("2 jours", "80 %") help a phrase but are too common in
         // questions to weigh like a rare word.
-        router.weight = df
-            .into_iter()
-            .map(|(stem, df)| {
-                let w = ((n + 1.0) / df as f64).ln();
-                let number = stem.chars().all(|c| c.is_ascii_digit());
-                (stem, if number { w.min(NUMBER_WEIGHT) } else { w })
+        router.weight = (0..stems)
+            .map(|id| {
+                let w = idf(df[id]);
+                let number = names[id].chars().all(|c| c.is_ascii_digit());
+                if number {
+                    w.min(NUMBER_WEIGHT)
+                } else {
+                    w
+                }
             })
             .collect();
-        for topic in &mut router.topics {
+        router.fact_stem = vec![false; stems];
+        for id in fact_stems {
+            router.fact_stem[id as usize] = true;
+        }
+        for (topic, phrases) in router.topics.iter_mut().zip(phrase_stems) {
+            topic.phrases = phrases
+                .into_iter()
+                .map(|stems| Phrase {
+                    total: stems.iter().map(|&s| router.weight[s as usize]).sum(),
+                    stems,
+                })
+                .collect();
             for fact in &topic.facts {
                 if let Some(f) = router.facts.iter().find(|f| f.fact == *fact) {
                     topic
                         .fact_stems
-                        .extend(f.values.iter().flatten().flatten().cloned());
+                        .extend(f.values.iter().flatten().flatten().copied());
                 }
             }
+            // Stop words of choice phrases ("un seul") are kept for extraction, not as evidence.
+            topic.fact_stems.retain(|&id| router.fact_stem[id as usize]);
+            topic.fact_stems.sort_unstable();
+            topic.fact_stems.dedup();
         }
-        let mut fact_df: HashMap<String, usize> = HashMap::new();
+        let mut fact_df = vec![0; stems];
         for topic in &router.topics {
-            for stem in &topic.fact_stems {
-                *fact_df.entry(stem.clone()).or_default() += 1;
+            for &id in &topic.fact_stems {
+                fact_df[id as usize] += 1;
             }
         }
-        router.fact_weight = fact_df
-            .into_iter()
-            .map(|(stem, df)| (stem, ((n + 1.0) / df as f64).ln()))
-            .collect();
+        router.fact_weight = fact_df.into_iter().map(idf).collect();
         let mut vocabulary: Vec<(String, String)> = words
             .into_iter()
             .filter(|(w, _)| w.chars().count() >= 4 && !w.chars().any(|c| c.is_ascii_digit()))
@@ -311,6 +384,12 @@ impl Router {
             }
         }
         router
+    }
+
+    /// The id of `stem`, numbered now if it is new.
+    fn intern(&mut self, stem: &str) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(stem.to_string()).or_insert(next)
     }
 
     /// The words of `text`, folded, expanded, flagged and stemmed (no typo correction).
@@ -377,7 +456,12 @@ impl Router {
     pub fn analyse(&self, text: &str) -> Vec<Token> {
         let mut tokens = self.analyse_plain(text);
         for t in tokens.iter_mut().filter(|t| !t.stop) {
-            if self.weight.contains_key(&t.stem) || self.fact_stems.contains(&t.stem) {
+            // A word the rules use is not a typo, even one of their texts only.
+            if self
+                .ids
+                .get(&t.stem)
+                .is_some_and(|&id| self.weight[id as usize] > 0.0 || self.fact_stem[id as usize])
+            {
                 continue;
             }
             if let Some((word, stem)) = self.correction(&t.word) {
@@ -434,18 +518,22 @@ impl Router {
     /// Routes one question.
     pub fn route(&self, question: &str) -> Routing {
         let tokens = self.analyse(question);
-        let mut content: Vec<&Token> = Vec::new();
+        let mut content: Vec<Word> = Vec::new();
         for t in tokens.iter().filter(|t| !t.stop) {
-            if !content.iter().any(|c| c.stem == t.stem) {
-                content.push(t);
+            if !content.iter().any(|c| c.token.stem == t.stem) {
+                content.push(Word {
+                    token: t,
+                    id: self.ids.get(&t.stem).copied(),
+                });
             }
         }
+        let ids: Vec<u32> = content.iter().filter_map(|w| w.id).collect();
         let mut scored: Vec<(usize, f64, f64)> = self
             .topics
             .iter()
             .enumerate()
             .map(|(i, topic)| {
-                let (evidence, completeness) = self.evidence(topic, &content);
+                let (evidence, completeness) = self.evidence(topic, &ids);
                 (i, evidence, completeness)
             })
             .filter(|(_, s, _)| *s > 0.0)
@@ -505,21 +593,22 @@ impl Router {
         }
     }
 
-    /// How well the phrases of `topic` match the question's stems.
-    fn evidence(&self, topic: &TopicIndex, content: &[&Token]) -> (f64, f64) {
+    /// How well `topic` matches the question's stem ids: its evidence, and
+    /// the completeness of its most complete phrase.
+    fn evidence(&self, topic: &TopicIndex, ids: &[u32]) -> (f64, f64) {
         let mut best = 0.0;
-        let mut completeness = 0.0;
-        let mut best_phrase: Option<&Vec<String>> = None;
+        let mut completeness: f64 = 0.0;
+        let mut best_phrase: Option<&Phrase> = None;
         for phrase in &topic.phrases {
-            let total: f64 = phrase.iter().map(|s| self.weight_of(s)).sum();
             let matched: f64 = phrase
+                .stems
                 .iter()
-                .filter(|s| content.iter().any(|t| t.stem == **s))
-                .map(|s| self.weight_of(s))
+                .filter(|s| ids.contains(s))
+                .map(|&s| self.weight[s as usize])
                 .sum();
-            if total > 0.0 && matched > 0.0 {
-                let m = matched * matched / total;
-                completeness = f64::max(completeness, matched / total);
+            if phrase.total > 0.0 && matched > 0.0 {
+                let m = matched * matched / phrase.total;
+                completeness = completeness.max(matched / phrase.total);
                 if m > best {
                     best = m;
                     best_phrase = Some(phrase);
@@ -529,18 +618,20 @@ impl Router {
         let Some(phrase) = best_phrase else {
             return (0.0, 0.0);
         };
-        let extra: f64 = content
-            .iter()
-            .filter(|t| topic.stems.contains(&t.stem) && !phrase.contains(&t.stem))
-            .map(|t| self.weight_of(&t.stem))
-            .sum();
-        // Words of the choices this topic asks about ("résilier", "tendinite")
-        // are weak evidence for it, weighed by how few topics ask them.
-        let situation: f64 = content
-            .iter()
-            .filter(|t| topic.fact_stems.contains(&t.stem) && !topic.stems.contains(&t.stem))
-            .map(|t| self.fact_weight.get(&t.stem).copied().unwrap_or(0.0))
-            .sum();
+        let mut extra = 0.0;
+        let mut situation = 0.0;
+        for &id in ids {
+            let i = id as usize;
+            if topic.stems.binary_search(&id).is_ok() {
+                if !phrase.stems.contains(&id) {
+                    extra += self.weight[i];
+                }
+            } else if topic.fact_stems.binary_search(&id).is_ok() {
+                // Words of the choices this topic asks about ("résilier",
+                // "tendinite") are weak evidence for it, weighed by how few topics ask them.
+                situation += self.fact_weight[i];
+            }
+        }
         (
             best + EXTRA_SHARE * extra + SITUATION_SHARE * situation,
             completeness,
@@ -549,19 +640,33 @@ impl Router {
 
     /// The share of the question's meaningful words that `topic` explains.
     /// `evidence` is the topic's score: a word of half a phrase explains less than a whole phrase.
-    fn coverage(&self, topic: &TopicIndex, content: &[&Token], evidence: f64) -> f64 {
+    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64) -> f64 {
         let mut unexplained = 0.0;
-        for t in content {
-            let stem = t.stem.as_str();
-            if topic.stems.contains(stem) {
+        for w in content {
+            let t = w.token;
+            let id = w.id.unwrap_or(u32::MAX);
+            let i = id as usize;
+            if w.id.is_none() {
+                // Unknown to the rules: counted below.
+            } else if topic.stems.binary_search(&id).is_ok() {
                 // Explained: counted in `evidence`.
-            } else if topic.fact_stems.contains(stem) {
+                continue;
+            } else if topic.fact_stems.binary_search(&id).is_ok() {
                 // A word naming the agent's situation for this topic ("contractuelle").
-            } else if let Some(w) = self.weight.get(stem) {
-                unexplained += OTHER_TOPIC_SHARE * w;
-            } else if self.fact_stems.contains(stem) {
+                continue;
+            } else if self.weight[i] > 0.0 {
+                unexplained += OTHER_TOPIC_SHARE * self.weight[i];
+                continue;
+            } else if self.fact_stem[i] {
                 unexplained += FACT_WORD_WEIGHT;
-            } else if !stem.chars().any(|c| c.is_ascii_digit()) && !is_common_word(&t.word) {
+                continue;
+            }
+            if t.stem.chars().any(|c| c.is_ascii_digit()) || is_common_word(&t.word) {
+                continue;
+            }
+            // A word the writers used in this topic's own texts (an answer,
+            // a question it asks) is the topic's vocabulary, not a stranger's.
+            if w.id.is_none() || topic.text_stems.binary_search(&id).is_err() {
                 unexplained += UNKNOWN_WEIGHT;
             }
         }
@@ -576,10 +681,6 @@ impl Router {
         }
     }
 
-    fn weight_of(&self, stem: &str) -> f64 {
-        self.weight.get(stem).copied().unwrap_or(0.0)
-    }
-
     /// The choice values that `question` names, among the facts `topic` may ask.
     pub fn extract(&self, question: &str, topic: TopicId) -> Vec<Extracted> {
         let tokens = self.analyse(question);
@@ -590,7 +691,10 @@ impl Router {
         let Some(topic_index) = self.topics.get(topic.index()) else {
             return Vec::new();
         };
-        let stems: Vec<&str> = tokens.iter().map(|t| t.stem.as_str()).collect();
+        let stems: Vec<Option<u32>> = tokens
+            .iter()
+            .map(|t| self.ids.get(&t.stem).copied())
+            .collect();
         // Every occurrence of a value phrase: (fact index, value, start, end).
         let mut found: Vec<(usize, u32, usize, usize)> = Vec::new();
         for (fi, fact) in self.facts.iter().enumerate() {
@@ -604,7 +708,7 @@ impl Router {
                         if stems[start..start + n]
                             .iter()
                             .zip(phrase)
-                            .all(|(a, b)| *a == b)
+                            .all(|(a, b)| *a == Some(*b))
                         {
                             found.push((fi, vi as u32, start, start + n));
                         }
@@ -636,9 +740,11 @@ impl Router {
                     // Words that are the topic's own ("santé" in "mutuelle santé")
                     // describe the subject, not the agent's profile.
                     !fact.from_profile
-                        || tokens[*s..*e]
-                            .iter()
-                            .any(|t| !t.stop && !topic_index.stems.contains(&t.stem))
+                        || tokens[*s..*e].iter().zip(&stems[*s..*e]).any(|(t, id)| {
+                            !t.stop
+                                && !id
+                                    .is_some_and(|id| topic_index.stems.binary_search(&id).is_ok())
+                        })
                 })
                 .collect();
             let Some(first) = matches.first() else {
@@ -821,6 +927,57 @@ pub fn prefill(
         session.prefill(program, &fact.name, &raw, Provenance::Extracted)?;
     }
     Ok(())
+}
+
+/// The texts a topic's own nodes show the agent: answers, hand-off messages,
+/// and the question and help of each fact it asks. Topics it `goto`s are
+/// theirs, not its own.
+fn topic_texts(program: &Program, topic: TopicId) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![program.topic(topic).entry];
+    let literals = |t: &crate::compile::program::Template| -> String {
+        t.parts
+            .iter()
+            .filter_map(|p| match p {
+                TemplatePart::Literal(text) => Some(text.as_str()),
+                TemplatePart::Value { .. } => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    while let Some(node) = stack.pop() {
+        if !seen.insert(node) {
+            continue;
+        }
+        let kind = &program.node(node).kind;
+        match kind {
+            NodeKind::Answer { text, .. } => texts.push(literals(text)),
+            NodeKind::Handoff {
+                message: Some(m), ..
+            } => texts.push(literals(m)),
+            NodeKind::Ask { fact, .. } => {
+                let fact = program.fact(*fact);
+                texts.push(fact.question.clone());
+                texts.extend(fact.help.iter().cloned());
+            }
+            _ => {}
+        }
+        stack.extend(kind.successors());
+    }
+    texts
+}
+
+/// `text` without its web addresses ("[Mon espace RH](https://intranet…)"
+/// keeps "Mon espace RH"): their words are no one's vocabulary.
+fn without_links(text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| match w.find("http") {
+            Some(at) => &w[..at],
+            None => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The facts a topic may ask: asked, used in expressions or texts, or resolving
