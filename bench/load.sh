@@ -60,4 +60,6 @@ curl -fsS -X POST -H 'Content-Type: application/json' -d '{"topic":"conges_annue
   "http://127.0.0.1:$PORT/api/sessions" >/dev/null
 db_bytes=$(( $(stat -c %s "$work/load.db") + $(stat -c %s "$work/load.db-wal" 2>/dev/null || echo 0) ))
 echo "GUICHET stored_conversations=$stored db_bytes=$db_bytes bytes_per_conversation=$(( db_bytes / stored ))"
-grep -E '^(VmHWM|VmRSS)' "/proc/$server_pid/status" | sed 's/^/GUICHET server /'
+# $server_pid is the `timeout` wrapper: the server is its child.
+guichet_pid=$(pgrep -P "$server_pid" -n guichet || echo "$server_pid")
+grep -E '^(VmHWM|VmRSS)' "/proc/$guichet_pid/status" | sed 's/^/GUICHET server /'

@@ -942,6 +942,10 @@ fn logs_hold_one_line_per_request_and_no_personal_data() -> Result {
     let id = str_of(&r.json()?["id"]);
     server.reply(&id, "valeur-secrète-4242")?;
     server.step(&id, "4")?;
+    // The log is collected by a background thread: wait until the last request's line is in.
+    server.wait_for("the log line of the last reply", |s| {
+        Ok(s.log().contains("POST /api/sessions/{id}/replies 200"))
+    })?;
     let log = server.log();
     for secret in [
         id.as_str(),

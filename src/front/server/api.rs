@@ -135,6 +135,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| body_error(rejection.status()))?;
+        // One parse straight into `T` for a good body; only a bad one is parsed again, as a
+        // `Value` first, to tell bad JSON (`bad_json`) from a wrong shape (`bad_request`).
+        if let Ok(body) = serde_json::from_slice(&bytes) {
+            return Ok(JsonBody(body));
+        }
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -21,8 +21,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
 
 /// A store error: always a server-side failure (500), never bad input.
 #[derive(Debug)]
@@ -207,9 +207,61 @@ pub trait Store: Send + Sync {
     fn purge(&self, before: i64) -> StoreResult<usize>;
 }
 
-/// The embedded store: one SQLite file, one connection behind a mutex.
+/// The embedded store: one SQLite file, one writer thread that commits in groups, and a pool of
+/// read connections.
+///
+/// **Group commit.** Every write (a reply, a new conversation, feedback…) is sent, with a
+/// channel for its answer, to the writer thread, which owns the only write connection. The
+/// writer takes everything queued, runs it in order in ONE transaction (each write in its own
+/// savepoint, so that a failing write leaves the others alone), commits — one fsync with
+/// `synchronous=FULL` — and only then answers every waiter. So a method still returns only once
+/// its change is durable, but concurrent requests share one fsync instead of queueing behind
+/// one each. Conflicts stay exact: a write's checks (the conversation's `revision`) run inside
+/// the batch, after the writes queued before it, so of two replies to the same revision the
+/// second sees the first and is refused.
+///
+/// Reads use their own connections (WAL: readers never block the writer nor wait for it) and
+/// see only committed data. An in-memory store (tests) has no file to share: its reads go
+/// through the writer too.
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
+    /// `None` only while dropping (closing it stops the writer).
+    writer: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// `None` for an in-memory store.
+    readers: Option<Readers>,
+}
+
+/// What the writer answers a write with, once its transaction committed (or failed).
+type Done = Box<dyn FnOnce(&StoreResult<()>) + Send>;
+/// A write: runs inside the batch's transaction; `true` when it succeeded (else its savepoint
+/// is rolled back).
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Done) + Send>;
+
+/// At most this many writes share a transaction (bounds the work a failed commit undoes).
+const MAX_BATCH: usize = 1024;
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 64;
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn open(&self) -> StoreResult<Connection> {
+        let connection = Connection::open(&self.path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.pragma_update(None, "query_only", "ON")?;
+        connection.set_prepared_statement_cache_capacity(32);
+        Ok(connection)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The vector is consistent whatever panicked while it was locked.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 const SCHEMA: &str = "
@@ -256,37 +308,151 @@ CREATE TABLE IF NOT EXISTS offers (
 );
 ";
 
-const COLUMNS: &str = "id, channel, phone, topic, program_version, session, outcome, helpful, \
-                       created_at, updated_at, revision";
+/// The columns of `conversations`, in the order [`row_to_conversation`] reads them.
+macro_rules! columns {
+    () => {
+        "id, channel, phone, topic, program_version, session, outcome, helpful, \
+         created_at, updated_at, revision"
+    };
+}
 
 impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        SqliteStore::with(Connection::open(path)?)
+        let readers = Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        };
+        SqliteStore::with(Connection::open(path)?, Some(readers))
     }
 
     /// A store that forgets everything when dropped (for tests).
     pub fn in_memory() -> StoreResult<SqliteStore> {
-        SqliteStore::with(Connection::open_in_memory()?)
+        SqliteStore::with(Connection::open_in_memory()?, None)
     }
 
-    fn with(mut connection: Connection) -> StoreResult<SqliteStore> {
+    fn with(mut connection: Connection, readers: Option<Readers>) -> StoreResult<SqliteStore> {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA)?;
         migrate_unmatched(&mut connection)?;
+        let (writer, jobs) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("guichet-store".into())
+            .spawn(move || write_loop(&connection, &jobs))
+            .map_err(|e| StoreError(format!("impossible de lancer l'écriture : {e}")))?;
         Ok(SqliteStore {
-            connection: Mutex::new(connection),
+            writer: Some(writer),
+            thread: Some(thread),
+            readers,
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
-        self.connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Runs `work` in the writer's next transaction; returns once that transaction committed.
+    fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (answer, answered) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |connection| {
+            let result = work(connection);
+            let ok = result.is_ok();
+            let done: Done = Box::new(move |commit| {
+                let _ = answer.send(match commit {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError(e.0.clone())),
+                });
+            });
+            (ok, done)
+        });
+        let stopped = || StoreError("l'écriture dans la base a été interrompue".into());
+        self.writer
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job)
+            .map_err(|_| stopped())?;
+        answered.recv().map_err(|_| stopped())?
     }
+
+    /// Runs `work` on a read connection (committed data only); through the writer in memory.
+    fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let Some(readers) = &self.readers else {
+            return self.write(work);
+        };
+        let idle = readers.lock().pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => readers.open()?,
+        };
+        let result = work(&connection);
+        let mut idle = readers.lock();
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(connection);
+        }
+        result
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish what is queued, then stop.
+        self.writer = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer thread: waits for a write, takes every write queued behind it, commits them
+/// together, then answers them all.
+fn write_loop(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut done = Vec::with_capacity(batch.len());
+        let outcome = run_batch(connection, batch, &mut done);
+        if outcome.is_err() && !connection.is_autocommit() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        for answer in done {
+            answer(&outcome);
+        }
+    }
+}
+
+/// Runs a batch in one transaction, each write in a savepoint, and commits. On an error, the
+/// writes not run yet are dropped (their waiters hear that the write was interrupted).
+fn run_batch(connection: &Connection, batch: Vec<Job>, done: &mut Vec<Done>) -> StoreResult<()> {
+    connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    for job in batch {
+        connection.prepare_cached("SAVEPOINT job")?.execute([])?;
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(connection)));
+        let ok = match ran {
+            Ok((ok, answer)) => {
+                done.push(answer);
+                ok
+            }
+            // The job's channel went with the panic: its waiter hears of an interruption.
+            Err(_) => false,
+        };
+        if !ok {
+            connection.prepare_cached("ROLLBACK TO job")?.execute([])?;
+        }
+        connection.prepare_cached("RELEASE job")?.execute([])?;
+    }
+    connection.prepare_cached("COMMIT")?.execute([])?;
+    Ok(())
 }
 
 /// Before routing filled it, `unmatched` held one counted row per question (never filled in
@@ -332,13 +498,11 @@ fn row_to_conversation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation
     })
 }
 
-fn insert_turns(tx: &rusqlite::Transaction<'_>, id: &str, turns: &[Turn]) -> StoreResult<()> {
-    let next: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE conversation = ?1",
-        [id],
-        |r| r.get(0),
-    )?;
-    let mut insert = tx.prepare_cached(
+fn insert_turns(connection: &Connection, id: &str, turns: &[StoredTurn]) -> StoreResult<()> {
+    let next: i64 = connection
+        .prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE conversation = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    let mut insert = connection.prepare_cached(
         "INSERT INTO turns (conversation, seq, at, who, content) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, turn) in turns.iter().enumerate() {
@@ -347,199 +511,250 @@ fn insert_turns(tx: &rusqlite::Transaction<'_>, id: &str, turns: &[Turn]) -> Sto
             next + i as i64,
             turn.at,
             turn.who,
-            turn.content.to_string()
+            turn.content
         ])?;
     }
     Ok(())
 }
 
-fn selection(selector: &Selector) -> (&'static str, &str) {
+/// A turn as written: its content already serialised (before it reaches the writer thread).
+struct StoredTurn {
+    at: i64,
+    who: String,
+    content: String,
+}
+
+fn stored_turns(turns: &[Turn]) -> Vec<StoredTurn> {
+    turns
+        .iter()
+        .map(|t| StoredTurn {
+            at: t.at,
+            who: t.who.clone(),
+            content: t.content.to_string(),
+        })
+        .collect()
+}
+
+fn selection(selector: &Selector) -> (&'static str, String) {
     match selector {
-        Selector::Session(id) => ("id = ?1", id),
-        Selector::Phone(phone) => ("phone = ?1", phone),
+        Selector::Session(id) => ("id = ?1", id.clone()),
+        Selector::Phone(phone) => ("phone = ?1", phone.clone()),
     }
+}
+
+fn read_transcript(connection: &Connection, id: &str) -> StoreResult<Vec<Turn>> {
+    let mut query = connection.prepare_cached(
+        "SELECT at, who, content FROM turns WHERE conversation = ?1 ORDER BY seq",
+    )?;
+    let rows = query.query_map([id], |r| {
+        let content: String = r.get(2)?;
+        Ok(Turn {
+            at: r.get(0)?,
+            who: r.get(1)?,
+            content: serde_json::from_str(&content).unwrap_or(serde_json::Value::Null),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 impl Store for SqliteStore {
     fn save_rules(&self, version: &str, files: &[(String, String)], now: i64) -> StoreResult<()> {
         let json = serde_json::to_string(files).map_err(|e| StoreError(e.to_string()))?;
-        self.lock().execute(
-            "INSERT OR IGNORE INTO rules (version, files, saved_at) VALUES (?1, ?2, ?3)",
-            params![version, json, now],
-        )?;
-        Ok(())
+        let version = version.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO rules (version, files, saved_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![version, json, now])?;
+            Ok(())
+        })
     }
 
     fn rules(&self, version: &str) -> StoreResult<Option<Vec<(String, String)>>> {
-        let json: Option<String> = self
-            .lock()
-            .query_row(
-                "SELECT files FROM rules WHERE version = ?1",
-                [version],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let version = version.to_string();
+        let json: Option<String> = self.read(move |connection| {
+            Ok(connection
+                .prepare_cached("SELECT files FROM rules WHERE version = ?1")?
+                .query_row([version], |r| r.get(0))
+                .optional()?)
+        })?;
         json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError(e.to_string())))
             .transpose()
     }
 
     fn create(&self, c: &Conversation, turns: &[Turn]) -> StoreResult<()> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        tx.execute(
-            &format!("INSERT INTO conversations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-            params![
-                c.id,
-                c.channel,
-                c.phone,
-                c.topic,
-                c.program_version,
-                c.session,
-                c.outcome.as_str(),
-                c.helpful,
-                c.created_at,
-                c.updated_at,
-                c.revision
-            ],
-        )?;
-        insert_turns(&tx, &c.id, turns)?;
-        tx.commit()?;
-        Ok(())
+        let c = c.clone();
+        let turns = stored_turns(turns);
+        self.write(move |connection| {
+            connection
+                .prepare_cached(concat!(
+                    "INSERT INTO conversations (",
+                    columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ))?
+                .execute(params![
+                    c.id,
+                    c.channel,
+                    c.phone,
+                    c.topic,
+                    c.program_version,
+                    c.session,
+                    c.outcome.as_str(),
+                    c.helpful,
+                    c.created_at,
+                    c.updated_at,
+                    c.revision
+                ])?;
+            insert_turns(connection, &c.id, &turns)
+        })
     }
 
     fn get(&self, id: &str) -> StoreResult<Option<Conversation>> {
-        Ok(self
-            .lock()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM conversations WHERE id = ?1"),
-                [id],
-                row_to_conversation,
-            )
-            .optional()?)
+        let id = id.to_string();
+        self.read(move |connection| {
+            Ok(connection
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM conversations WHERE id = ?1"
+                ))?
+                .query_row([id], row_to_conversation)
+                .optional()?)
+        })
     }
 
     fn transcript(&self, id: &str) -> StoreResult<Vec<Turn>> {
-        let connection = self.lock();
-        let mut query = connection.prepare_cached(
-            "SELECT at, who, content FROM turns WHERE conversation = ?1 ORDER BY seq",
-        )?;
-        let rows = query.query_map([id], |r| {
-            let content: String = r.get(2)?;
-            Ok(Turn {
-                at: r.get(0)?,
-                who: r.get(1)?,
-                content: serde_json::from_str(&content).unwrap_or(serde_json::Value::Null),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let id = id.to_string();
+        self.read(move |connection| read_transcript(connection, &id))
     }
 
     fn update(&self, c: &Conversation, revision: i64, turns: &[Turn]) -> StoreResult<bool> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        let changed = tx.execute(
-            "UPDATE conversations SET session = ?1, outcome = ?2, helpful = ?3, updated_at = ?4,
-                 revision = ?5, topic = ?6, program_version = ?7
-             WHERE id = ?8 AND revision = ?9",
-            params![
-                c.session,
-                c.outcome.as_str(),
-                c.helpful,
-                c.updated_at,
-                c.revision,
-                c.topic,
-                c.program_version,
-                c.id,
-                revision
-            ],
-        )?;
-        if changed == 0 {
-            return Ok(false);
-        }
-        insert_turns(&tx, &c.id, turns)?;
-        tx.commit()?;
-        Ok(true)
+        let c = c.clone();
+        let turns = stored_turns(turns);
+        // Checked inside the batch, after the writes queued before: exact under group commit.
+        self.write(move |connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE conversations SET session = ?1, outcome = ?2, helpful = ?3,
+                         updated_at = ?4, revision = ?5, topic = ?6, program_version = ?7
+                     WHERE id = ?8 AND revision = ?9",
+                )?
+                .execute(params![
+                    c.session,
+                    c.outcome.as_str(),
+                    c.helpful,
+                    c.updated_at,
+                    c.revision,
+                    c.topic,
+                    c.program_version,
+                    c.id,
+                    revision
+                ])?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            insert_turns(connection, &c.id, &turns)?;
+            Ok(true)
+        })
     }
 
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool> {
-        let changed = self.lock().execute(
-            "UPDATE conversations SET helpful = ?1, updated_at = ?2, revision = revision + 1
-             WHERE id = ?3",
-            params![helpful, now, id],
-        )?;
-        Ok(changed > 0)
+        let id = id.to_string();
+        self.write(move |connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE conversations SET helpful = ?1, updated_at = ?2, revision = revision + 1
+                     WHERE id = ?3",
+                )?
+                .execute(params![helpful, now, id])?;
+            Ok(changed > 0)
+        })
     }
 
     fn latest_for_phone(&self, phone: &str) -> StoreResult<Option<Conversation>> {
-        Ok(self
-            .lock()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM conversations WHERE phone = ?1
+        let phone = phone.to_string();
+        self.read(move |connection| {
+            Ok(connection
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM conversations WHERE phone = ?1
                      ORDER BY created_at DESC, rowid DESC LIMIT 1"
-                ),
-                [phone],
-                row_to_conversation,
-            )
-            .optional()?)
+                ))?
+                .query_row([phone], row_to_conversation)
+                .optional()?)
+        })
     }
 
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.lock().execute(
-            "INSERT INTO unmatched_questions (question, folded, phone, at) VALUES (?1, ?2, ?3, ?4)",
-            params![question, question_key(question), phone, now],
-        )?;
-        Ok(())
+        let folded = question_key(question);
+        let question = question.to_string();
+        let phone = phone.map(String::from);
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO unmatched_questions (question, folded, phone, at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![question, folded, phone, now])?;
+            Ok(())
+        })
     }
 
     fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()> {
         let json = serde_json::to_string(offer).map_err(|e| StoreError(e.to_string()))?;
-        self.lock().execute(
-            "INSERT INTO offers (phone, offer, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (phone) DO UPDATE SET offer = ?2, at = ?3",
-            params![phone, json, now],
-        )?;
-        Ok(())
+        let phone = phone.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO offers (phone, offer, at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (phone) DO UPDATE SET offer = ?2, at = ?3",
+                )?
+                .execute(params![phone, json, now])?;
+            Ok(())
+        })
     }
 
     fn take_offer(&self, phone: &str, since: i64) -> StoreResult<Option<Offer>> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        let found: Option<(String, i64)> = tx
-            .query_row(
-                "SELECT offer, at FROM offers WHERE phone = ?1",
-                [phone],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        tx.execute("DELETE FROM offers WHERE phone = ?1", [phone])?;
-        tx.commit()?;
+        let phone = phone.to_string();
+        let found: Option<(String, i64)> = self.write(move |connection| {
+            let found = connection
+                .prepare_cached("SELECT offer, at FROM offers WHERE phone = ?1")?
+                .query_row([&phone], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            connection
+                .prepare_cached("DELETE FROM offers WHERE phone = ?1")?
+                .execute([&phone])?;
+            Ok(found)
+        })?;
         Ok(found
             .filter(|(_, at)| *at >= since)
             .and_then(|(json, _)| serde_json::from_str(&json).ok()))
     }
 
     fn questions(&self, phone: &str) -> StoreResult<Vec<KeptQuestion>> {
-        let connection = self.lock();
-        let mut out: Vec<KeptQuestion> = connection
-            .prepare_cached(
-                "SELECT question, at FROM unmatched_questions WHERE phone = ?1 ORDER BY at, rowid",
-            )?
-            .query_map([phone], |r| {
-                Ok(KeptQuestion {
-                    question: r.get(0)?,
-                    kind: "unmatched",
-                    at: r.get(1)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let offer: Option<(String, i64)> = connection
-            .query_row(
-                "SELECT offer, at FROM offers WHERE phone = ?1",
-                [phone],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let phone = phone.to_string();
+        let (mut out, offer) = self.read(move |connection| {
+            let out: Vec<KeptQuestion> = connection
+                .prepare_cached(
+                    "SELECT question, at FROM unmatched_questions WHERE phone = ?1
+                     ORDER BY at, rowid",
+                )?
+                .query_map([&phone], |r| {
+                    Ok(KeptQuestion {
+                        question: r.get(0)?,
+                        kind: "unmatched",
+                        at: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let offer: Option<(String, i64)> = connection
+                .prepare_cached("SELECT offer, at FROM offers WHERE phone = ?1")?
+                .query_row([&phone], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok((out, offer))
+        })?;
         if let Some((json, at)) = offer {
             let offer: Offer =
                 serde_json::from_str(&json).map_err(|e| StoreError(e.to_string()))?;
@@ -554,108 +769,117 @@ impl Store for SqliteStore {
     }
 
     fn stats(&self, since: i64, idle_before: i64) -> StoreResult<Stats> {
-        let connection = self.lock();
-        let mut stats = Stats::default();
-        let mut query = connection.prepare_cached(
-            "SELECT topic, date(created_at, 'unixepoch'), outcome, helpful, updated_at
-             FROM conversations WHERE created_at >= ?1",
-        )?;
-        let mut rows = query.query([since])?;
-        let mut helpful = 0;
-        while let Some(row) = rows.next()? {
-            let topic: String = row.get(0)?;
-            let day: String = row.get(1)?;
-            let outcome = Outcome::parse(&row.get::<_, String>(2)?);
-            let feedback: Option<bool> = row.get(3)?;
-            let updated_at: i64 = row.get(4)?;
-            stats.conversations += 1;
-            *stats.per_topic.entry(topic).or_default() += 1;
-            *stats.per_day.entry(day).or_default() += 1;
-            match outcome {
-                Outcome::Answered => stats.outcomes.answered += 1,
-                Outcome::HandedOff => stats.outcomes.handed_off += 1,
-                Outcome::Open if updated_at < idle_before => stats.outcomes.abandoned += 1,
-                Outcome::Open => stats.outcomes.in_progress += 1,
-            }
-            if let Some(h) = feedback {
-                stats.feedback += 1;
-                helpful += i64::from(h);
-            }
-        }
-        let o = &stats.outcomes;
-        let ended = o.answered + o.handed_off + o.abandoned;
-        stats.answer_rate = (ended > 0).then(|| o.answered as f64 / ended as f64);
-        stats.helpful_rate = (stats.feedback > 0).then(|| helpful as f64 / stats.feedback as f64);
-        // SQLite: with MAX(), the bare column `question` comes from the latest row of the group.
-        let mut query = connection.prepare_cached(
-            "SELECT question, COUNT(*), MAX(at) FROM unmatched_questions WHERE at >= ?1
-             GROUP BY folded ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20",
-        )?;
-        stats.unmatched = query
-            .query_map([since], |r| {
-                Ok(Unmatched {
-                    question: r.get(0)?,
-                    count: r.get(1)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(stats)
+        self.read(move |connection| read_stats(connection, since, idle_before))
     }
 
     fn export(&self, selector: &Selector) -> StoreResult<Vec<(Conversation, Vec<Turn>)>> {
         let (condition, value) = selection(selector);
-        let conversations: Vec<Conversation> = {
-            let connection = self.lock();
-            let mut query = connection.prepare(&format!(
-                "SELECT {COLUMNS} FROM conversations WHERE {condition} ORDER BY created_at, rowid"
-            ))?;
-            let rows = query.query_map([value], row_to_conversation)?;
-            rows.collect::<Result<_, _>>()?
-        };
-        conversations
-            .into_iter()
-            .map(|c| {
-                let turns = self.transcript(&c.id)?;
-                Ok((c, turns))
-            })
-            .collect()
+        self.read(move |connection| {
+            let conversations: Vec<Conversation> = connection
+                .prepare(&format!(
+                    "SELECT {} FROM conversations WHERE {condition} ORDER BY created_at, rowid",
+                    columns!()
+                ))?
+                .query_map([value], row_to_conversation)?
+                .collect::<Result<_, _>>()?;
+            conversations
+                .into_iter()
+                .map(|c| {
+                    let turns = read_transcript(connection, &c.id)?;
+                    Ok((c, turns))
+                })
+                .collect()
+        })
     }
 
     fn delete(&self, selector: &Selector) -> StoreResult<usize> {
         let (condition, value) = selection(selector);
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        tx.execute(
-            &format!(
-                "DELETE FROM turns WHERE conversation IN (SELECT id FROM conversations WHERE {condition})"
-            ),
-            [value],
-        )?;
-        let deleted = tx.execute(
-            &format!("DELETE FROM conversations WHERE {condition}"),
-            [value],
-        )?;
-        if let Selector::Phone(phone) = selector {
-            tx.execute("DELETE FROM unmatched_questions WHERE phone = ?1", [phone])?;
-            tx.execute("DELETE FROM offers WHERE phone = ?1", [phone])?;
-        }
-        tx.commit()?;
-        Ok(deleted)
+        let phone = match selector {
+            Selector::Phone(phone) => Some(phone.clone()),
+            Selector::Session(_) => None,
+        };
+        self.write(move |connection| {
+            connection.execute(
+                &format!(
+                    "DELETE FROM turns WHERE conversation IN
+                     (SELECT id FROM conversations WHERE {condition})"
+                ),
+                [&value],
+            )?;
+            let deleted = connection.execute(
+                &format!("DELETE FROM conversations WHERE {condition}"),
+                [&value],
+            )?;
+            if let Some(phone) = phone {
+                connection.execute("DELETE FROM unmatched_questions WHERE phone = ?1", [&phone])?;
+                connection.execute("DELETE FROM offers WHERE phone = ?1", [&phone])?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn purge(&self, before: i64) -> StoreResult<usize> {
-        let mut connection = self.lock();
-        let tx = connection.transaction()?;
-        tx.execute(
-            "DELETE FROM turns WHERE conversation IN (SELECT id FROM conversations WHERE updated_at < ?1)",
-            [before],
-        )?;
-        let deleted = tx.execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
-        tx.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
-        tx.execute("DELETE FROM offers WHERE at < ?1", [before])?;
-        tx.commit()?;
-        Ok(deleted)
+        self.write(move |connection| {
+            connection.execute(
+                "DELETE FROM turns WHERE conversation IN
+                 (SELECT id FROM conversations WHERE updated_at < ?1)",
+                [before],
+            )?;
+            let deleted =
+                connection.execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
+            connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
+            connection.execute("DELETE FROM offers WHERE at < ?1", [before])?;
+            Ok(deleted)
+        })
     }
+}
+
+fn read_stats(connection: &Connection, since: i64, idle_before: i64) -> StoreResult<Stats> {
+    let mut stats = Stats::default();
+    let mut query = connection.prepare_cached(
+        "SELECT topic, date(created_at, 'unixepoch'), outcome, helpful, updated_at
+         FROM conversations WHERE created_at >= ?1",
+    )?;
+    let mut rows = query.query([since])?;
+    let mut helpful = 0;
+    while let Some(row) = rows.next()? {
+        let topic: String = row.get(0)?;
+        let day: String = row.get(1)?;
+        let outcome = Outcome::parse(&row.get::<_, String>(2)?);
+        let feedback: Option<bool> = row.get(3)?;
+        let updated_at: i64 = row.get(4)?;
+        stats.conversations += 1;
+        *stats.per_topic.entry(topic).or_default() += 1;
+        *stats.per_day.entry(day).or_default() += 1;
+        match outcome {
+            Outcome::Answered => stats.outcomes.answered += 1,
+            Outcome::HandedOff => stats.outcomes.handed_off += 1,
+            Outcome::Open if updated_at < idle_before => stats.outcomes.abandoned += 1,
+            Outcome::Open => stats.outcomes.in_progress += 1,
+        }
+        if let Some(h) = feedback {
+            stats.feedback += 1;
+            helpful += i64::from(h);
+        }
+    }
+    let o = &stats.outcomes;
+    let ended = o.answered + o.handed_off + o.abandoned;
+    stats.answer_rate = (ended > 0).then(|| o.answered as f64 / ended as f64);
+    stats.helpful_rate = (stats.feedback > 0).then(|| helpful as f64 / stats.feedback as f64);
+    // SQLite: with MAX(), the bare column `question` comes from the latest row of the group.
+    let mut query = connection.prepare_cached(
+        "SELECT question, COUNT(*), MAX(at) FROM unmatched_questions WHERE at >= ?1
+         GROUP BY folded ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20",
+    )?;
+    stats.unmatched = query
+        .query_map([since], |r| {
+            Ok(Unmatched {
+                question: r.get(0)?,
+                count: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(stats)
 }
 
 #[cfg(test)]
@@ -697,6 +921,97 @@ mod tests {
         let turns = store.transcript("a")?;
         assert_eq!(turns.len(), 2);
         assert_eq!(turns[1].content, serde_json::json!("r1"));
+        Ok(())
+    }
+
+    /// Concurrent replies to one revision, committed in shared batches: exactly one wins per
+    /// revision, every winner's turns are kept, and a reader sees only committed state.
+    #[test]
+    fn group_commit_keeps_one_winner_per_revision() -> StoreResult<()> {
+        let dir = std::env::temp_dir().join(format!("guichet-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError(e.to_string()))?;
+        let path = dir.join("group.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let store = std::sync::Arc::new(SqliteStore::open(&path)?);
+            let ids: Vec<String> = (0..4).map(|i| format!("c{i}")).collect();
+            for id in &ids {
+                store.create(&conversation(id, None, 10), &[turn("guichet", "q")])?;
+            }
+            let threads: Vec<_> = (0..16)
+                .map(|t| {
+                    let store = store.clone();
+                    let id = ids[t % ids.len()].clone();
+                    std::thread::spawn(move || -> StoreResult<usize> {
+                        let mut wins = 0;
+                        for _ in 0..20 {
+                            let mut c = store.get(&id)?.ok_or(StoreError("lost".into()))?;
+                            let revision = c.revision;
+                            c.revision += 1;
+                            if store.update(&c, revision, &[turn("agent", "r")])? {
+                                wins += 1;
+                            }
+                        }
+                        Ok(wins)
+                    })
+                })
+                .collect();
+            let mut wins = 0;
+            for thread in threads {
+                wins += thread.join().map_err(|_| StoreError("panic".into()))??;
+            }
+            let mut revisions = 0;
+            for id in &ids {
+                let c = store.get(id)?.ok_or(StoreError("lost".into()))?;
+                assert_eq!(store.transcript(id)?.len() as i64, 1 + c.revision);
+                revisions += c.revision;
+            }
+            assert_eq!(
+                wins as i64, revisions,
+                "one win per revision, no lost update"
+            );
+            assert!(wins > 0);
+        }
+        // Everything answered was committed: a new store on the file finds it.
+        let store = SqliteStore::open(&path)?;
+        assert_eq!(store.stats(0, 0)?.conversations, 4);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    /// A write that fails in a batch is undone alone: the writes batched with it commit.
+    #[test]
+    fn a_failed_write_leaves_its_batch_alone() -> StoreResult<()> {
+        let store = std::sync::Arc::new(SqliteStore::in_memory()?);
+        store.create(&conversation("a", None, 10), &[])?;
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    // Odd ones collide with "a" (primary key): refused, others kept.
+                    let id = if i % 2 == 1 {
+                        "a".to_string()
+                    } else {
+                        format!("n{i}")
+                    };
+                    store.create(&conversation(&id, None, 10), &[turn("guichet", "q")])
+                })
+            })
+            .collect();
+        let results: Vec<bool> = threads
+            .into_iter()
+            .map(|t| t.join().map(|r| r.is_ok()).unwrap_or(false))
+            .collect();
+        assert_eq!(
+            results,
+            [true, false, true, false, true, false, true, false]
+        );
+        assert_eq!(store.stats(0, 0)?.conversations, 5);
+        assert!(
+            store.transcript("a")?.is_empty(),
+            "the refused turns are undone"
+        );
         Ok(())
     }
 
@@ -762,7 +1077,7 @@ mod tests {
             "CREATE TABLE unmatched (question TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at INTEGER NOT NULL);
              INSERT INTO unmatched VALUES ('prime de noël', 3, 100);",
         )?;
-        let store = SqliteStore::with(connection)?;
+        let store = SqliteStore::with(connection, None)?;
         assert_eq!(store.stats(0, 0)?.unmatched[0].question, "prime de noël");
         Ok(())
     }
