@@ -118,6 +118,22 @@ pub struct Question {
     pub hint: Option<String>,
 }
 
+impl Question {
+    /// What to show after the prompt of a text front end: « (oui / non) »,
+    /// « (jj/mm/aaaa) », the bounds of a number, or nothing.
+    pub fn reply_hint(&self) -> String {
+        match self.kind {
+            "yesno" => " (oui / non)".to_string(),
+            "date" => " (jj/mm/aaaa)".to_string(),
+            _ => self
+                .hint
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChoiceOption {
     pub value: String,

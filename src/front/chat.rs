@@ -315,15 +315,7 @@ impl<W: Write> Chat<'_, W> {
     }
 
     fn ask(&mut self, q: &Question) -> io::Result<()> {
-        let hint = match q.kind {
-            "yesno" => " (oui / non)".to_string(),
-            "date" => " (jj/mm/aaaa)".to_string(),
-            _ => q
-                .hint
-                .as_ref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default(),
-        };
+        let hint = q.reply_hint();
         writeln!(self.out, "{}{hint}", self.paint(&q.prompt, "1"))?;
         if q.kind == "choice" {
             for (i, o) in q.options.iter().enumerate() {

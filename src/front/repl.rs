@@ -1168,15 +1168,7 @@ fn help(out: &mut String) {
 }
 
 fn show_question(out: &mut String, q: &Question) {
-    let hint = match q.kind {
-        "yesno" => " (oui / non)".to_string(),
-        "date" => " (jj/mm/aaaa)".to_string(),
-        _ => q
-            .hint
-            .as_ref()
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default(),
-    };
+    let hint = q.reply_hint();
     let _ = writeln!(out, "? {} — {}{hint}", q.fact, q.prompt);
     if q.kind == "choice" {
         for (i, o) in q.options.iter().enumerate() {
