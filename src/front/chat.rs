@@ -347,7 +347,7 @@ impl<W: Write> Chat<'_, W> {
         let next = if self.options.topic.is_some() {
             "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre."
         } else {
-            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, ou le numéro d'un autre sujet."
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, ou posez une autre question (ou le numéro d'un sujet)."
         };
         writeln!(self.out, "{}", self.paint(next, "2"))
     }
