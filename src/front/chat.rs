@@ -11,7 +11,6 @@ use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
 use crate::engine::{Command, Provenance, Session, SessionError};
 use crate::front::wire;
 use crate::route::{self, Decision, Extracted, Router};
-use crate::syntax::ast::ChannelKind;
 use std::io::{self, BufRead, Write};
 use time::Date;
 
@@ -332,7 +331,7 @@ impl<W: Write> Chat<'_, W> {
             writeln!(self.out, "{}", indent(&plain_markdown(message)))?;
         }
         for (kind, text) in &h.contact.channels {
-            writeln!(self.out, "  {} : {text}", channel_words(*kind))?;
+            writeln!(self.out, "  {} : {text}", kind.words())?;
         }
         if !h.gathered.is_empty() {
             writeln!(self.out, "  Ce que je lui transmets :")?;
@@ -445,17 +444,6 @@ fn topic_choice(program: &Program, line: &str) -> Option<TopicId> {
         .iter()
         .position(|t| t.name == line.trim() || crate::text::fold(&t.title) == folded)
         .map(|i| TopicId(i as u32))
-}
-
-fn channel_words(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Name => "Service",
-        ChannelKind::Phone => "Téléphone",
-        ChannelKind::Email => "Courriel",
-        ChannelKind::Hours => "Horaires",
-        ChannelKind::Office => "Bureau",
-        ChannelKind::Web => "En ligne",
-    }
 }
 
 /// Answer text for a terminal: links as `texte (adresse)`, the rest as written.

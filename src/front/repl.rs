@@ -1216,21 +1216,9 @@ fn show_handoff(out: &mut String, program: &Program, h: &Handoff) {
         }
     }
     for (kind, text) in &h.contact.channels {
-        let _ = writeln!(out, "  {} : {text}", channel_words(*kind));
+        let _ = writeln!(out, "  {} : {text}", kind.words());
     }
     let _ = writeln!(out, "(:why pour les règles appliquées)");
-}
-
-fn channel_words(kind: crate::syntax::ast::ChannelKind) -> &'static str {
-    use crate::syntax::ast::ChannelKind;
-    match kind {
-        ChannelKind::Name => "Service",
-        ChannelKind::Phone => "Téléphone",
-        ChannelKind::Email => "Courriel",
-        ChannelKind::Hours => "Horaires",
-        ChannelKind::Office => "Bureau",
-        ChannelKind::Web => "En ligne",
-    }
 }
 
 // ---------------------------------------------------------------- shells

@@ -138,6 +138,20 @@ pub enum ChannelKind {
     Web,
 }
 
+impl ChannelKind {
+    /// How the channel is named to an agent in text front ends.
+    pub fn words(self) -> &'static str {
+        match self {
+            ChannelKind::Name => "Service",
+            ChannelKind::Phone => "Téléphone",
+            ChannelKind::Email => "Courriel",
+            ChannelKind::Hours => "Horaires",
+            ChannelKind::Office => "Bureau",
+            ChannelKind::Web => "En ligne",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct FallbackDecl {
     pub contact: Name,
