@@ -90,12 +90,6 @@ impl Program {
             .position(|t| t.name == name)
             .map(|i| TopicId(i as u32))
     }
-    pub fn contact_named(&self, name: &str) -> Option<ContactId> {
-        self.contacts
-            .iter()
-            .position(|c| c.name == name)
-            .map(|i| ContactId(i as u32))
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

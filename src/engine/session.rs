@@ -12,7 +12,7 @@
 
 use super::eval::{eval, render, Env, Stop};
 use super::reply::{bounds_words, parse_reply, ReplyError};
-use super::value::{code, display, Value};
+use super::value::{display, Value};
 use crate::compile::program::*;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
@@ -663,18 +663,6 @@ impl Session {
             })),
             _ => None,
         }
-    }
-
-    /// The profile-style code of each known fact (`statut=titulaire`), for tests and logs of one's own.
-    pub fn codes(&self, program: &Program) -> Vec<(String, String)> {
-        self.known()
-            .map(|(id, k)| {
-                (
-                    program.fact(id).name.clone(),
-                    code(&k.value, program.fact(id)),
-                )
-            })
-            .collect()
     }
 }
 
