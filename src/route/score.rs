@@ -1,0 +1,201 @@
+//! Ranking and decision: each topic's evidence for a question (its best
+//! phrase, the other words it knows, the words of its choices), how much of
+//! the question the best topic explains, and the decision taken from both.
+
+use super::index::{Phrase, Router, TopicIndex, Word};
+use super::normalise::is_common_word;
+use super::{Candidate, Decision, Routing};
+use crate::compile::program::TopicId;
+
+/// At or above this score, the best topic is started.
+pub const CONFIDENT: f64 = 0.5;
+/// Below this score, the question goes to the fallback contact.
+pub const NO_MATCH: f64 = 0.2;
+/// Below this support (the share of the question the best topic explains,
+/// times how whole its best phrase is), no topic is offered at all.
+pub const MIN_SUPPORT: f64 = 0.5;
+/// Most topics offered when the router is unsure.
+pub const MAX_CHOICES: usize = 3;
+
+/// Weight, in the question's mass, of a word that no topic and no choice knows.
+const UNKNOWN_WEIGHT: f64 = 2.5;
+/// Weight of a word known only from choice values of facts the topic does not ask.
+const FACT_WORD_WEIGHT: f64 = 2.0;
+/// Share of a known word of another topic counted against a topic.
+const OTHER_TOPIC_SHARE: f64 = 0.5;
+/// Share of the question's other known words added to a topic's best phrase.
+const EXTRA_SHARE: f64 = 0.5;
+/// Share of the words of a topic's choices added to its score.
+const SITUATION_SHARE: f64 = 0.3;
+/// Unexplained weight past which each further unknown word counts a quarter.
+const UNEXPLAINED_KNEE: f64 = 5.0;
+/// Evidence scale: a best-topic score of this much gives 63 % of full strength.
+const EVIDENCE_SCALE: f64 = 0.8;
+
+impl Router {
+    /// Routes one question.
+    pub fn route(&self, question: &str) -> Routing {
+        let tokens = self.analyse(question);
+        let mut content: Vec<Word> = Vec::new();
+        for t in tokens.iter().filter(|t| !t.stop) {
+            if !content.iter().any(|c| c.token.stem == t.stem) {
+                content.push(Word {
+                    token: t,
+                    id: self.ids.get(&t.stem).copied(),
+                });
+            }
+        }
+        let ids: Vec<u32> = content.iter().filter_map(|w| w.id).collect();
+        let mut scored: Vec<(usize, f64, f64)> = self
+            .topics
+            .iter()
+            .enumerate()
+            .map(|(i, topic)| {
+                let (evidence, completeness) = self.evidence(topic, &ids);
+                (i, evidence, completeness)
+            })
+            .filter(|(_, s, _)| *s > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let ranking: Vec<Candidate> = scored
+            .iter()
+            .take(5)
+            .map(|(i, s, c)| Candidate {
+                topic: TopicId(*i as u32),
+                evidence: *s,
+                completeness: *c,
+            })
+            .collect();
+        let no_match = Decision::NoMatch {
+            fallback: self.fallback,
+        };
+        let Some(&(best, s1, completeness)) = scored.first() else {
+            return Routing {
+                decision: no_match,
+                score: 0.0,
+                ranking,
+                extracted: Vec::new(),
+            };
+        };
+        let s2 = scored.get(1).map_or(0.0, |c| c.1);
+        let coverage = self.coverage(&self.topics[best], &content, s1);
+        let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
+        let lead = 1.0 - 0.5 * (s2 / s1);
+        // How well the best topic alone accounts for the question, whatever the others.
+        let support = coverage * completeness;
+        let score = (strength * lead * support).clamp(0.0, 1.0);
+        let decision = if score >= CONFIDENT {
+            Decision::Confident {
+                topic: TopicId(best as u32),
+            }
+        } else if score < NO_MATCH || support < MIN_SUPPORT {
+            no_match
+        } else {
+            let topics = scored
+                .iter()
+                .take(MAX_CHOICES)
+                .filter(|(_, s, _)| *s >= 0.35 * s1)
+                .map(|(i, ..)| TopicId(*i as u32))
+                .collect();
+            Decision::Ambiguous { topics }
+        };
+        let extracted = match decision {
+            Decision::Confident { topic } => self.extract_tokens(&tokens, topic),
+            _ => Vec::new(),
+        };
+        Routing {
+            decision,
+            score,
+            ranking,
+            extracted,
+        }
+    }
+
+    /// How well `topic` matches the question's stem ids: its evidence, and
+    /// the completeness of its most complete phrase.
+    fn evidence(&self, topic: &TopicIndex, ids: &[u32]) -> (f64, f64) {
+        let mut best = 0.0;
+        let mut completeness: f64 = 0.0;
+        let mut best_phrase: Option<&Phrase> = None;
+        for phrase in &topic.phrases {
+            let matched: f64 = phrase
+                .stems
+                .iter()
+                .filter(|s| ids.contains(s))
+                .map(|&s| self.weight[s as usize])
+                .sum();
+            if phrase.total > 0.0 && matched > 0.0 {
+                let m = matched * matched / phrase.total;
+                completeness = completeness.max(matched / phrase.total);
+                if m > best {
+                    best = m;
+                    best_phrase = Some(phrase);
+                }
+            }
+        }
+        let Some(phrase) = best_phrase else {
+            return (0.0, 0.0);
+        };
+        let mut extra = 0.0;
+        let mut situation = 0.0;
+        for &id in ids {
+            let i = id as usize;
+            if topic.stems.binary_search(&id).is_ok() {
+                if !phrase.stems.contains(&id) {
+                    extra += self.weight[i];
+                }
+            } else if topic.fact_stems.binary_search(&id).is_ok() {
+                // Words of the choices this topic asks about ("résilier",
+                // "tendinite") are weak evidence for it, weighed by how few topics ask them.
+                situation += self.fact_weight[i];
+            }
+        }
+        (
+            best + EXTRA_SHARE * extra + SITUATION_SHARE * situation,
+            completeness,
+        )
+    }
+
+    /// The share of the question's meaningful words that `topic` explains.
+    /// `evidence` is the topic's score: a word of half a phrase explains less than a whole phrase.
+    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64) -> f64 {
+        let mut unexplained = 0.0;
+        for w in content {
+            let t = w.token;
+            let id = w.id.unwrap_or(u32::MAX);
+            let i = id as usize;
+            if w.id.is_none() {
+                // Unknown to the rules: counted below.
+            } else if topic.stems.binary_search(&id).is_ok() {
+                // Explained: counted in `evidence`.
+                continue;
+            } else if topic.fact_stems.binary_search(&id).is_ok() {
+                // A word naming the agent's situation for this topic ("contractuelle").
+                continue;
+            } else if self.weight[i] > 0.0 {
+                unexplained += OTHER_TOPIC_SHARE * self.weight[i];
+                continue;
+            } else if self.fact_stem[i] {
+                unexplained += FACT_WORD_WEIGHT;
+                continue;
+            }
+            if t.stem.chars().any(|c| c.is_ascii_digit()) || is_common_word(&t.word) {
+                continue;
+            }
+            // A word the writers used in this topic's own texts (an answer,
+            // a question it asks) is the topic's vocabulary, not a stranger's.
+            if w.id.is_none() || topic.text_stems.binary_search(&id).is_err() {
+                unexplained += UNKNOWN_WEIGHT;
+            }
+        }
+        // Past a couple of unknown words, more of them is a long question, not a stranger one.
+        if unexplained > UNEXPLAINED_KNEE {
+            unexplained = UNEXPLAINED_KNEE + 0.25 * (unexplained - UNEXPLAINED_KNEE);
+        }
+        if evidence <= 0.0 {
+            0.0
+        } else {
+            evidence / (evidence + unexplained)
+        }
+    }
+}
