@@ -306,7 +306,9 @@ fn a_twilio_signature_is_required_and_checked() -> Result {
     server
         .sms("/api/sms", &[("X-Twilio-Signature", &elsewhere)], &form)?
         .error(401, "unauthorized")?;
-    server.sms("/api/sms", &[], &form)?.error(401, "unauthorized")?;
+    server
+        .sms("/api/sms", &[], &form)?
+        .error(401, "unauthorized")?;
     Ok(())
 }
 
@@ -321,7 +323,9 @@ fn simultaneous_sms_of_one_number_are_one_conversation_and_always_twiml() -> Res
         .map(|_| {
             let server = server.clone();
             std::thread::spawn(move || {
-                server.sms("/api/sms?token=s3cret", &[], "From=%2B33600000009&Body=1")
+                server
+                    .sms("/api/sms?token=s3cret", &[], "From=%2B33600000009&Body=1")
+                    .map_err(|e| e.to_string())
             })
         })
         .collect();
@@ -337,13 +341,26 @@ fn simultaneous_sms_of_one_number_are_one_conversation_and_always_twiml() -> Res
         );
         assert!(!messages(&r).is_empty(), "{}", r.body);
     }
-    let export = server
-        .admin("GET", "/api/admin/conversations?phone=%2B33600000009", &[])?
-        .json()?;
+    // The same 20 messages sent one after the other by another number: as many conversations.
+    for _ in 0..20 {
+        server.sms("/api/sms?token=s3cret", &[], "From=%2B33600000010&Body=1")?;
+    }
+    let count = |phone: &str| -> Result<Option<usize>> {
+        let export = server
+            .admin(
+                "GET",
+                &format!("/api/admin/conversations?phone={phone}"),
+                &[],
+            )?
+            .json()?;
+        Ok(export["conversations"].as_array().map(Vec::len))
+    };
+    let sequential = count("%2B33600000010")?;
+    assert!(sequential.is_some_and(|n| n < 20), "{sequential:?}");
     assert_eq!(
-        export["conversations"].as_array().map(Vec::len),
-        Some(1),
-        "one conversation for the number"
+        count("%2B33600000009")?,
+        sequential,
+        "simultaneous messages of a number are handled one after the other"
     );
     // A repeated token is refused as JSON, not as text.
     server
@@ -365,12 +382,20 @@ fn a_conversation_has_a_bounded_number_of_turns_and_a_paged_transcript() -> Resu
         ],
     )?;
     let id = server.create("rtt")?;
-    let reply = |text: &str| server.post(&format!("/api/sessions/{id}/replies"), &json!({ "text": text }));
+    let reply = |text: &str| {
+        server.post(
+            &format!("/api/sessions/{id}/replies"),
+            &json!({ "text": text }),
+        )
+    };
     for _ in 0..6 {
         assert_eq!(reply("aide")?.status, 200);
     }
     let refused = reply("aide")?.error(409, "too_many_turns")?;
-    assert_eq!(refused["step"]["type"], "ask", "the current step comes with it");
+    assert_eq!(
+        refused["step"]["type"], "ask",
+        "the current step comes with it"
+    );
     reply("pourquoi")?.error(409, "too_many_turns")?;
 
     let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
@@ -414,7 +439,11 @@ fn idle_connections_neither_starve_health_nor_stay_open() -> Result {
     stream.read_to_end(&mut raw)?;
     let r = Response::parse(&raw)?;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
 
     // After the header timeout, the idle connections are closed by the server.
     std::thread::sleep(Duration::from_secs(4));
@@ -461,7 +490,14 @@ fn bursts_get_429_with_retry_after_per_client_address() -> Result {
     assert_eq!(other.status, 201, "{}", other.body);
 
     // Wrong admin tokens: a few 401, then 429.
-    let wrong = |_| server.request("GET", "/api/stats", &[("Authorization", "Bearer faux")], b"");
+    let wrong = |_| {
+        server.request(
+            "GET",
+            "/api/stats",
+            &[("Authorization", "Bearer faux")],
+            b"",
+        )
+    };
     assert_eq!(wrong(0)?.status, 401);
     assert_eq!(wrong(1)?.status, 401);
     wrong(2)?.error(429, "rate_limited")?;
@@ -475,13 +511,25 @@ fn cross_site_admin_writes_are_refused_and_admin_pages_not_cached() -> Result {
     let dir = scratch("cross-site")?;
     let server = Server::start(&dir.join("g.db"), &[])?;
     server
-        .admin("POST", "/api/admin/purge", &[("Sec-Fetch-Site", "same-site")])?
+        .admin(
+            "POST",
+            "/api/admin/purge",
+            &[("Sec-Fetch-Site", "same-site")],
+        )?
         .error(403, "cross_site")?;
     server
-        .admin("POST", "/api/admin/purge", &[("Origin", "https://ailleurs.example")])?
+        .admin(
+            "POST",
+            "/api/admin/purge",
+            &[("Origin", "https://ailleurs.example")],
+        )?
         .error(403, "cross_site")?;
     server
-        .admin("DELETE", "/api/admin/conversations?phone=1", &[("Sec-Fetch-Site", "cross-site")])?
+        .admin(
+            "DELETE",
+            "/api/admin/conversations?phone=1",
+            &[("Sec-Fetch-Site", "cross-site")],
+        )?
         .error(403, "cross_site")?;
     let origin = format!("http://{}", server.addr);
     let own = server.admin(
@@ -494,7 +542,9 @@ fn cross_site_admin_writes_are_refused_and_admin_pages_not_cached() -> Result {
     assert_eq!(page.status, 200);
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert_eq!(
-        server.admin("GET", "/api/stats", &[])?.header("cache-control"),
+        server
+            .admin("GET", "/api/stats", &[])?
+            .header("cache-control"),
         Some("no-store")
     );
     Ok(())
@@ -512,7 +562,14 @@ fn every_rejection_is_a_json_error() -> Result {
         .error(400, "bad_request")?;
     let r = server.get("/api/sessions/%FF")?;
     assert!(r.status == 400 || r.status == 404, "{}", r.body);
-    r.error(r.status, if r.status == 400 { "bad_request" } else { "unknown_session" })?;
+    r.error(
+        r.status,
+        if r.status == 400 {
+            "bad_request"
+        } else {
+            "unknown_session"
+        },
+    )?;
     server
         .get("/api/sessions/0123456789abcdef0123456789abcdef?from=x")?
         .error(400, "bad_request")?;

@@ -50,7 +50,11 @@ impl Probe {
         let worker = app.clone();
         let checked = blocking(move || {
             let store = worker.store.count_conversations().is_ok();
-            let disk = worker.limits.db.as_deref().map_or(true, |db| write_probe(db).is_ok());
+            let disk = worker
+                .limits
+                .db
+                .as_deref()
+                .map_or(true, |db| write_probe(db).is_ok());
             Ok(Checked { store, disk })
         })
         .await

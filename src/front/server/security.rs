@@ -56,7 +56,11 @@ impl Default for Settings {
         Settings {
             twilio_auth_token: None,
             public_url: None,
-            trusted_proxies: Vec::new(),
+            // A reverse proxy on the same machine (the documented deployment).
+            trusted_proxies: vec![
+                IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
             max_replies: 200,
             transcript_page: 100,
             header_timeout: Duration::from_secs(30),
@@ -79,7 +83,11 @@ impl Settings {
 
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
         let mut s = Settings::default();
-        fn number<T: std::str::FromStr>(name: &str, value: Option<String>, into: &mut T) -> Result<(), String> {
+        fn number<T: std::str::FromStr>(
+            name: &str,
+            value: Option<String>,
+            into: &mut T,
+        ) -> Result<(), String> {
             if let Some(v) = value {
                 *into = v
                     .trim()
@@ -89,28 +97,66 @@ impl Settings {
             Ok(())
         }
         s.twilio_auth_token = get("GUICHET_TWILIO_AUTH_TOKEN");
-        s.public_url = get("GUICHET_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_string());
+        s.public_url =
+            get("GUICHET_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_string());
         if let Some(list) = get("GUICHET_TRUSTED_PROXIES") {
+            s.trusted_proxies.clear();
             for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                 s.trusted_proxies.push(item.parse().map_err(|_| {
                     format!("GUICHET_TRUSTED_PROXIES : « {item} » n'est pas une adresse IP")
                 })?);
             }
         }
-        number("GUICHET_MAX_REPLIES", get("GUICHET_MAX_REPLIES"), &mut s.max_replies)?;
-        number("GUICHET_TRANSCRIPT_PAGE", get("GUICHET_TRANSCRIPT_PAGE"), &mut s.transcript_page)?;
+        number(
+            "GUICHET_MAX_REPLIES",
+            get("GUICHET_MAX_REPLIES"),
+            &mut s.max_replies,
+        )?;
+        number(
+            "GUICHET_TRANSCRIPT_PAGE",
+            get("GUICHET_TRANSCRIPT_PAGE"),
+            &mut s.transcript_page,
+        )?;
         let mut secs = s.header_timeout.as_secs();
-        number("GUICHET_HEADER_TIMEOUT_S", get("GUICHET_HEADER_TIMEOUT_S"), &mut secs)?;
+        number(
+            "GUICHET_HEADER_TIMEOUT_S",
+            get("GUICHET_HEADER_TIMEOUT_S"),
+            &mut secs,
+        )?;
         s.header_timeout = Duration::from_secs(secs.max(1));
         let mut secs = s.request_timeout.as_secs();
-        number("GUICHET_REQUEST_TIMEOUT_S", get("GUICHET_REQUEST_TIMEOUT_S"), &mut secs)?;
+        number(
+            "GUICHET_REQUEST_TIMEOUT_S",
+            get("GUICHET_REQUEST_TIMEOUT_S"),
+            &mut secs,
+        )?;
         s.request_timeout = Duration::from_secs(secs.max(1));
-        number("GUICHET_MAX_CONNECTIONS", get("GUICHET_MAX_CONNECTIONS"), &mut s.max_connections)?;
-        number("GUICHET_RATE_CREATE", get("GUICHET_RATE_CREATE"), &mut s.rate_create)?;
-        number("GUICHET_RATE_REPLY", get("GUICHET_RATE_REPLY"), &mut s.rate_reply)?;
+        number(
+            "GUICHET_MAX_CONNECTIONS",
+            get("GUICHET_MAX_CONNECTIONS"),
+            &mut s.max_connections,
+        )?;
+        number(
+            "GUICHET_RATE_CREATE",
+            get("GUICHET_RATE_CREATE"),
+            &mut s.rate_create,
+        )?;
+        number(
+            "GUICHET_RATE_REPLY",
+            get("GUICHET_RATE_REPLY"),
+            &mut s.rate_reply,
+        )?;
         number("GUICHET_RATE_SMS", get("GUICHET_RATE_SMS"), &mut s.rate_sms)?;
-        number("GUICHET_RATE_ADMIN", get("GUICHET_RATE_ADMIN"), &mut s.rate_admin)?;
-        number("GUICHET_MAX_CONVERSATIONS", get("GUICHET_MAX_CONVERSATIONS"), &mut s.max_conversations)?;
+        number(
+            "GUICHET_RATE_ADMIN",
+            get("GUICHET_RATE_ADMIN"),
+            &mut s.rate_admin,
+        )?;
+        number(
+            "GUICHET_MAX_CONVERSATIONS",
+            get("GUICHET_MAX_CONVERSATIONS"),
+            &mut s.max_conversations,
+        )?;
         s.max_replies = s.max_replies.max(1);
         s.transcript_page = s.transcript_page.max(1);
         s.max_connections = s.max_connections.max(1);
@@ -239,7 +285,10 @@ pub async fn admin_guard(request: Request, next: Next) -> Response {
     if !admin {
         return next.run(request).await;
     }
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if writes && cross_site(request.headers()) {
         return no_store(
             ApiError::new(
@@ -307,7 +356,10 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Méthode non permise"),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "La requête a pris trop de temps"),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "Le corps de la requête est trop grand"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Type de contenu non pris en charge"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Type de contenu non pris en charge",
+        ),
         StatusCode::UNPROCESSABLE_ENTITY => ("bad_request", "Requête invalide"),
         s if s.is_server_error() => ("internal", "Erreur interne du serveur"),
         _ => ("bad_request", "Requête refusée"),
@@ -401,7 +453,7 @@ mod tests {
     fn settings_are_read_and_checked() {
         let s = Settings::from_lookup(|name| match name {
             "GUICHET_RATE_CREATE" => Some("5".into()),
-            "GUICHET_TRUSTED_PROXIES" => Some("127.0.0.1, ::1".into()),
+            "GUICHET_TRUSTED_PROXIES" => Some("10.0.0.1, ::1".into()),
             _ => None,
         });
         let s = s.expect("valid");

@@ -341,13 +341,6 @@ mod tests {
     }
 
     #[test]
-    fn secrets_compare_whole() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"abcd"));
-    }
-
-    #[test]
     fn the_admin_page_escapes_what_it_shows() {
         let mut stats = Stats::default();
         stats.unmatched.push(super::super::store::Unmatched {

@@ -867,7 +867,12 @@ impl SqliteStore {
         })
     }
 
-    fn page(&self, id: &str, from: Option<usize>, limit: usize) -> StoreResult<(usize, usize, Vec<Turn>)> {
+    fn page(
+        &self,
+        id: &str,
+        from: Option<usize>,
+        limit: usize,
+    ) -> StoreResult<(usize, usize, Vec<Turn>)> {
         let id = id.to_string();
         self.read(move |connection| {
             let total: i64 = connection
