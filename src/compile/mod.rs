@@ -125,6 +125,7 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
             title: cx.plain_text(&decl.title),
             triggers: decl.triggers.iter().map(|t| cx.plain_text(t)).collect(),
             synonyms: decl.synonyms.iter().map(|t| cx.plain_text(t)).collect(),
+            examples: decl.examples.iter().map(|t| cx.plain_text(t)).collect(),
             entry,
             span: decl.name.span,
         });

@@ -175,6 +175,8 @@ pub struct Topic {
     pub title: String,
     pub triggers: Vec<String>,
     pub synonyms: Vec<String>,
+    /// Whole questions as agents write them: the router learns from them.
+    pub examples: Vec<String>,
     pub entry: NodeId,
     pub span: Span,
 }

@@ -56,7 +56,7 @@ mod index;
 mod normalise;
 mod score;
 
-pub use eval::{parse_labelled, Figures, Labelled};
+pub use eval::{parse_labelled, Figures, Labelled, LabelledFile, LONG_WORDS, SHORT_WORDS};
 pub use extract::{prefill, Extracted};
 pub use handoff::no_match_handoff;
 pub use index::Router;

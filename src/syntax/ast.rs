@@ -165,6 +165,8 @@ pub struct TopicDecl {
     pub title: Text,
     pub triggers: Vec<Text>,
     pub synonyms: Vec<Text>,
+    /// Whole questions as agents write them (`examples`), for the router.
+    pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,

@@ -487,11 +487,13 @@ impl Builder {
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
         let mut synonyms = Vec::new();
+        let mut examples = Vec::new();
         let mut body = Vec::new();
         for p in inner {
             match p.as_rule() {
                 Rule::triggers => triggers.extend(self.string_list(first(p))),
                 Rule::synonyms => synonyms.extend(self.string_list(first(p))),
+                Rule::examples => examples.extend(self.string_list(first(p))),
                 _ => body.push(self.statement(p)),
             }
         }
@@ -500,6 +502,7 @@ impl Builder {
             title,
             triggers,
             synonyms,
+            examples,
             body,
             end,
             span,
