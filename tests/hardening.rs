@@ -647,3 +647,77 @@ fn the_database_and_its_journals_are_private() -> Result {
     drop(server);
     Ok(())
 }
+
+// ------------------------------------------------------------------ encryption at rest
+
+const KEY_1: &str = "8f1c2a9b7e3d4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c";
+const KEY_2: &str = "3c2b1a0908f7e6d5c4b3a2918070f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9";
+
+#[test]
+fn personal_data_is_unreadable_in_the_file_and_readable_by_the_server() -> Result {
+    let dir = scratch("encrypted")?;
+    let db = dir.join("g.db");
+    let question = "zanzibar quetzal xylophone";
+    let (id, stats_before) = {
+        let server = Server::start(&db, &[("GUICHET_DATA_KEY", KEY_1)])?;
+        assert!(server.log().contains("chiffrées"), "{}", server.log());
+        let id = server.create("rtt")?;
+        let r = server.post(
+            &format!("/api/sessions/{id}/replies"),
+            &json!({ "text": "texte-personnel-unique" }),
+        )?;
+        assert!(r.status == 200 || r.status == 422, "{}", r.body);
+        server.post(
+            &format!("/api/sessions/{id}/replies"),
+            &json!({ "text": "1" }),
+        )?;
+        let routed = server.post("/api/sessions", &json!({ "question": question }))?;
+        assert_eq!(routed.status, 200, "{}", routed.body);
+        let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
+        assert!(shown.to_string().contains("\"text\":\"1\""), "{shown}");
+        let stats = server.admin("GET", "/api/stats", &[])?.json()?;
+        (id, stats["unmatched"].clone())
+    };
+    assert_eq!(stats_before[0]["question"], question, "{stats_before}");
+
+    // Read with SQLite directly: nothing an agent said, in any column.
+    let connection = rusqlite::Connection::open(&db)?;
+    let mut dump = String::new();
+    for sql in [
+        "SELECT session FROM conversations",
+        "SELECT content FROM turns",
+        "SELECT question || ' ' || folded FROM unmatched_questions",
+    ] {
+        let mut query = connection.prepare(sql)?;
+        let rows = query.query_map([], |r| r.get::<_, String>(0))?;
+        for row in rows {
+            let row = row?;
+            assert!(
+                row.starts_with("gch1:") || row.contains("gch1:"),
+                "in clear: {row}"
+            );
+            dump.push_str(&row);
+        }
+    }
+    drop(connection);
+    for clear in ["zanzibar", "texte-personnel", "prompt", "statut"] {
+        assert!(!dump.contains(clear), "{clear} readable in the file");
+    }
+
+    // Rotation: a new key, the old one kept to open what it sealed.
+    let server = Server::start(
+        &db,
+        &[
+            ("GUICHET_DATA_KEY", KEY_2),
+            ("GUICHET_DATA_KEYS_OLD", KEY_1),
+        ],
+    )?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("\"text\":\"1\""), "{}", shown.body);
+    drop(server);
+    // Without the key that sealed it, the server refuses rather than guesses.
+    let server = Server::start(&db, &[("GUICHET_DATA_KEY", KEY_2)])?;
+    assert_eq!(server.get(&format!("/api/sessions/{id}"))?.status, 500);
+    Ok(())
+}

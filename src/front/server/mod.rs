@@ -20,6 +20,7 @@
 //! never a fact value, a reply, a session id or a phone number.
 
 mod api;
+mod crypto;
 mod health;
 mod limits;
 mod page;
@@ -372,6 +373,13 @@ pub fn run(options: ServeOptions) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let keys = match crypto::Keys::from_env() {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
     let open_files = limits::raise_open_files();
     let limits = limits::Limits::new(settings, open_files, Some(options.db.clone()));
     match open_files {
@@ -405,8 +413,21 @@ pub fn run(options: ServeOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let store: Arc<dyn Store> = match keys {
+        Some(keys) => {
+            log(&format!(
+                "données personnelles chiffrées dans la base (clé {})",
+                keys.id()
+            ));
+            Arc::new(crypto::EncryptedStore::new(store, keys))
+        }
+        None => {
+            log("attention : données personnelles NON chiffrées dans la base (ni GUICHET_DATA_KEY ni GUICHET_DATA_KEY_FILE)");
+            Arc::new(store)
+        }
+    };
     let app = App {
-        store: Arc::new(store),
+        store,
         rules: Arc::new(rules),
         admin_token: options
             .admin_token

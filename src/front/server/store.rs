@@ -189,6 +189,15 @@ pub trait Store: Send + Sync {
     /// Records a free-text question that no topic matched; `phone` for SMS (so that the
     /// number's erasure and export reach it), `None` on the web (nothing links it to anyone).
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
+    /// The same, with the key that groups spellings given (an encrypted store gives a keyed
+    /// hash of [`question_key`], so that the clear key is not stored either).
+    fn record_unmatched_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Keeps the topics offered to a phone number (replacing an earlier offer).
     fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()>;
     /// Removes and returns the number's offer, if it was made at or after `since`.
@@ -698,7 +707,17 @@ impl Store for SqliteStore {
     }
 
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        let folded = question_key(question);
+        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    }
+
+    fn record_unmatched_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let folded = folded.to_string();
         let question = question.to_string();
         let phone = phone.map(String::from);
         self.write(move |connection| {
