@@ -721,3 +721,83 @@ fn personal_data_is_unreadable_in_the_file_and_readable_by_the_server() -> Resul
     assert_eq!(server.get(&format!("/api/sessions/{id}"))?.status, 500);
     Ok(())
 }
+
+// ------------------------------------------------------------------ messages
+
+/// Every refusal added by the hardening, as a person or a program reads it (seconds redacted).
+#[test]
+fn hardening_refusals_are_clear() -> Result {
+    let dir = scratch("messages")?;
+    let server = Server::start(
+        &dir.join("g.db"),
+        &[
+            ("GUICHET_MAX_REPLIES", "1"),
+            ("GUICHET_MAX_CONVERSATIONS", "1"),
+            ("GUICHET_RATE_REPLY", "2"),
+        ],
+    )?;
+    let mut seen = Vec::new();
+    let mut note = |r: Response, status: u16, code: &str| -> Result {
+        let json = r.error(status, code)?;
+        let message = json["error"]["message"].as_str().unwrap_or_default();
+        let mut redacted = String::new();
+        for c in message.chars() {
+            if !c.is_ascii_digit() {
+                redacted.push(c);
+            } else if !redacted.ends_with('N') {
+                redacted.push('N');
+            }
+        }
+        let message = redacted;
+        seen.push(format!("{status} {code}: {message}"));
+        Ok(())
+    };
+    let id = server.create("rtt")?;
+    let store_full = server.post("/api/sessions", &json!({ "topic": "rtt" }))?;
+    assert!(
+        server.log().contains("ALERTE administration"),
+        "{}",
+        server.log()
+    );
+    note(store_full, 503, "store_full")?;
+    let reply = |text: &str| {
+        server.post(
+            &format!("/api/sessions/{id}/replies"),
+            &json!({ "text": text }),
+        )
+    };
+    assert_eq!(reply("aide")?.status, 200);
+    note(reply("aide")?, 409, "too_many_turns")?;
+    note(reply("aide")?, 429, "rate_limited")?;
+    note(
+        server.sms("/api/sms", &[], "From=1&Body=1")?,
+        403,
+        "sms_disabled",
+    )?;
+    note(
+        server.admin(
+            "POST",
+            "/api/admin/purge",
+            &[("Sec-Fetch-Site", "cross-site")],
+        )?,
+        403,
+        "cross_site",
+    )?;
+    note(
+        server.request(
+            "POST",
+            "/api/sessions",
+            &[("Content-Type", "text/plain")],
+            b"{}",
+        )?,
+        415,
+        "unsupported_media_type",
+    )?;
+    note(
+        server.admin("GET", "/api/stats?days=abc", &[])?,
+        400,
+        "bad_request",
+    )?;
+    insta::assert_snapshot!(seen.join("\n"));
+    Ok(())
+}

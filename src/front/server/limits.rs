@@ -110,14 +110,19 @@ impl Limits {
 
     /// 503 `store_full` when the store holds `GUICHET_MAX_CONVERSATIONS` conversations.
     pub fn check_room(&self, app: &App) -> ApiResult<()> {
-        let cached = *lock(&self.room);
-        let count = match cached {
-            Some((at, count)) if at.elapsed() < ROOM_CHECK_EVERY => count,
-            _ => {
-                let count = app.store.count_conversations()?;
-                *lock(&self.room) = Some((Instant::now(), count));
-                count
-            }
+        // Counted again every few seconds; in between, every conversation let in is added, so
+        // a burst cannot overshoot the cap.
+        let count = {
+            let mut room = lock(&self.room);
+            let (at, count) = match *room {
+                Some((at, count)) if at.elapsed() < ROOM_CHECK_EVERY => (at, count),
+                _ => (Instant::now(), app.store.count_conversations()?),
+            };
+            *room = Some((
+                at,
+                count + u64::from(count < self.settings.max_conversations),
+            ));
+            count
         };
         if count < self.settings.max_conversations {
             return Ok(());

@@ -205,11 +205,11 @@ pub fn check_sms(
     path_and_query: &str,
     params: &[(String, String)],
 ) -> Result<(), ApiError> {
-    if let Some(reason) = sms_disabled_reason(app) {
+    if sms_disabled_reason(app).is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "sms_disabled",
-            format!("Le {reason}."),
+            "Le webhook SMS est désactivé : aucun secret (GUICHET_SMS_TOKEN ou GUICHET_TWILIO_AUTH_TOKEN) n'est configuré sur le serveur.",
         ));
     }
     let refused = || {
@@ -351,7 +351,10 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         Err(_) => String::new(),
     };
     let (code, message) = match status {
-        StatusCode::BAD_REQUEST => ("bad_request", "Requête invalide"),
+        StatusCode::BAD_REQUEST => (
+            "bad_request",
+            "Requête invalide : paramètres ou chemin mal formés",
+        ),
         StatusCode::NOT_FOUND => ("not_found", "Aucune ressource à cette adresse"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Méthode non permise"),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "La requête a pris trop de temps"),
@@ -367,7 +370,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let message = if detail.is_empty() {
         format!("{message}.")
     } else {
-        format!("{message} ({detail}).")
+        format!("{message} (détail technique : {detail}).")
     };
     let mut response = ApiError::new(status, code, message).into_response();
     for (name, value) in parts.headers {
