@@ -14,7 +14,11 @@
 //! Files: `api.rs` (JSON routes, the conversation logic shared with SMS,
 //! error objects), `sms.rs` (Twilio-style webhook), `stats.rs` (admin token,
 //! statistics, export/delete/purge), `page.rs` (the embedded page and its
-//! security headers), `store.rs` (storage trait, SQLite). Wire step objects
+//! security headers), `store.rs` (storage trait, SQLite), and the hardening of
+//! docs/server.md « Sécurité »: `security.rs` (settings, SMS authentication,
+//! cross-site checks, JSON errors, file modes), `limits.rs` (accept loop with
+//! header timeout and connection cap, rate limits, caps), `health.rs`
+//! (`/healthz`, `/readyz`), `crypto.rs` (personal data sealed at rest). Wire step objects
 //! come from `front/wire.rs`; nothing here builds engine types by hand.
 //! Logs hold one line per request (method, route template, status, time) and
 //! never a fact value, a reply, a session id or a phone number.

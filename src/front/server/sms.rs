@@ -12,6 +12,12 @@
 //! recorded as unmatched. « SUPPRIMER » erases every conversation of the
 //! number, and its kept questions.
 //!
+//! Nobody can write as someone else's number: the webhook needs the gateway's
+//! secret (`security::check_sms`: URL token and/or Twilio signature) and is
+//! disabled without one. A number's messages are handled one at a time
+//! (`limits::Limits::sms_turn`), and once authenticated every answer is TwiML,
+//! a refusal or a failure included.
+//!
 //! Texts are flattened for a phone (links as `texte (adresse)`, numbered
 //! choices, typographic quotes and spaces replaced by their GSM-7 plain
 //! forms) and cut into messages of at most [`MAX_SEGMENTS`] segments each,
