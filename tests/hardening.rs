@@ -28,6 +28,18 @@ impl Server {
     /// Starts the server on `db` with the admin token and `env`; `prefix` runs it under another
     /// program (`prlimit …`).
     fn start_with(db: &Path, env: &[(&str, &str)], prefix: &[&str]) -> Result<Server> {
+        let rules = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"));
+        Server::launch(db, rules, 3_600_000, env, prefix)
+    }
+
+    /// Starts the server on `rules`, checked for changes every `watch_ms`.
+    fn launch(
+        db: &Path,
+        rules: &Path,
+        watch_ms: u64,
+        env: &[(&str, &str)],
+        prefix: &[&str],
+    ) -> Result<Server> {
         let binary = env!("CARGO_BIN_EXE_guichet");
         let mut command = match prefix.split_first() {
             Some((program, args)) => {
@@ -39,10 +51,10 @@ impl Server {
         };
         command
             .arg("serve")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .arg(rules)
             .args(["--addr", "127.0.0.1:0", "--db"])
             .arg(db)
-            .args(["--watch-interval-ms", "3600000"])
+            .args(["--watch-interval-ms", &watch_ms.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -458,6 +470,53 @@ fn idle_connections_neither_starve_health_nor_stay_open() -> Result {
         }
     }
     assert_eq!(closed, 20, "idle connections closed after the timeout");
+    Ok(())
+}
+
+#[test]
+fn a_body_that_never_comes_is_timed_out() -> Result {
+    let dir = scratch("slow-body")?;
+    let server = Server::start(&dir.join("g.db"), &[("GUICHET_REQUEST_TIMEOUT_S", "1")])?;
+    let mut stream = TcpStream::connect(&server.addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let start = Instant::now();
+    write!(
+        stream,
+        "POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"topic\""
+    )?;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let r = Response::parse(&raw)?;
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    r.error(408, "timeout")?;
+    Ok(())
+}
+
+#[test]
+fn a_missing_rules_folder_is_logged_once() -> Result {
+    let dir = scratch("watch")?;
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules)?;
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "guichet") {
+            std::fs::copy(&path, rules.join(path.file_name().ok_or("no name")?))?;
+        }
+    }
+    let server = Server::launch(&dir.join("g.db"), &rules, 100, &[], &[])?;
+    std::fs::remove_dir_all(&rules)?;
+    std::thread::sleep(Duration::from_millis(1500));
+    let refused = server.log().matches("règles refusées").count();
+    assert_eq!(refused, 1, "{}", server.log());
+    assert_eq!(
+        server.get("/healthz")?.status,
+        200,
+        "the old rules keep serving"
+    );
     Ok(())
 }
 
