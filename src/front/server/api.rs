@@ -487,7 +487,6 @@ fn begin(
     profile: &[(String, String)],
     question: Option<(&str, &[Extracted])>,
 ) -> ApiResult<(Conversation, Value)> {
-    app.limits.check_room(app)?;
     let mut session = with_profile(app, program, topic, profile)?;
     let now = app.now();
     let mut turns = Vec::with_capacity(2);
@@ -522,6 +521,7 @@ fn begin(
         who: "guichet".into(),
         content: wire_step.clone(),
     });
+    app.limits.check_room(app)?;
     app.store.create(&conversation, &turns)?;
     Ok((conversation, wire_step))
 }

@@ -33,6 +33,7 @@ use crate::front::chat::plain_markdown;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Most segments one `<Message>` may take (a concatenated SMS).
@@ -40,6 +41,14 @@ pub const MAX_SEGMENTS: usize = 4;
 
 /// How long topics offered for an ambiguous question wait for the agent's choice.
 const OFFER_FOR: i64 = 24 * 3600;
+
+#[derive(Deserialize)]
+pub struct Incoming {
+    #[serde(rename = "From")]
+    from: String,
+    #[serde(rename = "Body", default)]
+    body: String,
+}
 
 /// The webhook: authenticated (`security::check_sms`), then one message of a number at a time.
 /// Past authentication every answer is TwiML, also a refusal or a failure (said to the phone).
@@ -71,7 +80,7 @@ pub async fn webhook(State(app): State<App>, request: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let Some(phone) = field("From").filter(|p| form && !p.is_empty()) else {
+    let Some(from) = field("From").filter(|p| form && !p.is_empty()) else {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_form",
@@ -79,10 +88,13 @@ pub async fn webhook(State(app): State<App>, request: Request) -> Response {
         )
         .into_response();
     };
-    let body = field("Body").unwrap_or_default();
+    let incoming = Incoming {
+        from,
+        body: field("Body").unwrap_or_default(),
+    };
     let limits = app.limits.clone();
-    let _turn = limits.sms_turn(&phone).await;
-    let text = match blocking(move || respond(&app, &phone, &body)).await {
+    let _turn = limits.sms_turn(&incoming.from).await;
+    let text = match blocking(move || respond(&app, &incoming.from, &incoming.body)).await {
         Ok(text) => text,
         // Refused or failed: the phone is told, in TwiML, never with a JSON error.
         Err(e) => e.message,
