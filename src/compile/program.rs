@@ -58,6 +58,8 @@ pub struct Program {
     pub contacts: Vec<Contact>,
     pub topics: Vec<Topic>,
     pub fallback: Option<Fallback>,
+    /// Situation words for the router (`lexicon`): each notion with its expressions.
+    pub lexicon: Vec<(String, Vec<String>)>,
     pub graph: DiGraph<Node, EdgeLabel, u32>,
     /// Number of `let` slots a session needs.
     pub locals: usize,

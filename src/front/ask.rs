@@ -57,6 +57,7 @@ pub fn routing_json(program: &Program, routing: &Routing) -> serde_json::Value {
             "id": program.topic(c.topic).name,
             "evidence": round(c.evidence),
             "completeness": round(c.completeness),
+            "similarity": round(c.similarity),
         })).collect::<Vec<_>>(),
         "extracted": routing.extracted.iter().map(|e| {
             let fact = program.fact(e.fact);

@@ -47,6 +47,15 @@ pub enum Item {
     Contact(ContactDecl),
     Topic(TopicDecl),
     Fallback(FallbackDecl),
+    Lexicon(LexiconDecl),
+}
+
+/// `lexicon "notion" "expression", …`: situation words for the router.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexiconDecl {
+    pub notion: Text,
+    pub expressions: Vec<Text>,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -346,6 +346,7 @@ impl Builder {
             Rule::contact => Item::Contact(self.contact(pair)),
             Rule::topic => Item::Topic(self.topic(pair)),
             Rule::fallback => Item::Fallback(self.fallback(pair)),
+            Rule::lexicon => Item::Lexicon(self.lexicon(pair)),
             _ => return None,
         })
     }
@@ -475,6 +476,16 @@ impl Builder {
         FallbackDecl {
             contact: self.name(next(&mut inner)),
             message: self.text(next(&mut inner)),
+            span,
+        }
+    }
+
+    fn lexicon(&self, pair: Pair<Rule>) -> LexiconDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        LexiconDecl {
+            notion: self.text(next(&mut inner)),
+            expressions: self.string_list(next(&mut inner)),
             span,
         }
     }
