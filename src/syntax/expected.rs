@@ -91,7 +91,6 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::also => "`also`",
         Rule::states_kw => "`states`",
         Rule::states_yesno => "`oui` ou `non` suivi de phrases entre guillemets",
-        Rule::placeholder => "`{}`",
         Rule::contact_by => "`by`",
         Rule::channels => "`{`",
         Rule::contact_arm | Rule::match_arm => "une branche (`valeur => …`)",

@@ -751,10 +751,10 @@ impl Builder {
         let mut parts: Vec<TextPart> = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::interpolation => {
-                    parts.push(TextPart::Interpolation(self.expr(first(part))));
-                }
-                Rule::placeholder => parts.push(TextPart::Placeholder),
+                Rule::interpolation => match part.into_inner().next() {
+                    Some(expr) => parts.push(TextPart::Interpolation(self.expr(expr))),
+                    None => parts.push(TextPart::Placeholder),
+                },
                 rule => {
                     let piece = match rule {
                         Rule::escape => unescape(part.as_str()),
