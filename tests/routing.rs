@@ -198,8 +198,11 @@ fn extracted(question: &str, topic: &str) -> Vec<String> {
         .extract(question, topic)
         .iter()
         .map(|e| {
-            let fact = program().fact(e.fact);
-            format!("{}={}", fact.name, fact.ty.choices()[e.value as usize].name)
+            format!(
+                "{}={}",
+                program().fact(e.fact).name,
+                e.value_name(program())
+            )
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! synonyms) as stem ids with IDF weights, the stems of its own texts, the
 //! facts it may ask, and the choice phrases extraction looks for.
 
+use super::extract::Extractor;
 use super::normalise::{is_common_word, Token};
 use crate::compile::program::{
     ContactId, ContactResolution, Expr, ExprKind, FactId, FactType, NodeKind, Program,
@@ -31,6 +32,8 @@ pub struct Router {
     pub(super) vocabulary: HashMap<char, Vec<KnownWord>>,
     pub(super) facts: Vec<FactIndex>,
     pub(super) fallback: Option<ContactId>,
+    /// The `states` phrases of the facts (`extract.rs`).
+    pub(super) extractor: Extractor,
 }
 
 /// A word of the rules typos are corrected to: its length in characters,
@@ -58,7 +61,6 @@ pub(super) struct TopicIndex {
 
 pub(super) struct FactIndex {
     pub(super) fact: FactId,
-    pub(super) from_profile: bool,
     /// For each value, its phrases as stem id sequences (stop words kept).
     pub(super) values: Vec<Vec<Vec<u32>>>,
 }
@@ -82,6 +84,7 @@ impl Router {
             vocabulary: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
+            extractor: Extractor::new(program),
         };
         let mut words: HashMap<String, String> = HashMap::new();
         let mut fact_stems: Vec<u32> = Vec::new();
@@ -92,7 +95,6 @@ impl Router {
             };
             let mut index = FactIndex {
                 fact: FactId(i as u32),
-                from_profile: fact.from_profile,
                 values: Vec::new(),
             };
             for value in values {

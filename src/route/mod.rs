@@ -57,7 +57,7 @@ mod normalise;
 mod score;
 
 pub use eval::{parse_labelled, Figures, Labelled};
-pub use extract::{prefill, Extracted};
+pub use extract::{prefill, Extracted, Extractor};
 pub use handoff::no_match_handoff;
 pub use index::Router;
 pub use normalise::Token;
