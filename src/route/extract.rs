@@ -98,19 +98,29 @@ struct Pattern {
     after: Option<Vec<String>>,
 }
 
-/// A word of a question, or the end of a clause.
+/// A word of a question, or the end of a clause (punctuation, or the
+/// clause-break word that ends it).
 #[derive(Clone, Debug, PartialEq)]
 enum Token {
     Word(String),
-    Break,
+    Break(Option<String>),
 }
 
 impl Token {
     fn word(&self) -> Option<&str> {
         match self {
             Token::Word(w) => Some(w),
-            Token::Break => None,
+            Token::Break(_) => None,
         }
+    }
+
+    fn is_break(&self) -> bool {
+        matches!(self, Token::Break(_))
+    }
+
+    /// « ou »: the clause is one of two possibilities.
+    fn is_alternative(&self) -> bool {
+        matches!(self, Token::Break(Some(w)) if w == "ou")
     }
 }
 
@@ -292,12 +302,17 @@ fn words_at(tokens: &[Token], start: usize, words: &[String]) -> Option<usize> {
 fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
     let clause_start = tokens[..start]
         .iter()
-        .rposition(|t| *t == Token::Break)
+        .rposition(Token::is_break)
         .map_or(0, |i| i + 1);
     let clause_end = tokens[end..]
         .iter()
-        .position(|t| *t == Token::Break)
+        .position(Token::is_break)
         .map_or(tokens.len(), |i| end + i);
+    // « titulaire ou contractuelle »: one of two, the agent does not say which.
+    let alternative = clause_start
+        .checked_sub(1)
+        .is_some_and(|i| tokens[i].is_alternative())
+        || tokens.get(clause_end).is_some_and(Token::is_alternative);
     let before = &tokens[clause_start..start];
     // « titulaire ou pas », « contractuel, non » : the two words after, breaks skipped.
     let after: Vec<Token> = tokens[end..]
@@ -311,6 +326,7 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .filter_map(Token::word)
         .any(|w| FIRST_PERSON.contains(w));
     first_person
+        && !alternative
         && !contains_any(before, &NEGATIONS)
         && !contains_any(&after, &NEGATIONS)
         && !contains_any(before, &PERSONS)
@@ -355,7 +371,7 @@ fn tokens(text: &str) -> Vec<Token> {
                 Some(words) => out.extend(words.iter().map(|w| Token::Word(w.clone()))),
                 None => out.push(Token::Word(word)),
             },
-            None => out.push(Token::Break),
+            None => out.push(Token::Break(None)),
         }
     }
     // Clause-break words become breaks, but only between words (not inside a phrase's match).
@@ -366,7 +382,7 @@ fn tokens(text: &str) -> Vec<Token> {
             .iter()
             .find(|e| words_at(&out, i, e).is_some())
         {
-            result.push(Token::Break);
+            result.push(Token::Break(Some(e.join(" "))));
             i += e.len();
         } else {
             result.push(out[i].clone());
