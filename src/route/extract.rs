@@ -30,7 +30,7 @@
 //! *pattern* is a `states` phrase as tokens.
 
 use super::index::Router;
-use crate::compile::program::{FactId, FactType, Program, Stated, TopicId};
+use crate::compile::program::{FactId, FactType, Program, StatePhrase, Stated, TopicId};
 use crate::engine::value::{display, Value};
 use crate::engine::{Provenance, Session, SessionError};
 use crate::text::fold;
@@ -149,15 +149,7 @@ impl Extractor {
                     min,
                     max,
                     integer,
-                    patterns: f
-                        .states
-                        .iter()
-                        .map(|p| Pattern {
-                            value: p.value,
-                            before: words_of(&p.before),
-                            after: p.after.as_deref().map(words_of),
-                        })
-                        .collect(),
+                    patterns: f.states.iter().flat_map(patterns).collect(),
                 }
             })
             .collect();
@@ -212,6 +204,30 @@ impl Router {
             .get(topic.index())
             .map_or(&[], |t| t.facts.as_slice())
     }
+}
+
+/// The patterns of a `states` phrase: as written, and without its leading
+/// « je » before « suis » or « ai », as agents write in text messages
+/// (« suis contractuel depuis 2 ans »).
+fn patterns(phrase: &StatePhrase) -> Vec<Pattern> {
+    let before = words_of(&phrase.before);
+    let after = phrase.after.as_deref().map(words_of);
+    let mut out = Vec::new();
+    if before.first().is_some_and(|w| w == "je")
+        && before.get(1).is_some_and(|w| w == "suis" || w == "ai")
+    {
+        out.push(Pattern {
+            value: phrase.value,
+            before: before[1..].to_vec(),
+            after: after.clone(),
+        });
+    }
+    out.push(Pattern {
+        value: phrase.value,
+        before,
+        after,
+    });
+    out
 }
 
 /// Every place where `pattern` is in `tokens`, with the value it states.
