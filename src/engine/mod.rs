@@ -10,6 +10,7 @@ pub mod command;
 pub mod eval;
 pub mod reply;
 pub mod session;
+pub mod understood;
 pub mod value;
 
 pub use command::Command;

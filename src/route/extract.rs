@@ -197,13 +197,6 @@ impl Router {
         self.extractor
             .extract(question, |f| index.facts.contains(&f))
     }
-
-    /// The facts `topic` may ask (asked, in expressions, contacts, `goto`).
-    pub fn facts_of(&self, topic: TopicId) -> &[FactId] {
-        self.topics
-            .get(topic.index())
-            .map_or(&[], |t| t.facts.as_slice())
-    }
 }
 
 /// The patterns of a `states` phrase: as written, and without its leading

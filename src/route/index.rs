@@ -307,7 +307,7 @@ fn without_links(text: &str) -> String {
 
 /// The facts a topic may ask: asked, used in expressions or texts, or resolving
 /// a contact, in the topic and the topics it goes to.
-fn facts_of_topic(program: &Program, topic: TopicId) -> Vec<FactId> {
+pub fn facts_of_topic(program: &Program, topic: TopicId) -> Vec<FactId> {
     let mut facts: Vec<FactId> = Vec::new();
     let mut seen = HashSet::new();
     let mut stack = vec![program.topic(topic).entry];

@@ -59,7 +59,7 @@ mod score;
 pub use eval::{parse_labelled, Figures, Labelled};
 pub use extract::{prefill, Extracted, Extractor};
 pub use handoff::no_match_handoff;
-pub use index::Router;
+pub use index::{facts_of_topic, Router};
 pub use normalise::Token;
 pub use score::{CONFIDENT, MAX_CHOICES, MIN_SUPPORT, NO_MATCH};
 
