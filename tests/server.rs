@@ -1121,7 +1121,18 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
         "{started}"
     );
     assert!(started.contains("par semaine"), "{started}");
-    assert!(!started.contains("statut"), "{started}");
+    // What the question stated is shown, with the one reply that corrects it; it is not asked.
+    assert!(
+        started.contains("J'ai compris : Quel est votre statut ? Agent contractuel de droit public (CDD ou CDI) (tiré de votre question). Si ce n'est pas le cas, répondez \"corriger\"."),
+        "{started}"
+    );
+    assert!(!started.contains("Fonctionnaire titulaire"), "{started}");
+    // « corriger » forgets it and replays the walk: the statut is asked.
+    let corrected = messages(&server.sms("+33600000051", "corriger")?).join("\n");
+    assert!(
+        corrected.starts_with("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{corrected}"
+    );
 
     // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
     let phone = "+33600000052";

@@ -279,36 +279,35 @@ impl<W: Write> Chat<'_, W> {
             // Another version of the rules (never in a terminal chat): nothing is carried.
             let _ = session.carry_over(self.program, earlier, &facts);
         }
-        let understood = understood::understood(&session.assumed(self.program));
         if !self.options.json {
             let title = &self.program.topic(topic).title;
             writeln!(self.out, "{}", self.paint(&format!("— {title} —"), "1"))?;
-            if let Some(message) = &understood {
-                writeln!(self.out, "{message}")?;
-            }
         }
         let result = self.show_first_step(&mut session);
         self.session = Some(session);
         result
     }
 
-    /// The first step of a topic; in JSON, an `ask` carries `understood` (docs/protocol.md).
+    /// The first step of a topic: before a question, what was assumed and how
+    /// to correct it (in JSON, the `ask` carries `understood`, docs/protocol.md);
+    /// an answer says it itself.
     fn show_first_step(&mut self, session: &mut Session) -> io::Result<()> {
-        if !self.options.json {
-            return self.show_step(session);
-        }
         let step = match session.step(self.program) {
             Ok(step) => step,
             Err(e) => return self.refused(session, &e),
         };
-        let mut object = wire::step(self.program, &step);
-        if let (Step::Ask(_), Some(understood)) = (
-            &step,
-            wire::understood(&session.assumed(self.program)),
-        ) {
-            object["understood"] = understood;
+        let assumed = session.assumed(self.program);
+        if self.options.json {
+            let mut object = wire::step(self.program, &step);
+            if let (Step::Ask(_), Some(understood)) = (&step, wire::understood(&assumed)) {
+                object["understood"] = understood;
+            }
+            return self.json_line(&object);
         }
-        self.json_line(&object)
+        if let (Step::Ask(_), Some(message)) = (&step, understood::understood(&assumed)) {
+            writeln!(self.out, "{message}")?;
+        }
+        self.show_step(session)
     }
 
     fn show_step(&mut self, session: &mut Session) -> io::Result<()> {
