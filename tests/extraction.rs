@@ -139,7 +139,10 @@ fn numbers_that_are_times_ranks_or_counts_of_something_else_are_not_values() {
     check(&[
         // seniority
         ("je suis à 80 % depuis 2 ans", &["quotite=80"]),
-        ("j'ai 2 enfants à charge depuis 2 ans", &["enfants_a_charge=2"]),
+        (
+            "j'ai 2 enfants à charge depuis 2 ans",
+            &["enfants_a_charge=2"],
+        ),
         ("depuis 2 ans je travaille à la mairie", &[]),
         ("il y a 2 jours je suis tombée", &[]),
         ("en 2025 j'ai eu un bébé", &[]),
@@ -154,8 +157,14 @@ fn numbers_that_are_times_ranks_or_counts_of_something_else_are_not_values() {
         ("80 pour mon temps partiel", &[]),
         // the unit next to the number
         ("je travaille 4 jours par semaine", &["jours_par_semaine=4"]),
-        ("je travaille quatre jours par semaine", &["jours_par_semaine=4"]),
-        ("je travaille 4,5 jours par semaine", &["jours_par_semaine=4.5"]),
+        (
+            "je travaille quatre jours par semaine",
+            &["jours_par_semaine=4"],
+        ),
+        (
+            "je travaille 4,5 jours par semaine",
+            &["jours_par_semaine=4.5"],
+        ),
         ("j'ai 12 jours sur mon CET", &["jours_cet=12"]),
         // out of the fact's range
         ("je suis à 150 %", &[]),
@@ -168,7 +177,10 @@ fn numbers_that_are_times_ranks_or_counts_of_something_else_are_not_values() {
 fn what_is_said_of_another_person_is_not_the_agents() {
     check(&[
         ("ma collègue est contractuelle, et moi ?", &[]),
-        ("mon mari est en CDD, je suis titulaire", &["statut=titulaire"]),
+        (
+            "mon mari est en CDD, je suis titulaire",
+            &["statut=titulaire"],
+        ),
         ("ma femme attend des jumeaux", &[]),
         ("mon collègue qui est en CDI m'a dit que", &[]),
         ("elle est à 80 %", &[]),
@@ -213,7 +225,10 @@ fn negations_hypotheses_and_wishes_state_nothing() {
         ("titulaire ou contractuel, combien de congés ?", &[]),
         ("je suis titulaire ou contractuelle je sais plus", &[]),
         // the clause of the negation only
-        ("je n'ai pas d'enfant, je suis contractuelle", &["statut=contractuel"]),
+        (
+            "je n'ai pas d'enfant, je suis contractuelle",
+            &["statut=contractuel"],
+        ),
         ("pour un agent à 80 %, combien de congés ?", &[]),
     ]);
 }
@@ -221,12 +236,21 @@ fn negations_hypotheses_and_wishes_state_nothing() {
 #[test]
 fn explicit_statements_are_taken() {
     check(&[
-        ("je suis contractuelle, combien de congés ?", &["statut=contractuel"]),
+        (
+            "je suis contractuelle, combien de congés ?",
+            &["statut=contractuel"],
+        ),
         ("Je suis en CDD à la Ville", &["statut=contractuel"]),
         ("JE SUIS EN CATÉGORIE B", &["categorie=b"]),
         ("bonjour, jsuis vacataire", &["statut=vacataire"]),
-        ("je suis contractuel et je suis à 80 %", &["statut=contractuel", "quotite=80"]),
+        (
+            "je suis contractuel et je suis à 80 %",
+            &["statut=contractuel", "quotite=80"],
+        ),
         ("j'attends des jumeaux", &["naissance_multiple=jumeaux"]),
-        ("j'ai eu un accident de trajet hier", &["type_accident=trajet"]),
+        (
+            "j'ai eu un accident de trajet hier",
+            &["type_accident=trajet"],
+        ),
     ]);
 }

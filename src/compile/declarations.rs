@@ -169,14 +169,20 @@ impl Context {
         for (yes_no, text) in &states.phrases {
             let stated = match (yes_no, value, number) {
                 (Some(_), Some(_), _) | (Some(_), None, true) => {
-                    self.report(ProblemKind::StatesYesNoForm { yes_no_fact: false }, text.span);
+                    self.report(
+                        ProblemKind::StatesYesNoForm { yes_no_fact: false },
+                        text.span,
+                    );
                     continue;
                 }
                 (Some(b), None, false) => Stated::Bool(*b),
                 (None, Some(v), _) => Stated::Choice(v),
                 (None, None, true) => Stated::Number,
                 (None, None, false) => {
-                    self.report(ProblemKind::StatesYesNoForm { yes_no_fact: true }, text.span);
+                    self.report(
+                        ProblemKind::StatesYesNoForm { yes_no_fact: true },
+                        text.span,
+                    );
                     continue;
                 }
             };

@@ -11,9 +11,9 @@
 //! with 1 when the tuning part misses a target ([`TARGETS`]).
 
 use crate::compile::program::{Program, TopicId};
+use crate::engine::value::display;
 use crate::front::cli::program_or_report;
 use crate::route::{parse_labelled, Decision, Figures, Router, Routing};
-use crate::engine::value::display;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -364,16 +364,13 @@ impl<W: Write> Chat<'_, W> {
         if !h.gathered.is_empty() {
             writeln!(self.out, "  Ce que je lui transmets :")?;
             for g in &h.gathered {
-                match g.provenance.is_assumed() {
-                    true => writeln!(
-                        self.out,
-                        "  - {} {} ({})",
-                        g.question,
-                        g.value,
-                        g.provenance.words()
-                    )?,
-                    false => writeln!(self.out, "  - {} {}", g.question, g.value)?,
-                }
+                // A fact not asked here says where it came from.
+                let origin = if g.provenance.is_assumed() {
+                    format!(" ({})", g.provenance.words())
+                } else {
+                    String::new()
+                };
+                writeln!(self.out, "  - {} {}{origin}", g.question, g.value)?;
             }
         }
         Ok(())

@@ -344,18 +344,14 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
 
 /// Whether one of `entries` (each a sequence of words) is in `tokens`.
 fn contains_any(tokens: &[Token], entries: &Entries) -> bool {
-    (0..tokens.len()).any(|i| {
-        entries
-            .iter()
-            .any(|e| words_at(tokens, i, e).is_some())
-    })
+    (0..tokens.len()).any(|i| entries.iter().any(|e| words_at(tokens, i, e).is_some()))
 }
 
 /// Whether `tokens` end with one of `entries`.
 fn ends_with_any(tokens: &[Token], entries: &Entries) -> bool {
-    entries.iter().any(|e| {
-        tokens.len() >= e.len() && words_at(tokens, tokens.len() - e.len(), e).is_some()
-    })
+    entries
+        .iter()
+        .any(|e| tokens.len() >= e.len() && words_at(tokens, tokens.len() - e.len(), e).is_some())
 }
 
 /// Whether `tokens` start with one of `entries`.

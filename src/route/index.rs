@@ -2,8 +2,8 @@
 //! synonyms) as stem ids with IDF weights, the stems of its own texts, the
 //! facts it may ask, and the choice phrases extraction looks for.
 
-use super::extract::Extractor;
 use super::examples::{Class, ExampleIndex};
+use super::extract::Extractor;
 use super::lexicon::Lexicon;
 use super::normalise::{is_common_word, Token};
 use super::Learned;

@@ -177,10 +177,9 @@ pub fn describe_found(found: &str) -> String {
 const KEYWORDS: &[&str] = &[
     "fact", "contact", "topic", "fallback", "match", "if", "else", "let", "answer", "source",
     "handoff", "goto", "triggers", "synonyms", "examples", "exemples", "lexicon", "lexique",
-    "help", "from", "profile", "range", "unit", "also",
-    "states", "enonce", "choice", "yesno", "integer", "number",
-    "date", "text", "phone", "email", "hours", "office", "web", "name", "by", "test", "reply",
-    "expect", "asks", "today", "question",
+    "help", "from", "profile", "range", "unit", "also", "states", "enonce", "choice", "yesno",
+    "integer", "number", "date", "text", "phone", "email", "hours", "office", "web", "name", "by",
+    "test", "reply", "expect", "asks", "today", "question",
 ];
 
 /// A keyword close to the word at `at` or to the word just before it.

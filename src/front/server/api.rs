@@ -513,9 +513,7 @@ fn begin(
     }
     let step = session.step(program).map_err(refusal)?;
     let mut wire_step = wire::step(program, &step);
-    if let (Step::Ask(_), Some(understood)) =
-        (&step, wire::understood(&session.assumed(program)))
-    {
+    if let (Step::Ask(_), Some(understood)) = (&step, wire::understood(&session.assumed(program))) {
         wire_step["understood"] = understood;
     }
     let conversation = Conversation {
