@@ -254,3 +254,38 @@ fn explicit_statements_are_taken() {
         ),
     ]);
 }
+
+#[test]
+fn the_french_keyword_enonce_is_states() {
+    let source = r#"
+fact statut: choice "Quel est votre statut ?" {
+  titulaire   "Fonctionnaire titulaire" énonce "je suis titulaire"
+  contractuel "Agent contractuel"       enonce "je suis contractuel"
+}
+fact enceinte: yesno "Êtes-vous enceinte ?" énonce oui "je suis enceinte" non "je ne suis pas enceinte"
+fact jours: integer "Combien de jours ?" range 1..6 énonce "je travaille {} jours par semaine"
+fallback drh "DRH"
+contact drh "la DRH" { email "drh@ville.fr" }
+topic t "T" {
+  triggers "t"
+  match statut {
+    titulaire => if enceinte { answer "{jours}" source "s" } else { answer "b" source "s" }
+    contractuel => answer "c" source "s"
+  }
+}
+"#;
+    let mut sources = guichet::span::Sources::new();
+    sources.add("fr.guichet", source);
+    let compiled = guichet::compile::compile(sources);
+    let program = compiled.program.expect("compiles with the French keyword");
+    let extractor = Extractor::new(&program);
+    let got: Vec<String> = extractor
+        .extract(
+            "je suis titulaire, je ne suis pas enceinte et je travaille 3 jours par semaine",
+            |_| true,
+        )
+        .iter()
+        .map(|e| format!("{}={}", program.fact(e.fact).name, e.value_name(&program)))
+        .collect();
+    assert_eq!(got, ["statut=titulaire", "enceinte=non", "jours=3"]);
+}

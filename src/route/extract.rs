@@ -8,8 +8,9 @@
 //! A match does not count when, in the same clause (punctuation and
 //! `extract_clause_breaks.txt` end a clause):
 //!
-//! - a negation comes before it, or just after it (« je ne suis pas
-//!   titulaire », « titulaire ou pas ») — `extract_negations.txt`;
+//! - a negation comes before it, or just after it in the clause or past an
+//!   « ou » (« je ne suis pas titulaire », « titulaire ou pas ») —
+//!   `extract_negations.txt`;
 //! - another person comes before it (« ma collègue est contractuelle ») —
 //!   `extract_persons.txt`;
 //! - a hypothesis, a wish, a question or the past comes before it (« si je
@@ -323,9 +324,11 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .is_some_and(|i| tokens[i].is_alternative())
         || tokens.get(clause_end).is_some_and(Token::is_alternative);
     let before = &tokens[clause_start..start];
-    // « titulaire ou pas », « contractuel, non » : the two words after, breaks skipped.
+    // « titulaire ou pas », « titulaire pas contractuel »: the two words
+    // after, in the clause or past an « ou ».
     let after: Vec<Token> = tokens[end..]
         .iter()
+        .take_while(|t| !t.is_break() || t.is_alternative())
         .filter(|t| t.word().is_some())
         .take(2)
         .cloned()
