@@ -1246,3 +1246,40 @@ fn facts_from_the_question_are_shown_corrected_and_carried_to_the_next_topic() -
     insta::assert_snapshot!(serde_json::to_string_pretty(&transcript)?);
     Ok(())
 }
+
+/// By SMS, the number's next topic takes what the previous one knows, shown
+/// with « corriger » before its first question (or with its answer).
+#[test]
+fn an_sms_topic_takes_the_facts_of_the_numbers_previous_one() -> Result {
+    let dir = scratch("sms-continuity")?;
+    let rules = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/extraction"
+    ));
+    let server = Server::start(&Options::new(rules, &dir.join("g.db")))?;
+    let phone = "+33600000077";
+    let first = messages(&server.sms(phone, "je suis en CDD, combien de congés ?")?).join("\n");
+    assert!(
+        first.contains(
+            "J'ai compris : Quel est votre statut ? Agent contractuel (tiré de votre question)"
+        ),
+        "{first}"
+    );
+    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    assert!(answer.contains("Contractuel : 25 jours"), "{answer}");
+    let next = messages(&server.sms(phone, "et mes jours de RTT ?")?).join("\n");
+    assert!(next.contains("Contractuel : vos RTT"), "{next}");
+    assert!(
+        next.contains(
+            "Quel est votre statut ? Agent contractuel (répondu plus tôt dans la conversation)"
+        ),
+        "{next}"
+    );
+    // Another number starts afresh.
+    let other = messages(&server.sms("+33600000078", "combien de jours de RTT ?")?).join("\n");
+    assert!(
+        other.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{other}"
+    );
+    Ok(())
+}
