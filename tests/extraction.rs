@@ -234,6 +234,26 @@ fn negations_hypotheses_and_wishes_state_nothing() {
 }
 
 #[test]
+fn where_the_agent_goes_and_what_they_did_are_not_their_situation() {
+    check(&[
+        // a place one visits is not a workplace
+        ("je suis à la piscine avec mes enfants le mercredi", &[]),
+        ("je suis au garage pour ma voiture, je serai en retard", &[]),
+        (
+            "je travaille à la médiathèque depuis 2019",
+            &["direction=culture"],
+        ),
+        // days of training are not the working week
+        ("je suis sur 3 jours de formation", &[]),
+        // what was taken is not what is asked for
+        ("j'ai pris 20 jours de congés d'affilée l'an dernier", &[]),
+        // a part-timer's hours are not the full-time cycle
+        ("je fais 35 heures par semaine", &[]),
+        ("mon cycle est de 37 heures", &["heures_hebdo=37"]),
+    ]);
+}
+
+#[test]
 fn explicit_statements_are_taken() {
     check(&[
         (
