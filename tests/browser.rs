@@ -269,10 +269,11 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // A new topic from the button, then the hand-off on request.
     click(client, &button("Nouveau sujet")).await?;
     click(client, &button("Mes jours de RTT")).await?;
-    // The statut answered in the first topic is not asked again: the cycle is.
+    // The statut answered in the first topic is not asked again: it is shown,
+    // before the topic's first question.
     wait_text(
         client,
-        "(//p[@class='prompt'])[last()][contains(., 'durée hebdomadaire')]",
+        "//li[.//p[@class='understood'][contains(., 'Fonctionnaire titulaire') and contains(., 'plus tôt')]]//p[@class='prompt']",
     )
     .await?;
     click(client, &button("Parler à une personne")).await?;
@@ -337,7 +338,7 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // asked again: it is shown, with « corriger », which replays the walk.
     let understood = wait_text(
         client,
-        "(//p[@class='understood'][contains(., 'plus tôt')])[last()]",
+        "//p[@class='understood'][contains(., 'Agent contractuel') and contains(., 'plus tôt')]",
     )
     .await?;
     assert!(
