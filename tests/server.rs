@@ -1121,7 +1121,18 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
         "{started}"
     );
     assert!(started.contains("par semaine"), "{started}");
-    assert!(!started.contains("statut"), "{started}");
+    // What the question stated is shown, with the one reply that corrects it; it is not asked.
+    assert!(
+        started.contains("J'ai compris : Quel est votre statut ? Agent contractuel de droit public (CDD ou CDI) (tiré de votre question). Si ce n'est pas le cas, répondez \"corriger\"."),
+        "{started}"
+    );
+    assert!(!started.contains("Fonctionnaire titulaire"), "{started}");
+    // « corriger » forgets it and replays the walk: the statut is asked.
+    let corrected = messages(&server.sms("+33600000051", "corriger")?).join("\n");
+    assert!(
+        corrected.starts_with("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{corrected}"
+    );
 
     // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
     let phone = "+33600000052";
@@ -1171,5 +1182,104 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
         json!([{ "question": "nb de rtt par an", "count": 1 }])
     );
     assert!(!server.log().contains("chèques"));
+    Ok(())
+}
+
+/// Issue 11 over HTTP: the first step shows what the question stated
+/// (`understood`), « corriger » forgets it and replays the walk, an answer
+/// says which facts it assumed (`note`), and a conversation started `after`
+/// another takes its facts (provenance `earlier`). The transcript keeps what
+/// each step says about assumed facts (answers' texts are the fixture's).
+#[test]
+fn facts_from_the_question_are_shown_corrected_and_carried_to_the_next_topic() -> Result {
+    let dir = scratch("understood")?;
+    let rules = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/extraction"
+    ));
+    let server = Server::start(&Options::new(rules, &dir.join("g.db")))?;
+    let mut transcript = Vec::new();
+    let mut keep = |sent: &str, step: &Value| {
+        let mut kept = json!({ "sent": sent, "type": step["type"] });
+        for key in ["fact", "understood", "text", "note", "assumed"] {
+            if !step[key].is_null() {
+                kept[key] = step[key].clone();
+            }
+        }
+        transcript.push(kept);
+    };
+
+    let question = "je suis contractuelle, combien de congés ?";
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    let first = str_of(&created["id"]);
+    keep(question, &created["step"]);
+    for text in ["corriger", "titulaire", "4"] {
+        keep(text, &server.step(&first, text)?);
+    }
+    // « corriger » with nothing assumed any more: refused, nothing changes.
+    server
+        .reply(&first, "corriger")?
+        .error(409, "nothing_to_correct")?;
+
+    // The next topic, after the first: statut is not asked again.
+    let question = "combien de jours de RTT ?";
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "question": question, "after": first }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    let second = str_of(&created["id"]);
+    keep(question, &created["step"]);
+    keep("corriger", &server.step(&second, "corriger")?);
+    keep("contractuel", &server.step(&second, "contractuel")?);
+
+    // An unknown conversation to continue is an error, not a fresh start.
+    server
+        .post(
+            "/api/sessions",
+            &json!({ "question": question, "after": "0".repeat(32) }),
+        )?
+        .error(404, "unknown_session")?;
+    insta::assert_snapshot!(serde_json::to_string_pretty(&transcript)?);
+    Ok(())
+}
+
+/// By SMS, the number's next topic takes what the previous one knows, shown
+/// with « corriger » before its first question (or with its answer).
+#[test]
+fn an_sms_topic_takes_the_facts_of_the_numbers_previous_one() -> Result {
+    let dir = scratch("sms-continuity")?;
+    let rules = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/extraction"
+    ));
+    let server = Server::start(&Options::new(rules, &dir.join("g.db")))?;
+    let phone = "+33600000077";
+    let first = messages(&server.sms(phone, "je suis en CDD, combien de congés ?")?).join("\n");
+    assert!(
+        first.contains(
+            "J'ai compris : Quel est votre statut ? Agent contractuel (tiré de votre question)"
+        ),
+        "{first}"
+    );
+    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    assert!(answer.contains("Contractuel : 25 jours"), "{answer}");
+    let next = messages(&server.sms(phone, "et mes jours de RTT ?")?).join("\n");
+    assert!(next.contains("Contractuel : vos RTT"), "{next}");
+    assert!(
+        next.contains(
+            "Quel est votre statut ? Agent contractuel (répondu plus tôt dans la conversation)"
+        ),
+        "{next}"
+    );
+    // Another number starts afresh.
+    let other = messages(&server.sms("+33600000078", "combien de jours de RTT ?")?).join("\n");
+    assert!(
+        other.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{other}"
+    );
     Ok(())
 }
