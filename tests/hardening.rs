@@ -474,6 +474,39 @@ fn idle_connections_neither_starve_health_nor_stay_open() -> Result {
 }
 
 #[test]
+fn open_connections_are_capped() -> Result {
+    let dir = scratch("cap")?;
+    let server = Server::start(&dir.join("g.db"), &[("GUICHET_MAX_CONNECTIONS", "3")])?;
+    let health = |timeout: u64| -> Result<Option<Response>> {
+        let mut stream = TcpStream::connect(&server.addr)?;
+        stream.set_read_timeout(Some(Duration::from_millis(timeout)))?;
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut raw = Vec::new();
+        match stream.read_to_end(&mut raw) {
+            Ok(_) => Ok(Some(Response::parse(&raw)?)),
+            Err(_) => Ok(None),
+        }
+    };
+    let mut idle: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(&server.addr))
+        .collect::<std::io::Result<_>>()?;
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(health(700)?.is_none(), "a fourth connection waits");
+    idle.truncate(2);
+    let r = health(5000)?.ok_or("no answer once a connection closed")?;
+    assert_eq!(r.status, 200);
+    assert!(
+        server.log().contains("connexions simultanées : 3 au plus"),
+        "{}",
+        server.log()
+    );
+    Ok(())
+}
+
+#[test]
 fn a_body_that_never_comes_is_timed_out() -> Result {
     let dir = scratch("slow-body")?;
     let server = Server::start(&dir.join("g.db"), &[("GUICHET_REQUEST_TIMEOUT_S", "1")])?;
