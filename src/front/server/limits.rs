@@ -344,3 +344,40 @@ pub async fn serve(
     graceful.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(peer: &str, forwarded: &[&str]) -> Request {
+        let mut builder = axum::http::Request::builder().uri("/api/sessions");
+        for f in forwarded {
+            builder = builder.header("x-forwarded-for", *f);
+        }
+        let mut request = builder.body(axum::body::Body::empty()).unwrap_or_default();
+        if let Ok(peer) = peer.parse::<SocketAddr>() {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        request
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let trusted = [proxy];
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        // An untrusted peer's header is ignored.
+        let spoofed = request("192.0.2.7:5000", &["203.0.113.9"]);
+        assert_eq!(Some(client_address(&spoofed, &trusted)), ip("192.0.2.7"));
+        // Behind the proxy: the last hop the proxy saw, not what the client claimed before it.
+        let proxied = request("10.0.0.1:5000", &["198.51.100.1, 203.0.113.9"]);
+        assert_eq!(Some(client_address(&proxied, &trusted)), ip("203.0.113.9"));
+        let chained = request("10.0.0.1:5000", &["203.0.113.9", "10.0.0.1"]);
+        assert_eq!(Some(client_address(&chained, &trusted)), ip("203.0.113.9"));
+        // A proxy that sent no header: the proxy itself.
+        assert_eq!(
+            Some(client_address(&request("10.0.0.1:5000", &[]), &trusted)),
+            ip("10.0.0.1")
+        );
+    }
+}
