@@ -440,7 +440,7 @@ impl Problem {
             ReviewStale { topic, date, by, months } => d
                 .code("W008")
                 .message(format!("le sujet `{topic}` n'a pas été relu depuis plus de 12 mois"))
-                .label(format!("relu le {date} par {by}, il y a {months} mois"))
+                .label(format!("relu le {date} par « {by} », il y a {months} mois"))
                 .note("Le droit change souvent : chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
                 .help("faites relire le sujet, puis mettez à jour la date et le nom du relecteur".into()),
         }

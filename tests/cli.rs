@@ -67,6 +67,21 @@ fn check_of_the_bundled_rules_exits_0_without_diagnostics() {
 }
 
 #[test]
+fn check_warns_about_reviews_older_than_twelve_months_on_the_given_date() {
+    let dated = "tests/fixtures/dated";
+    let (_, stderr) = guichet(&["check", "--today", "15/11/2027", dated]).code(0);
+    assert!(stderr.starts_with("0 erreur, 0 avertissement"), "{stderr}");
+    let (_, stderr) = guichet(&["check", "--today", "16/11/2027", dated]).code(0);
+    assert!(
+        stderr.contains("warning[W008]: le sujet `traitement_maladie` n'a pas été relu depuis plus de 12 mois"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0 erreur, 2 avertissements"), "{stderr}");
+    let (_, stderr) = guichet(&["check", "--today", "31/02/2027", dated]).code(2);
+    assert!(stderr.contains("date invalide pour --today"), "{stderr}");
+}
+
+#[test]
 fn check_of_a_file_with_errors_exits_1_and_renders_them() {
     let (_, stderr) = guichet(&[
         "check",

@@ -77,7 +77,8 @@ pub fn stale(program: &Program, today: Date) -> Vec<Diagnostic> {
 /// The review's age in whole months, when it is past its twelve months on `today`.
 fn expired(reviewed: Date, today: Date) -> Option<i64> {
     let months = whole_months(reviewed, today);
-    let past = months > VALID_MONTHS || (months == VALID_MONTHS && today.day() > reviewed.day());
+    // Twelve whole months: `today` is on or after the anniversary, and past it unless on the same day.
+    let past = months > VALID_MONTHS || (months == VALID_MONTHS && today.day() != reviewed.day());
     past.then_some(months)
 }
 
@@ -99,6 +100,7 @@ mod tests {
         assert_eq!(expired(reviewed, date!(2026 - 11 - 15)), None);
         assert_eq!(expired(reviewed, date!(2026 - 11 - 16)), Some(12));
         assert_eq!(expired(reviewed, date!(2026 - 11 - 14)), None);
+        assert_eq!(expired(reviewed, date!(2026 - 12 - 01)), Some(12));
         assert_eq!(expired(reviewed, date!(2025 - 01 - 01)), None);
         assert_eq!(expired(reviewed, date!(2027 - 01 - 01)), Some(13));
     }
