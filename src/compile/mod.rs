@@ -9,7 +9,7 @@
 //! age against a date the caller gives). [`Context`] carries the tables they share and the problems
 //! they report. The compiler is pure: it takes texts and returns values.
 
-mod coverage;
+pub mod coverage;
 mod declarations;
 mod expression;
 mod lints;

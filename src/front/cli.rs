@@ -100,6 +100,14 @@ enum Command {
         #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
         output: Option<PathBuf>,
     },
+    /// Write a booklet for review by HR: one HTML page per topic, an index and the graphs.
+    Doc {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The folder to write into (created if missing).
+        #[arg(long, short, value_name = "DOSSIER")]
+        output: PathBuf,
+    },
     /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
     Serve {
         #[arg(required = true)]
@@ -162,6 +170,7 @@ pub fn main() -> ExitCode {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,
         },
+        Command::Doc { paths, output } => crate::front::doc::command(&paths, &output),
         Command::Graph {
             paths,
             topic,
