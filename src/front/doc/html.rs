@@ -122,7 +122,7 @@ pub fn page(topic: &TopicDoc) -> String {
                     figure {
                         img src=(format!("graphes/{}.svg", topic.name))
                             alt=(format!("Graphe de décision du sujet « {} »", topic.title));
-                        figcaption.meta { "Questions en bleu, réponses en vert, transferts en orange." }
+                        figcaption.meta { "Questions en bleu, conditions en jaune, réponses en vert, transferts en orange." }
                     }
                 }
             }

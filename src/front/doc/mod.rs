@@ -82,7 +82,8 @@ pub struct OutcomeDoc {
 pub struct Case {
     /// Clauses that all hold (« votre réponse à « … » est « … » »).
     pub conditions: Vec<String>,
-    /// The periods of the texts in force on this path (« à partir du 01/03/2025, à la date de la conversation »).
+    /// The periods of the texts in force on this path
+    /// (« à partir du 01/03/2025 (date retenue : la date de la conversation) »).
     pub in_force: Vec<String>,
 }
 
@@ -187,12 +188,9 @@ impl Walk<'_> {
                         Dispatch::Period { periods } => (
                             None,
                             Some(format!(
-                                "{}, {}",
+                                "{} (date retenue : {})",
                                 periods[i].words(),
-                                match subject.kind {
-                                    ExprKind::Today => "à la date de la conversation".to_string(),
-                                    _ => format!("à la date de {}", words::subject(program, subject)),
-                                }
+                                words::subject(program, subject)
                             )),
                         ),
                         _ => (arm_clause(program, subject, dispatch, i as u32), None),
