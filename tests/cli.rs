@@ -82,6 +82,27 @@ fn check_warns_about_reviews_older_than_twelve_months_on_the_given_date() {
 }
 
 #[test]
+fn doc_writes_an_index_a_page_a_topic_and_the_graphs() {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-livret");
+    let _ = std::fs::remove_dir_all(&out);
+    let out_arg = out.to_str().expect("UTF-8 path");
+    let (_, stderr) = guichet(&["doc", "tests/fixtures/dated", "-o", out_arg]).code(0);
+    assert!(stderr.contains("3 page(s)"), "{stderr}");
+    for file in [
+        "index.html",
+        "style.css",
+        "traitement_maladie.html",
+        "traitement_maladie_debut.html",
+        "graphes/traitement_maladie.svg",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    guichet(&["doc", "tests/fixtures/diagnostics/E401-non-exhaustive-choice.guichet", "-o", out_arg])
+        .code(1);
+    guichet(&["doc", "tests/fixtures/dated"]).code(2);
+}
+
+#[test]
 fn check_of_a_file_with_errors_exits_1_and_renders_them() {
     let (_, stderr) = guichet(&[
         "check",

@@ -200,20 +200,99 @@ pub fn number_arm(
     let pieces = if pieces.is_empty() {
         "ne prend jamais cette branche".to_string()
     } else {
-        pieces.join(" ou ")
+        format!("vaut {}", pieces.join(" ou "))
     };
     Some(format!("{} {pieces}", subject(program, subject_expr)))
 }
 
 fn interval_words(i: Interval, unit: &str) -> String {
     let (lo, hi) = (number(i.lo), number(i.hi));
+    let low = if i.lo_inclusive { "au moins" } else { "plus de" };
+    let high = if i.hi_inclusive { "au plus" } else { "moins de" };
     match (i.lo.is_finite(), i.hi.is_finite()) {
-        (false, false) => "vaut n'importe quel nombre".to_string(),
-        (true, false) if i.lo_inclusive => format!("vaut au moins {lo}{unit}"),
-        (true, false) => format!("vaut plus de {lo}{unit}"),
-        (false, true) if i.hi_inclusive => format!("vaut au plus {hi}{unit}"),
-        (false, true) => format!("vaut moins de {hi}{unit}"),
-        (true, true) if i.lo == i.hi => format!("vaut {lo}{unit}"),
-        (true, true) => format!("vaut de {lo} à {hi}{unit}"),
+        (false, false) => "n'importe quel nombre".to_string(),
+        (true, false) => format!("{low} {lo}{unit}"),
+        (false, true) => format!("{high} {hi}{unit}"),
+        (true, true) if i.lo == i.hi => format!("{lo}{unit}"),
+        (true, true) if i.lo_inclusive && i.hi_inclusive => format!("de {lo} à {hi}{unit}"),
+        (true, true) => format!("{low} {lo} et {high} {hi}{unit}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile;
+    use crate::compile::program::NodeKind;
+    use crate::span::Sources;
+
+    /// The clauses of `if COND` when it holds and when it does not.
+    fn clauses(cond: &str) -> (String, String) {
+        let mut sources = Sources::new();
+        sources.add(
+            "t.guichet",
+            &format!(
+                r#"fact statut: choice "Quel est votre statut ?" {{ titulaire "Titulaire" contractuel "Contractuel" vacataire "Vacataire" }}
+fact temps_partiel: yesno "Travaillez-vous à temps partiel ?"
+fact heures: number "Combien d'heures ?" unit "heures"
+fact entree: date "Date d'arrivée ?"
+topic t "T" {{
+  triggers "t"
+  let h = heures
+  if {cond} {{ answer "a" source "s" }} else {{ answer "b" source "s" }}
+}}
+"#
+            ),
+        );
+        let program = compile(sources).program.expect("compiles");
+        let condition_of = program
+            .graph
+            .node_weights()
+            .find_map(|n| match &n.kind {
+                NodeKind::If { condition, .. } => Some(condition.clone()),
+                _ => None,
+            })
+            .expect("an if");
+        (
+            condition(&program, &condition_of, true),
+            condition(&program, &condition_of, false),
+        )
+    }
+
+    #[test]
+    fn conditions_read_as_french_clauses_both_ways() {
+        let tp = "votre réponse à « Travaillez-vous à temps partiel ? »";
+        let h = "votre réponse à « Combien d'heures ? »";
+        let s = "votre réponse à « Quel est votre statut ? »";
+        let e = "votre réponse à « Date d'arrivée ? »";
+        for (cond, yes, no) in [
+            (
+                "temps_partiel and heures < 20",
+                format!("{tp} est « oui » et {h} vaut moins de 20 heures"),
+                format!("{tp} est « non » ou {h} vaut au moins 20 heures"),
+            ),
+            (
+                "not (statut == titulaire or temps_partiel)",
+                format!("{s} n'est pas « Titulaire » et {tp} est « non »"),
+                format!("{s} est « Titulaire » ou {tp} est « oui »"),
+            ),
+            (
+                "statut in {titulaire, contractuel}",
+                format!("{s} est « Titulaire » ou « Contractuel »"),
+                format!("{s} n'est ni « Titulaire » ni « Contractuel »"),
+            ),
+            (
+                "entree < 01/01/2020",
+                format!("{e} est avant le 01/01/2020"),
+                format!("{e} est au plus tôt le 01/01/2020"),
+            ),
+            (
+                "h >= 35",
+                "la valeur calculée « h » vaut au moins 35".to_string(),
+                "la valeur calculée « h » vaut moins de 35".to_string(),
+            ),
+        ] {
+            assert_eq!(clauses(cond), (yes, no), "{cond}");
+        }
     }
 }
