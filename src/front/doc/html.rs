@@ -49,7 +49,7 @@ pub fn index(booklet: &Booklet) -> String {
                     "Le graphe de décision figure en fin de page."
                 }
                 table {
-                    thead { tr { th { "Sujet" } th { "Dernière relecture" } th { "Issues" } } }
+                    thead { tr { th { "Sujet" } th { "Dernière relecture" } th { "Réponses et transferts" } } }
                     tbody {
                         @for topic in &booklet.topics {
                             tr {
