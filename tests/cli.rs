@@ -60,10 +60,21 @@ impl Run {
     }
 }
 
+/// The bundled topics await their sign-off by HR (issue 12: content fixes
+/// first): until each has its `relu le … par …` line, the only warnings
+/// allowed are W007. Once they all have one, this test is back to 0 warnings.
 #[test]
-fn check_of_the_bundled_rules_exits_0_without_diagnostics() {
-    let (_, stderr) = guichet(&["check", "rules/"]).code(0);
-    assert!(stderr.starts_with("0 erreur, 0 avertissement"), "{stderr}");
+fn check_of_the_bundled_rules_exits_0_without_diagnostics_but_awaited_reviews() {
+    let (_, stderr) = guichet(&["check", "--today", "29/11/2026", "rules/"]).code(0);
+    assert!(stderr.contains("0 erreur, "), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning["))
+        .collect();
+    assert!(
+        warnings.iter().all(|w| w.starts_with("warning[W007]")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -73,7 +84,9 @@ fn check_warns_about_reviews_older_than_twelve_months_on_the_given_date() {
     assert!(stderr.starts_with("0 erreur, 0 avertissement"), "{stderr}");
     let (_, stderr) = guichet(&["check", "--today", "16/11/2027", dated]).code(0);
     assert!(
-        stderr.contains("warning[W008]: le sujet `traitement_maladie` n'a pas été relu depuis plus de 12 mois"),
+        stderr.contains(
+            "warning[W008]: le sujet `traitement_maladie` n'a pas été relu depuis plus de 12 mois"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("0 erreur, 2 avertissements"), "{stderr}");
@@ -97,8 +110,13 @@ fn doc_writes_an_index_a_page_a_topic_and_the_graphs() {
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
-    guichet(&["doc", "tests/fixtures/diagnostics/E401-non-exhaustive-choice.guichet", "-o", out_arg])
-        .code(1);
+    guichet(&[
+        "doc",
+        "tests/fixtures/diagnostics/E401-non-exhaustive-choice.guichet",
+        "-o",
+        out_arg,
+    ])
+    .code(1);
     guichet(&["doc", "tests/fixtures/dated"]).code(2);
 }
 

@@ -62,13 +62,17 @@ fn the_same_sick_leave_conversation_gives_100_then_90_percent() {
         &["titulaire"],
     );
     assert!(before.contains("100 %"), "{before}");
-    assert!(after.contains("90 %") && !after.contains("100 %"), "{after}");
+    assert!(
+        after.contains("90 %") && !after.contains("100 %"),
+        "{after}"
+    );
     assert!(
         trail_before.contains(&"texte en vigueur au 15/02/2025 : jusqu'au 28/02/2025".to_string()),
         "{trail_before:?}"
     );
     assert!(
-        trail_after.contains(&"texte en vigueur au 15/03/2025 : à partir du 01/03/2025".to_string()),
+        trail_after
+            .contains(&"texte en vigueur au 15/03/2025 : à partir du 01/03/2025".to_string()),
         "{trail_after:?}"
     );
 }
@@ -96,7 +100,10 @@ fn a_date_fact_chooses_the_period_whatever_the_day_of_the_conversation() {
         date!(2025 - 04 - 10),
         &["27/02/2025"],
     );
-    assert!(text.contains("100 %") && text.contains("27/02/2025"), "{text}");
+    assert!(
+        text.contains("100 %") && text.contains("27/02/2025"),
+        "{text}"
+    );
     assert!(
         trail.contains(&"texte en vigueur au 27/02/2025 : jusqu'au 28/02/2025".to_string()),
         "{trail:?}"
@@ -109,8 +116,15 @@ fn the_dated_fixture_passes_its_conversation_tests_with_every_outcome_covered() 
     let tests = load(&[PathBuf::from(DIR)], TEST_EXTENSION).expect("tests are readable");
     let report = testing::run(&program, &tests, date!(2026 - 11 - 25));
     assert!(report.problems.is_empty());
-    let failures: Vec<&String> = report.results.iter().filter_map(|r| r.failure.as_ref()).collect();
+    let failures: Vec<&String> = report
+        .results
+        .iter()
+        .filter_map(|r| r.failure.as_ref())
+        .collect();
     assert!(failures.is_empty(), "{failures:?}");
     let coverage = testing::coverage(&program, &report);
-    assert!(coverage.starts_with("Couverture : 5/5 issues (100 %), 6/6 branches"), "{coverage}");
+    assert!(
+        coverage.starts_with("Couverture : 5/5 issues (100 %), 6/6 branches"),
+        "{coverage}"
+    );
 }

@@ -51,7 +51,11 @@ fn every_outcome_of_the_bundled_rules_appears_in_the_booklet() {
             topic.name
         );
         if let Some(TemplatePart::Literal(text)) = first_words {
-            let line = text.lines().next().unwrap_or_default().trim_start_matches("- ");
+            let line = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("- ");
             let start: String = line.chars().take(40).collect();
             assert!(
                 page.contains(&escaped(start.trim_end())),
@@ -63,8 +67,15 @@ fn every_outcome_of_the_bundled_rules_appears_in_the_booklet() {
     assert!(outcomes > 100, "the bundled rules have {outcomes} outcomes");
     let index = std::fs::read_to_string(out.join("index.html")).expect("index");
     for topic in &program.topics {
-        assert!(index.contains(&format!("href=\"{}.html\"", topic.name)), "{}", topic.name);
-        assert!(out.join("graphes").join(format!("{}.svg", topic.name)).is_file());
+        assert!(
+            index.contains(&format!("href=\"{}.html\"", topic.name)),
+            "{}",
+            topic.name
+        );
+        assert!(out
+            .join("graphes")
+            .join(format!("{}.svg", topic.name))
+            .is_file());
     }
 }
 
@@ -86,11 +97,20 @@ topic t "<script>alert(1)</script>" {
     let program = compile(sources).program.expect("compiles");
     let out = booklet(&program, "livret-echappe");
     let page = std::fs::read_to_string(out.join("t.html")).expect("page");
-    assert!(!page.contains("<script>") && !page.contains("<img src=x"), "{page}");
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
+    assert!(
+        !page.contains("<script>") && !page.contains("<img src=x"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
     assert!(page.contains("« A &amp; &lt;i&gt;B&lt;/i&gt; »"), "{page}");
     assert!(!page.contains("href=\"javascript"), "{page}");
-    assert!(page.contains("<a href=\"https://intranet.example/fiche?a=1&amp;b=2\">la fiche</a>"), "{page}");
+    assert!(
+        page.contains("<a href=\"https://intranet.example/fiche?a=1&amp;b=2\">la fiche</a>"),
+        "{page}"
+    );
 }
 
 #[test]

@@ -232,10 +232,7 @@ impl Lowerer<'_> {
             .iter()
             .map(|arm| self.seq(&arm.body.stmts, arm.body.end, scope, after))
             .collect();
-        let labels = periods
-            .iter()
-            .map(|p| EdgeLabel::Arm(p.words()))
-            .collect();
+        let labels = periods.iter().map(|p| EdgeLabel::Arm(p.words())).collect();
         let asks = strict_facts(&subject);
         let span = f.at.as_ref().map_or(f.keyword, |at| f.keyword.to(at.span));
         let node = self.add(

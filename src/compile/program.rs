@@ -280,7 +280,7 @@ pub struct Period {
 
 impl Period {
     pub fn contains(&self, day: Date) -> bool {
-        self.from.is_none_or(|f| f <= day) && self.until.is_none_or(|u| day <= u)
+        !matches!(self.from, Some(f) if f > day) && !matches!(self.until, Some(u) if day > u)
     }
 
     /// The period in French: « du 01/01/2020 au 28/02/2025 », « à partir du 01/03/2025 »…

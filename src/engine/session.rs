@@ -392,10 +392,9 @@ impl Session {
                     })
                     .unwrap_or_default();
                 let what = match (dispatch, &v) {
-                    (Dispatch::Period { .. }, Value::Date(day)) => format!(
-                        "texte en vigueur au {} : {label}",
-                        super::value::date(*day)
-                    ),
+                    (Dispatch::Period { .. }, Value::Date(day)) => {
+                        format!("texte en vigueur au {} : {label}", super::value::date(*day))
+                    }
                     _ => format!("branche « {label} »"),
                 };
                 self.trail_at(node.span, what, here, Some(arm as u32));

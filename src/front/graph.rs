@@ -11,7 +11,8 @@
 //! with no external program.
 
 use crate::compile::program::{
-    Dispatch, EdgeLabel, ExprKind, FactId, NodeId, NodeKind, Program, Template, TemplatePart, TopicId,
+    Dispatch, EdgeLabel, ExprKind, FactId, NodeId, NodeKind, Program, Template, TemplatePart,
+    TopicId,
 };
 use clap::ValueEnum;
 use std::collections::{BTreeSet, HashMap, HashSet};

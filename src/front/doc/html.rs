@@ -134,7 +134,9 @@ pub fn page(topic: &TopicDoc) -> String {
 fn outcome(number: usize, o: &OutcomeDoc) -> Markup {
     let (class, heading) = match &o.outcome {
         Outcome::Answer { .. } => ("outcome answer", format!("Réponse {number}")),
-        Outcome::Handoff { contact, .. } => ("outcome handoff", format!("Transfert {number} : {contact}")),
+        Outcome::Handoff { contact, .. } => {
+            ("outcome handoff", format!("Transfert {number} : {contact}"))
+        }
         Outcome::Goto { title, .. } => ("outcome goto", format!("Suite {number} : « {title} »")),
     };
     html! {
@@ -213,9 +215,11 @@ fn inline(text: &str) -> Markup {
     let mut rest = text;
     while !rest.is_empty() {
         let link = link_at(rest);
-        let value = rest.find('⟨').and_then(|s| rest[s..].find('⟩').map(|e| (s, s + e + '⟩'.len_utf8())));
+        let value = rest
+            .find('⟨')
+            .and_then(|s| rest[s..].find('⟩').map(|e| (s, s + e + '⟩'.len_utf8())));
         match (link, value) {
-            (Some((start, end, label, url)), v) if v.is_none_or(|(vs, _)| start < vs) => {
+            (Some((start, end, label, url)), v) if !matches!(v, Some((vs, _)) if vs < start) => {
                 pieces.push(html! { (&rest[..start]) a href=(url) { (label) } });
                 rest = &rest[end..];
             }

@@ -16,8 +16,8 @@ mod html;
 mod words;
 
 use crate::compile::program::{
-    day_words, Dispatch, ExprKind, FactId, FactType, Interval, NodeId, NodeKind, Program,
-    Template, TemplatePart, TopicId,
+    day_words, Dispatch, ExprKind, FactId, FactType, Interval, NodeId, NodeKind, Program, Template,
+    TemplatePart, TopicId,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -302,17 +302,40 @@ fn arm_clause(
         }
         Dispatch::YesNo { yes, no } => match (*yes == arm, *no == arm) {
             (true, true) => None,
-            (true, false) => Some(format!("{} est {}", words::subject(program, subject), words::yes_no(true))),
-            (false, true) => Some(format!("{} est {}", words::subject(program, subject), words::yes_no(false))),
-            (false, false) => Some(format!("{} : jamais atteint", words::subject(program, subject))),
+            (true, false) => Some(format!(
+                "{} est {}",
+                words::subject(program, subject),
+                words::yes_no(true)
+            )),
+            (false, true) => Some(format!(
+                "{} est {}",
+                words::subject(program, subject),
+                words::yes_no(false)
+            )),
+            (false, false) => Some(format!(
+                "{} : jamais atteint",
+                words::subject(program, subject)
+            )),
         },
         Dispatch::Number { intervals } => {
-            let taken: Vec<Interval> = intervals.iter().filter(|(_, a)| *a == arm).map(|(i, _)| *i).collect();
-            let earlier: Vec<Interval> = intervals.iter().filter(|(_, a)| *a < arm).map(|(i, _)| *i).collect();
+            let taken: Vec<Interval> = intervals
+                .iter()
+                .filter(|(_, a)| *a == arm)
+                .map(|(i, _)| *i)
+                .collect();
+            let earlier: Vec<Interval> = intervals
+                .iter()
+                .filter(|(_, a)| *a < arm)
+                .map(|(i, _)| *i)
+                .collect();
             let (domain, integer) = match &subject.kind {
                 ExprKind::Fact(f) => match &program.fact(*f).ty {
-                    FactType::Integer { min, max } => (crate::compile::coverage::domain(*min, *max), true),
-                    FactType::Number { min, max } => (crate::compile::coverage::domain(*min, *max), false),
+                    FactType::Integer { min, max } => {
+                        (crate::compile::coverage::domain(*min, *max), true)
+                    }
+                    FactType::Number { min, max } => {
+                        (crate::compile::coverage::domain(*min, *max), false)
+                    }
                     _ => (Interval::ALL, false),
                 },
                 _ => (Interval::ALL, false),
@@ -325,7 +348,11 @@ fn arm_clause(
 
 fn question(program: &Program, id: FactId) -> QuestionDoc {
     let f = program.fact(id);
-    let unit = f.unit.as_ref().map(|u| format!(" ({u})")).unwrap_or_default();
+    let unit = f
+        .unit
+        .as_ref()
+        .map(|u| format!(" ({u})"))
+        .unwrap_or_default();
     let expects = match &f.ty {
         FactType::Choice(_) => "un choix parmi :".to_string(),
         FactType::YesNo => "oui ou non".to_string(),
@@ -409,7 +436,11 @@ pub fn write(program: &Program, out: &Path) -> Result<usize, (PathBuf, std::io::
     put(out.join("index.html"), &html::index(&booklet))?;
     for (i, topic) in booklet.topics.iter().enumerate() {
         put(out.join(html::page_file(topic)), &html::page(topic))?;
-        let svg = crate::front::graph::render(program, TopicId(i as u32), crate::front::graph::Format::Svg);
+        let svg = crate::front::graph::render(
+            program,
+            TopicId(i as u32),
+            crate::front::graph::Format::Svg,
+        );
         put(graphs.join(format!("{}.svg", topic.name)), &svg)?;
     }
     Ok(booklet.topics.len() + 1)

@@ -143,14 +143,32 @@ fn comparison(program: &Program, op: BinaryOp, lhs: &Expr, rhs: &Expr, yes: bool
         }
     };
     let choice = choice_fact(program, lhs).or_else(|| choice_fact(program, rhs));
-    let is_date = |e: &Expr| matches!(e.kind, ExprKind::Date(_) | ExprKind::Today)
-        || matches!(&e.kind, ExprKind::Fact(f) if program.fact(*f).ty == FactType::Date);
+    let is_date = |e: &Expr| {
+        matches!(e.kind, ExprKind::Date(_) | ExprKind::Today)
+            || matches!(&e.kind, ExprKind::Fact(f) if program.fact(*f).ty == FactType::Date)
+    };
     let dates = is_date(lhs) || is_date(rhs);
     let left = subject(program, lhs);
-    let right = format!("{}{}", value(program, rhs, choice), if dates { String::new() } else { unit(program, lhs) });
+    let right = format!(
+        "{}{}",
+        value(program, rhs, choice),
+        if dates {
+            String::new()
+        } else {
+            unit(program, lhs)
+        }
+    );
     let words = match (op, dates) {
-        (Eq, _) if choice.is_some() || matches!(rhs.kind, ExprKind::Bool(_) | ExprKind::Text(_)) => "est",
-        (Ne, _) if choice.is_some() || matches!(rhs.kind, ExprKind::Bool(_) | ExprKind::Text(_)) => "n'est pas",
+        (Eq, _)
+            if choice.is_some() || matches!(rhs.kind, ExprKind::Bool(_) | ExprKind::Text(_)) =>
+        {
+            "est"
+        }
+        (Ne, _)
+            if choice.is_some() || matches!(rhs.kind, ExprKind::Bool(_) | ExprKind::Text(_)) =>
+        {
+            "n'est pas"
+        }
         (Eq, true) => "est le",
         (Ne, true) => "n'est pas le",
         (Lt, true) => "est avant le",
@@ -207,8 +225,16 @@ pub fn number_arm(
 
 fn interval_words(i: Interval, unit: &str) -> String {
     let (lo, hi) = (number(i.lo), number(i.hi));
-    let low = if i.lo_inclusive { "au moins" } else { "plus de" };
-    let high = if i.hi_inclusive { "au plus" } else { "moins de" };
+    let low = if i.lo_inclusive {
+        "au moins"
+    } else {
+        "plus de"
+    };
+    let high = if i.hi_inclusive {
+        "au plus"
+    } else {
+        "moins de"
+    };
     match (i.lo.is_finite(), i.hi.is_finite()) {
         (false, false) => "n'importe quel nombre".to_string(),
         (true, false) => format!("{low} {lo}{unit}"),
@@ -231,7 +257,7 @@ mod tests {
         let mut sources = Sources::new();
         sources.add(
             "t.guichet",
-            &format!(
+            format!(
                 r#"fact statut: choice "Quel est votre statut ?" {{ titulaire "Titulaire" contractuel "Contractuel" vacataire "Vacataire" }}
 fact temps_partiel: yesno "Travaillez-vous à temps partiel ?"
 fact heures: number "Combien d'heures ?" unit "heures"
