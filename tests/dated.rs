@@ -202,7 +202,6 @@ mod checker_agrees_with_counting_days {
                 } else {
                     periods[i].1 = moved(periods[i].1);
                 }
-                use proptest::prelude::RngCore;
                 for k in (1..periods.len()).rev() {
                     let j = (rng.next_u32() as usize) % (k + 1);
                     periods.swap(k, j);
