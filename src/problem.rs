@@ -432,13 +432,13 @@ impl Problem {
                 .label("aucun `source` après ce `answer`".into())
                 .help("citez le texte qui fonde la réponse : `source \"Décret n° …, article …\"`".into()),
             ReviewMissing { topic } => d
-                .code("W007")
+                .code("W010")
                 .message(format!("le sujet `{topic}` n'indique pas sa dernière relecture"))
                 .label("aucune ligne `reviewed` dans ce sujet".into())
                 .note("Chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
                 .help("après relecture, ajoutez au début du sujet : `reviewed JJ/MM/AAAA by \"Nom, fonction\"` (en français : `relu le JJ/MM/AAAA par \"…\"`)".into()),
             ReviewStale { topic, date, by, months } => d
-                .code("W008")
+                .code("W011")
                 .message(format!("le sujet `{topic}` n'a pas été relu depuis plus de 12 mois"))
                 .label(format!("relu le {date} par « {by} », il y a {months} mois"))
                 .note("Le droit change souvent : chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())

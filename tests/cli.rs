@@ -62,7 +62,7 @@ impl Run {
 
 /// The bundled topics await their sign-off by HR (issue 12: content fixes
 /// first): until each has its `relu le … par …` line, the only warnings
-/// allowed are W007. Once they all have one, this test is back to 0 warnings.
+/// allowed are W010. Once they all have one, this test is back to 0 warnings.
 #[test]
 fn check_of_the_bundled_rules_exits_0_without_diagnostics_but_awaited_reviews() {
     let (_, stderr) = guichet(&["check", "--today", "29/11/2026", "rules/"]).code(0);
@@ -72,7 +72,7 @@ fn check_of_the_bundled_rules_exits_0_without_diagnostics_but_awaited_reviews() 
         .filter(|l| l.starts_with("warning["))
         .collect();
     assert!(
-        warnings.iter().all(|w| w.starts_with("warning[W007]")),
+        warnings.iter().all(|w| w.starts_with("warning[W010]")),
         "{stderr}"
     );
 }
@@ -85,7 +85,7 @@ fn check_warns_about_reviews_older_than_twelve_months_on_the_given_date() {
     let (_, stderr) = guichet(&["check", "--today", "16/11/2027", dated]).code(0);
     assert!(
         stderr.contains(
-            "warning[W008]: le sujet `traitement_maladie` n'a pas été relu depuis plus de 12 mois"
+            "warning[W011]: le sujet `traitement_maladie` n'a pas été relu depuis plus de 12 mois"
         ),
         "{stderr}"
     );

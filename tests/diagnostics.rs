@@ -2,7 +2,7 @@
 //! each is compiled, its diagnostics rendered without colour and snapshotted
 //! with the source. The file name's code must be among the codes reported,
 //! so a fixture that stops producing its diagnostic fails even before review.
-//! Review warnings (`W007`, `W008`) need the date of the check: their
+//! Review warnings (`W010`, `W011`) need the date of the check: their
 //! fixtures are checked on [`REVIEW_DAY`], as `guichet check --today` would.
 
 use guichet::compile::compile;
@@ -24,7 +24,7 @@ fn every_diagnostic_kind_has_a_reviewed_rendering() {
         let mut sources = Sources::new();
         sources.add_bytes(name, &bytes);
         let mut compiled = compile(sources);
-        if name.starts_with("W007") || name.starts_with("W008") {
+        if name.starts_with("W010") || name.starts_with("W011") {
             let program = compiled.program.as_ref().expect("review fixtures compile");
             let stale = guichet::compile::review::stale(program, REVIEW_DAY);
             compiled.diagnostics.extend(stale);

@@ -5,7 +5,7 @@
 //! program is compiled; [`stale`] compares every topic's review with a date
 //! the caller gives (`guichet check --today`, or the clock of the front end:
 //! the compiler never reads the clock) and warns when a review is missing
-//! (`W007`) or older than twelve months (`W008`).
+//! (`W010`) or older than twelve months (`W011`).
 
 use super::expression::parse_date;
 use super::program::{day_words, Program, Review};
