@@ -58,6 +58,8 @@ pub struct Program {
     pub contacts: Vec<Contact>,
     pub topics: Vec<Topic>,
     pub fallback: Option<Fallback>,
+    /// Situation words for the router (`lexicon`): each notion with its expressions.
+    pub lexicon: Vec<(String, Vec<String>)>,
     pub graph: DiGraph<Node, EdgeLabel, u32>,
     /// Number of `let` slots a session needs.
     pub locals: usize,
@@ -177,6 +179,8 @@ pub struct Topic {
     pub synonyms: Vec<String>,
     /// When and by whom the topic was last signed off, if it says so.
     pub review: Option<Review>,
+    /// Whole questions as agents write them: the router learns from them.
+    pub examples: Vec<String>,
     pub entry: NodeId,
     pub span: Span,
 }

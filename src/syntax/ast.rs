@@ -47,6 +47,15 @@ pub enum Item {
     Contact(ContactDecl),
     Topic(TopicDecl),
     Fallback(FallbackDecl),
+    Lexicon(LexiconDecl),
+}
+
+/// `lexicon "notion" "expression", …`: situation words for the router.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexiconDecl {
+    pub notion: Text,
+    pub expressions: Vec<Text>,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +176,8 @@ pub struct TopicDecl {
     pub synonyms: Vec<Text>,
     /// `reviewed DATE by "…"`: every one written (more than one is an error).
     pub reviews: Vec<Review>,
+    /// Whole questions as agents write them (`examples`), for the router.
+    pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,
