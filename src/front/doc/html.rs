@@ -75,7 +75,8 @@ fn review(topic: &TopicDoc) -> Markup {
     }
 }
 
-pub fn page(topic: &TopicDoc) -> String {
+/// A topic's page; `graph` says whether its SVG could be drawn.
+pub fn page(topic: &TopicDoc, graph: bool) -> String {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -119,10 +120,18 @@ pub fn page(topic: &TopicDoc) -> String {
                 }
                 section.graph {
                     h2 { "Graphe de décision" }
-                    figure {
-                        img src=(format!("graphes/{}.svg", topic.name))
-                            alt=(format!("Graphe de décision du sujet « {} »", topic.title));
-                        figcaption.meta { "Questions en bleu, conditions en jaune, réponses en vert, transferts en orange." }
+                    @if graph {
+                        figure {
+                            img src=(format!("graphes/{}.svg", topic.name))
+                                alt=(format!("Graphe de décision du sujet « {} »", topic.title));
+                            figcaption.meta { "Questions en bleu, conditions en jaune, réponses en vert, transferts en orange." }
+                        }
+                    } @else {
+                        p.review-missing {
+                            "Le graphe de ce sujet n'a pas pu être dessiné ; "
+                            code { "guichet graph --format dot --topic " (topic.name) }
+                            " le donne au format DOT."
+                        }
                     }
                 }
             }

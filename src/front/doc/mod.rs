@@ -415,8 +415,18 @@ pub fn command(paths: &[PathBuf], out: &Path) -> ExitCode {
         Err(code) => return code,
     };
     match write(&program, out) {
-        Ok(pages) => {
-            eprintln!("livret écrit dans {} : {pages} page(s)", out.display());
+        Ok(written) => {
+            eprintln!(
+                "livret écrit dans {} : {} page(s)",
+                out.display(),
+                written.pages
+            );
+            if !written.undrawn.is_empty() {
+                eprintln!(
+                    "attention : graphe impossible à dessiner pour {} (les pages le signalent)",
+                    written.undrawn.join(", ")
+                );
+            }
             ExitCode::SUCCESS
         }
         Err((path, e)) => {
@@ -426,22 +436,50 @@ pub fn command(paths: &[PathBuf], out: &Path) -> ExitCode {
     }
 }
 
-/// Writes the booklet of `program` into `out`; returns the number of HTML pages.
-pub fn write(program: &Program, out: &Path) -> Result<usize, (PathBuf, std::io::Error)> {
+/// The SVG of a topic's graph, or `None` when the layout crate fails on it:
+/// `layout-rs` asserts on some graphs, and a booklet without one picture is
+/// better than no booklet (the page then says so).
+/// Its panic message is silenced; the command names the topics without a graph.
+fn svg(program: &Program, topic: TopicId) -> Option<String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let svg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::front::graph::render(program, topic, crate::front::graph::Format::Svg)
+    }));
+    std::panic::set_hook(hook);
+    svg.ok()
+}
+
+/// What [`write`] wrote.
+pub struct Written {
+    /// HTML pages, index included.
+    pub pages: usize,
+    /// Topics whose graph could not be drawn.
+    pub undrawn: Vec<String>,
+}
+
+/// Writes the booklet of `program` into `out`.
+pub fn write(program: &Program, out: &Path) -> Result<Written, (PathBuf, std::io::Error)> {
     let graphs = out.join("graphes");
     std::fs::create_dir_all(&graphs).map_err(|e| (graphs.clone(), e))?;
     let booklet = Booklet::of(program);
     let put = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(|e| (path, e));
     put(out.join("style.css"), html::STYLE)?;
     put(out.join("index.html"), &html::index(&booklet))?;
+    let mut undrawn = Vec::new();
     for (i, topic) in booklet.topics.iter().enumerate() {
-        put(out.join(html::page_file(topic)), &html::page(topic))?;
-        let svg = crate::front::graph::render(
-            program,
-            TopicId(i as u32),
-            crate::front::graph::Format::Svg,
-        );
-        put(graphs.join(format!("{}.svg", topic.name)), &svg)?;
+        let svg = svg(program, TopicId(i as u32));
+        match &svg {
+            Some(svg) => put(graphs.join(format!("{}.svg", topic.name)), svg)?,
+            None => undrawn.push(topic.name.clone()),
+        }
+        put(
+            out.join(html::page_file(topic)),
+            &html::page(topic, svg.is_some()),
+        )?;
     }
-    Ok(booklet.topics.len() + 1)
+    Ok(Written {
+        pages: booklet.topics.len() + 1,
+        undrawn,
+    })
 }
