@@ -7,6 +7,7 @@ use guichet::front::doc;
 use guichet::front::load::{load, RULE_EXTENSION};
 use guichet::span::Sources;
 use std::path::{Path, PathBuf};
+use time::macros::date;
 
 fn program_of(dir: &str) -> Program {
     let sources = load(&[PathBuf::from(dir)], RULE_EXTENSION).expect("rules are readable");
@@ -17,7 +18,7 @@ fn program_of(dir: &str) -> Program {
 fn booklet(program: &Program, name: &str) -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&out);
-    doc::write(program, &out).expect("booklet written");
+    doc::write(program, &out, date!(2026 - 11 - 25)).expect("booklet written");
     out
 }
 
@@ -133,4 +134,22 @@ fn page_of_a_dated_topic() {
     let page = std::fs::read_to_string(out.join("traitement_maladie.html")).expect("page");
     // One element a line, so that the snapshot can be read.
     insta::assert_snapshot!(page.replace("><", ">\n<"));
+}
+
+#[test]
+fn a_review_older_than_twelve_months_is_to_be_done_again() {
+    let program = program_of("tests/fixtures/dated");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("livret-a-relire");
+    let _ = std::fs::remove_dir_all(&out);
+    doc::write(&program, &out, date!(2027 - 11 - 16)).expect("booklet written");
+    let page = std::fs::read_to_string(out.join("traitement_maladie.html")).expect("page");
+    assert!(
+        page.contains("Relu le 15/11/2026 par Mme Durand, DRH <span class=\"review-missing\">— il y a 12 mois : à relire</span>"),
+        "{page}"
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).expect("index");
+    assert!(
+        index.contains("2 sujet(s) relu(s) il y a plus de 12 mois."),
+        "{index}"
+    );
 }

@@ -75,7 +75,7 @@ pub fn stale(program: &Program, today: Date) -> Vec<Diagnostic> {
 }
 
 /// The review's age in whole months, when it is past its twelve months on `today`.
-fn expired(reviewed: Date, today: Date) -> Option<i64> {
+pub fn expired(reviewed: Date, today: Date) -> Option<i64> {
     let months = whole_months(reviewed, today);
     // Twelve whole months: `today` is on or after the anniversary, and past it unless on the same day.
     let past = months > VALID_MONTHS || (months == VALID_MONTHS && today.day() != reviewed.day());

@@ -107,6 +107,9 @@ enum Command {
         /// The folder to write into (created if missing).
         #[arg(long, short, value_name = "DOSSIER")]
         output: PathBuf,
+        /// The date reviews are judged on, jj/mm/aaaa (default: today): older than 12 months is « à relire ».
+        #[arg(long)]
+        today: Option<String>,
     },
     /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
     Serve {
@@ -170,7 +173,14 @@ pub fn main() -> ExitCode {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,
         },
-        Command::Doc { paths, output } => crate::front::doc::command(&paths, &output),
+        Command::Doc {
+            paths,
+            output,
+            today: day,
+        } => match today(day.as_deref()) {
+            Ok(day) => crate::front::doc::command(&paths, &output, day),
+            Err(code) => code,
+        },
         Command::Graph {
             paths,
             topic,

@@ -28,6 +28,11 @@ fn head(title: &str) -> Markup {
 pub fn index(booklet: &Booklet) -> String {
     let outcomes: usize = booklet.topics.iter().map(|t| t.outcomes.len()).sum();
     let unreviewed = booklet.topics.iter().filter(|t| t.review.is_none()).count();
+    let expired = booklet
+        .topics
+        .iter()
+        .filter(|t| t.review.as_ref().is_some_and(|r| r.expired.is_some()))
+        .count();
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -38,7 +43,10 @@ pub fn index(booklet: &Booklet) -> String {
                     p.meta {
                         (booklet.topics.len()) " sujets, " (outcomes) " réponses, transferts et renvois. "
                         @if unreviewed > 0 {
-                            span.review-missing { (unreviewed) " sujet(s) sans relecture déclarée." }
+                            span.review-missing { (unreviewed) " sujet(s) sans relecture déclarée. " }
+                        }
+                        @if expired > 0 {
+                            span.review-missing { (expired) " sujet(s) relu(s) il y a plus de 12 mois." }
                         }
                     }
                 }
@@ -69,7 +77,12 @@ pub fn index(booklet: &Booklet) -> String {
 fn review(topic: &TopicDoc) -> Markup {
     html! {
         @match &topic.review {
-            Some((date, by)) => { "Relu le " (date) " par " (by) }
+            Some(r) => {
+                "Relu le " (r.date) " par " (r.by)
+                @if let Some(months) = r.expired {
+                    " " span.review-missing { "— il y a " (months) " mois : à relire" }
+                }
+            }
             None => span.review-missing { "Relecture non déclarée" },
         }
     }

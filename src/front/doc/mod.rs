@@ -22,6 +22,7 @@ use crate::compile::program::{
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use time::Date;
 
 /// Most cases listed for one outcome.
 pub const MAX_CASES: usize = 12;
@@ -38,10 +39,18 @@ pub struct TopicDoc {
     pub title: String,
     /// `file:line:column` of the topic.
     pub location: String,
-    /// « le 15/11/2026 par Mme Durand, DRH », or `None` when the topic declares no review.
-    pub review: Option<(String, String)>,
+    /// The topic's last review, or `None` when it declares none.
+    pub review: Option<ReviewDoc>,
     pub questions: Vec<QuestionDoc>,
     pub outcomes: Vec<OutcomeDoc>,
+}
+
+pub struct ReviewDoc {
+    /// `jj/mm/aaaa`.
+    pub date: String,
+    pub by: String,
+    /// The review's age in months when it is more than twelve months old on the booklet's date.
+    pub expired: Option<i64>,
 }
 
 pub struct QuestionDoc {
@@ -88,17 +97,18 @@ pub struct Case {
 }
 
 impl Booklet {
-    pub fn of(program: &Program) -> Booklet {
+    /// The booklet of `program`; reviews are judged on `today`.
+    pub fn of(program: &Program, today: Date) -> Booklet {
         Booklet {
             topics: (0..program.topics.len())
-                .map(|i| TopicDoc::of(program, TopicId(i as u32)))
+                .map(|i| TopicDoc::of(program, TopicId(i as u32), today))
                 .collect(),
         }
     }
 }
 
 impl TopicDoc {
-    pub fn of(program: &Program, id: TopicId) -> TopicDoc {
+    pub fn of(program: &Program, id: TopicId, today: Date) -> TopicDoc {
         let topic = program.topic(id);
         let mut walk = Walk {
             program,
@@ -125,10 +135,11 @@ impl TopicDoc {
             name: topic.name.clone(),
             title: topic.title.clone(),
             location: program.sources.location(topic.span),
-            review: topic
-                .review
-                .as_ref()
-                .map(|r| (day_words(r.date), r.by.clone())),
+            review: topic.review.as_ref().map(|r| ReviewDoc {
+                date: day_words(r.date),
+                by: r.by.clone(),
+                expired: crate::compile::review::expired(r.date, today),
+            }),
             questions,
             outcomes,
         }
@@ -409,12 +420,12 @@ fn template(program: &Program, t: &Template) -> String {
 // ---------------------------------------------------------------- command
 
 /// `guichet doc PATH… -o DIR`: writes `index.html`, `style.css`, one page per topic and `graphes/*.svg`.
-pub fn command(paths: &[PathBuf], out: &Path) -> ExitCode {
+pub fn command(paths: &[PathBuf], out: &Path, today: Date) -> ExitCode {
     let program = match crate::front::cli::program_or_report(paths) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    match write(&program, out) {
+    match write(&program, out, today) {
         Ok(written) => {
             eprintln!(
                 "livret écrit dans {} : {} page(s)",
@@ -458,11 +469,15 @@ pub struct Written {
     pub undrawn: Vec<String>,
 }
 
-/// Writes the booklet of `program` into `out`.
-pub fn write(program: &Program, out: &Path) -> Result<Written, (PathBuf, std::io::Error)> {
+/// Writes the booklet of `program` into `out`; reviews are judged on `today`.
+pub fn write(
+    program: &Program,
+    out: &Path,
+    today: Date,
+) -> Result<Written, (PathBuf, std::io::Error)> {
     let graphs = out.join("graphes");
     std::fs::create_dir_all(&graphs).map_err(|e| (graphs.clone(), e))?;
-    let booklet = Booklet::of(program);
+    let booklet = Booklet::of(program, today);
     let put = |path: PathBuf, text: &str| std::fs::write(&path, text).map_err(|e| (path, e));
     put(out.join("style.css"), html::STYLE)?;
     put(out.join("index.html"), &html::index(&booklet))?;
