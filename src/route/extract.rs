@@ -510,3 +510,31 @@ pub fn prefill(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        tokens(text)
+            .iter()
+            .map(|t| match t {
+                Token::Word(w) => w.clone(),
+                Token::Break(Some(w)) => format!("|{w}|"),
+                Token::Break(None) => "|".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn questions_are_cut_into_folded_words_and_clause_breaks() {
+        assert_eq!(
+            words("J'suis à 80%, et 4,5 jours."),
+            ["je", "suis", "a", "80", "%", "|", "|et|", "4.5", "jours", "|"]
+        );
+        assert_eq!(words("jsuis en CDD"), ["je", "suis", "en", "cdd"]);
+        assert_eq!(words("mon 3e enfant"), ["mon", "3", "e", "enfant"]);
+        assert_eq!(words("l'état civil"), ["le", "etat", "civil"]);
+        assert_eq!(words("parce que"), ["|parce que|"]);
+    }
+}
