@@ -544,12 +544,23 @@ fn earlier_session(app: &App, program: &Program, agent: Agent) -> ApiResult<Opti
     let Some(id) = agent.after else {
         return Ok(None);
     };
-    let (conversation, _, session) = open(app, id)?;
+    if !valid_id(id) {
+        return Err(ApiError::unknown_session());
+    }
+    let conversation = app.store.get(id)?.ok_or_else(ApiError::unknown_session)?;
     // A phone's conversations only: an SMS never continues another number's.
     if conversation.phone.as_deref() != agent.phone {
         return Err(ApiError::unknown_session());
     }
-    Ok((conversation.program_version == program.version).then_some(session))
+    // Facts of other rules are not carried over (their version may be gone).
+    if conversation.program_version != program.version {
+        return Ok(None);
+    }
+    let session = serde_json::from_str(&conversation.session).map_err(|_| {
+        log("conversation illisible dans la base");
+        ApiError::internal()
+    })?;
+    Ok(Some(session))
 }
 
 // ---------------------------------------------------------------- free-text questions
