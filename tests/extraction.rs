@@ -184,6 +184,13 @@ fn what_is_said_of_another_person_is_not_the_agents() {
         ("ma femme attend des jumeaux", &[]),
         ("mon collègue qui est en CDI m'a dit que", &[]),
         ("elle est à 80 %", &[]),
+        // named after the phrase, in its clause
+        ("je voudrais utiliser mon CPF pour mon fils", &[]),
+        ("je prépare le concours de mon fils", &[]),
+        (
+            "je travaille aux espaces verts et ma femme à la cantine",
+            &["direction=cadre_de_vie"],
+        ),
     ]);
 }
 
@@ -194,6 +201,8 @@ fn a_word_inside_a_longer_word_or_term_states_nothing() {
         ("je suis titulaire du permis poids lourd", &[]),
         ("je suis titulaire d'un master", &[]),
         ("je suis titularisée depuis mars", &["statut=titulaire"]),
+        ("je n'ai pas de diplôme de secouriste", &[]),
+        ("je suis policier municipal à la retraite", &[]),
     ]);
 }
 
@@ -230,6 +239,15 @@ fn negations_hypotheses_and_wishes_state_nothing() {
             &["statut=contractuel"],
         ),
         ("pour un agent à 80 %, combien de congés ?", &[]),
+        // beliefs, doubts, and a statement asked back
+        ("je pense que je suis contractuel", &[]),
+        ("je crois que je suis en CDD", &[]),
+        ("je suis en CDD ? ou en CDI ?", &[]),
+        ("je suis titulaire ?", &[]),
+        (
+            "je suis titulaire, j'ai droit à combien ?",
+            &["statut=titulaire"],
+        ),
     ]);
 }
 

@@ -11,12 +11,15 @@
 //! - a negation comes before it, or just after it in the clause or past an
 //!   « ou » (« je ne suis pas titulaire », « titulaire ou pas ») —
 //!   `extract_negations.txt`;
-//! - another person comes before it (« ma collègue est contractuelle ») —
+//! - another person is named in it, before or after the phrase (« ma
+//!   collègue est contractuelle », « mon CPF pour mon fils ») —
 //!   `extract_persons.txt`;
 //! - a hypothesis, a wish, a question or the past comes before it (« si je
 //!   suis à 80 % », « je voudrais passer à 80 % ») — `extract_uncertain.txt`;
 //! - nothing in the clause is first person (« pour un agent à 80 % ») —
-//!   `extract_first_person.txt`.
+//!   `extract_first_person.txt`;
+//! - a question mark follows it at once (« je suis en CDD ? »), or the clause
+//!   is one side of an « ou » (« titulaire ou contractuelle »).
 //!
 //! The `{}` of a number phrase takes one number, never a time (« depuis 2
 //! ans », « il y a 2 jours », « en 2025 » — `extract_time_words.txt`, and
@@ -122,6 +125,10 @@ impl Token {
     /// « ou »: the clause is one of two possibilities.
     fn is_alternative(&self) -> bool {
         matches!(self, Token::Break(Some(w)) if w == "ou")
+    }
+
+    fn is_question_mark(&self) -> bool {
+        matches!(self, Token::Break(Some(w)) if w == "?")
     }
 }
 
@@ -318,11 +325,19 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .iter()
         .position(Token::is_break)
         .map_or(tokens.len(), |i| end + i);
-    // « titulaire ou contractuelle »: one of two, the agent does not say which.
-    let alternative = clause_start
-        .checked_sub(1)
-        .is_some_and(|i| tokens[i].is_alternative())
-        || tokens.get(clause_end).is_some_and(Token::is_alternative);
+    // « titulaire ou contractuelle », « en CDD ? ou en CDI ? »: one of two,
+    // the agent does not say which.
+    let alternative = tokens[..clause_start]
+        .iter()
+        .rev()
+        .find(|t| **t != Token::Break(None))
+        .is_some_and(Token::is_alternative)
+        || tokens[clause_end..]
+            .iter()
+            .find(|t| **t != Token::Break(None) && !t.is_question_mark())
+            .is_some_and(Token::is_alternative);
+    // « je suis en CDD ? »: a question about it, not a statement.
+    let asked = tokens.get(end).is_some_and(Token::is_question_mark);
     let before = &tokens[clause_start..start];
     // « titulaire ou pas », « titulaire pas contractuel »: the two words
     // after, in the clause or past an « ou ».
@@ -339,9 +354,11 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .any(|w| FIRST_PERSON.contains(w));
     first_person
         && !alternative
+        && !asked
         && !contains_any(before, &NEGATIONS)
         && !contains_any(&after, &NEGATIONS)
         && !contains_any(before, &PERSONS)
+        && !contains_any(&tokens[end..clause_end], &PERSONS)
         && !contains_any(before, &UNCERTAIN)
 }
 
@@ -375,6 +392,7 @@ fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     for piece in pieces(&fold(text)) {
         match piece {
+            Some(mark) if mark == "?" => out.push(Token::Break(Some(mark))),
             Some(word) => match SPELLINGS.get(word.as_str()) {
                 Some(words) => out.extend(words.iter().map(|w| Token::Word(w.clone()))),
                 None => out.push(Token::Word(word)),
@@ -405,6 +423,7 @@ fn words_of(text: &str) -> Vec<String> {
     pieces(&fold(text))
         .into_iter()
         .flatten()
+        .filter(|w| w != "?")
         .flat_map(|w| match SPELLINGS.get(w.as_str()) {
             Some(words) => words.clone(),
             None => vec![w],
@@ -415,7 +434,8 @@ fn words_of(text: &str) -> Vec<String> {
 /// Folded text cut into words (`Some`) and clause breaks (`None`): letters
 /// and digits make words, digits apart from letters (« 80% » → « 80 », « % »),
 /// a decimal comma or point inside a number kept (as `.`); `%` and `€` are
-/// words; `, . ; : ! ? ( )` and line breaks end a clause.
+/// words; `, . ; : ! ( )` and line breaks end a clause; `?` too, kept as
+/// `Some("?")` (a statement just before it is a question).
 fn pieces(folded: &str) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
     let mut current = String::new();
@@ -442,7 +462,8 @@ fn pieces(folded: &str) -> Vec<Option<String>> {
             flush(&mut current, &mut out);
             match c {
                 '%' | '€' => out.push(Some(c.to_string())),
-                ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '\n' | '…' => out.push(None),
+                '?' => out.push(Some("?".to_string())),
+                ',' | '.' | ';' | ':' | '!' | '(' | ')' | '\n' | '…' => out.push(None),
                 _ => {}
             }
         }
