@@ -334,7 +334,7 @@ fn health_topics_page_and_assets() -> Result {
 
     let topics = server.get("/api/topics")?.json()?;
     let list = topics["topics"].as_array().ok_or("no topics")?;
-    assert_eq!(list.len(), 23);
+    assert_eq!(list.len(), 30);
     assert!(list
         .iter()
         .any(|t| t["id"] == "conges_annuels"
@@ -755,17 +755,17 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
     let phone = "+33600000042";
     let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
     assert!(
-        menu.contains("6. Mes congés annuels : combien de jours ?"),
+        menu.contains("12. Mes congés annuels : combien de jours ?"),
         "{menu}"
     );
 
-    let question = messages(&server.sms(phone, "6")?).join("\n");
+    let question = messages(&server.sms(phone, "12")?).join("\n");
     assert!(
         question.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{question}"
     );
     // Another number has its own conversation.
-    assert!(messages(&server.sms("+33600000043", "1")?)
+    assert!(messages(&server.sms("+33600000043", "7")?)
         .join("\n")
         .contains("catégorie"));
 
@@ -804,7 +804,7 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
     assert_eq!(stats["helpful_rate"], 1.0);
 
     // After the outcome, a new message chooses a new topic.
-    assert!(messages(&server.sms(phone, "10")?)
+    assert!(messages(&server.sms(phone, "16")?)
         .join("\n")
         .contains("statut"));
     let exported = server
@@ -1062,7 +1062,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(r.status, 200, "{}", r.body);
     let menu = r.json()?;
     assert_eq!(menu["step"]["fact"], "topic");
-    assert_eq!(menu["step"]["options"].as_array().map(Vec::len), Some(23));
+    assert_eq!(menu["step"]["options"].as_array().map(Vec::len), Some(30));
 
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
@@ -1168,7 +1168,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     assert!(!handed.contains("Répondez OUI ou NON"), "{handed}");
     // A greeting still gets the menu.
     let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
-    assert!(menu.contains("6. Mes congés annuels"), "{menu}");
+    assert!(menu.contains("12. Mes congés annuels"), "{menu}");
 
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
