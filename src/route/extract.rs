@@ -84,6 +84,10 @@ impl Extracted {
 /// The `states` phrases of a program, as tokens, ready to match questions.
 pub struct Extractor {
     facts: Vec<FactPatterns>,
+    /// Each pattern by its longest word (the rarest, as a rule): (fact index,
+    /// pattern index, tokens between the start of the match and that word).
+    /// A question is read once, word by word.
+    anchors: HashMap<String, Vec<(usize, usize, usize)>>,
 }
 
 struct FactPatterns {
@@ -160,21 +164,55 @@ impl Extractor {
                     patterns: f.states.iter().flat_map(patterns).collect(),
                 }
             })
-            .collect();
-        Extractor { facts }
+            .collect::<Vec<FactPatterns>>();
+        let mut anchors: HashMap<String, Vec<(usize, usize, usize)>> = HashMap::new();
+        for (fi, fact) in facts.iter().enumerate() {
+            for (pi, pattern) in fact.patterns.iter().enumerate() {
+                // Positions in the match: the words before `{}`, `{}`, the words after.
+                let before = pattern.before.iter().enumerate();
+                let after = pattern.after.iter().flatten().enumerate();
+                let anchor = before
+                    .chain(after.map(|(i, w)| (pattern.before.len() + 1 + i, w)))
+                    .max_by_key(|(i, w)| (w.len(), std::cmp::Reverse(*i)))
+                    .map(|(i, w)| (w, i));
+                if let Some((word, offset)) = anchor {
+                    anchors
+                        .entry(word.clone())
+                        .or_default()
+                        .push((fi, pi, offset));
+                }
+            }
+        }
+        Extractor { facts, anchors }
     }
 
     /// The facts among `wanted` that `question` states about the agent.
     pub fn extract(&self, question: &str, wanted: impl Fn(FactId) -> bool) -> Vec<Extracted> {
         let tokens = tokens(question);
+        // Every match, by fact (in declaration order).
+        let mut found: Vec<Vec<Found>> = Vec::new();
+        found.resize_with(self.facts.len(), Vec::new);
+        for (i, token) in tokens.iter().enumerate() {
+            let Some(candidates) = token.word().and_then(|w| self.anchors.get(w)) else {
+                continue;
+            };
+            for &(fi, pi, offset) in candidates {
+                let fact = &self.facts[fi];
+                let Some(start) = i.checked_sub(offset) else {
+                    continue;
+                };
+                if !wanted(fact.fact) {
+                    continue;
+                }
+                if let Some(m) = match_at(&tokens, start, &fact.patterns[pi], fact) {
+                    if about_the_agent(&tokens, m.start, m.end) {
+                        found[fi].push(m);
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
-        for fact in self.facts.iter().filter(|f| wanted(f.fact)) {
-            let found: Vec<Found> = fact
-                .patterns
-                .iter()
-                .flat_map(|p| matches(&tokens, p, fact))
-                .filter(|f| about_the_agent(&tokens, f.start, f.end))
-                .collect();
+        for (fact, found) in self.facts.iter().zip(&found) {
             let Some(first) = found.first() else {
                 continue;
             };
@@ -231,48 +269,41 @@ fn patterns(phrase: &StatePhrase) -> Vec<Pattern> {
     out
 }
 
-/// Every place where `pattern` is in `tokens`, with the value it states.
-fn matches(tokens: &[Token], pattern: &Pattern, fact: &FactPatterns) -> Vec<Found> {
-    let mut out = Vec::new();
-    for start in 0..tokens.len() {
-        let Some(mut at) = words_at(tokens, start, &pattern.before) else {
-            continue;
-        };
-        let value = match (&pattern.after, pattern.value) {
-            (Some(after), _) => {
-                let Some(n) = number_for(tokens, start, at, fact) else {
-                    continue;
-                };
-                let Some(end) = words_at(tokens, at + 1, after) else {
-                    continue;
-                };
-                // A phrase ending with its number takes it at the end of a clause
-                // only: « en 2 fois » is not 2 of anything the phrase names.
-                if after.is_empty() && tokens.get(end).is_some_and(|t| t.word().is_some()) {
-                    continue;
-                }
-                at = end;
-                Value::Number(n)
+/// `pattern` at `start` in `tokens`, with the value it states, if it is there.
+fn match_at(
+    tokens: &[Token],
+    start: usize,
+    pattern: &Pattern,
+    fact: &FactPatterns,
+) -> Option<Found> {
+    let mut at = words_at(tokens, start, &pattern.before)?;
+    let value = match (&pattern.after, pattern.value) {
+        (Some(after), _) => {
+            let n = number_for(tokens, start, at, fact)?;
+            let end = words_at(tokens, at + 1, after)?;
+            // A phrase ending with its number takes it at the end of a clause
+            // only: « en 2 fois » is not 2 of anything the phrase names.
+            if after.is_empty() && tokens.get(end).is_some_and(|t| t.word().is_some()) {
+                return None;
             }
-            (None, Stated::Choice(i)) => Value::Choice(i),
-            (None, Stated::Bool(b)) => Value::Bool(b),
-            (None, Stated::Number) => continue,
-        };
-        // A phrase ending with a number names it only at the end of a clause.
-        let ends_with_number = pattern.after.is_none()
-            && pattern.before.last().is_some_and(|w| is_number(w))
-            && tokens.get(at).is_some_and(|t| t.word().is_some());
-        // « je suis titulaire du permis C »: part of a longer term.
-        let longer_term = words_start_with_any(&tokens[at..], &LONGER_TERMS);
-        if !ends_with_number && !longer_term {
-            out.push(Found {
-                value,
-                start,
-                end: at,
-            });
+            at = end;
+            Value::Number(n)
         }
-    }
-    out
+        (None, Stated::Choice(i)) => Value::Choice(i),
+        (None, Stated::Bool(b)) => Value::Bool(b),
+        (None, Stated::Number) => return None,
+    };
+    // A phrase ending with a number names it only at the end of a clause.
+    let ends_with_number = pattern.after.is_none()
+        && pattern.before.last().is_some_and(|w| is_number(w))
+        && tokens.get(at).is_some_and(|t| t.word().is_some());
+    // « je suis titulaire du permis C »: part of a longer term.
+    let longer_term = words_start_with_any(&tokens[at..], &LONGER_TERMS);
+    (!ends_with_number && !longer_term).then_some(Found {
+        value,
+        start,
+        end: at,
+    })
 }
 
 /// The number at `at` for the `{}` of a pattern whose words before it end
