@@ -221,7 +221,7 @@ pub struct CreateRequest {
     #[serde(default)]
     topic: Option<String>,
     /// A free-text question: routed to a topic (without `topic`), or read for the facts it
-    /// names once the agent chose `topic` among the topics offered for it.
+    /// states once the agent chose `topic` among the topics offered for it.
     #[serde(default)]
     question: Option<String>,
     #[serde(default)]
@@ -479,7 +479,7 @@ pub fn start(app: &App, agent: Agent, topic: &str) -> ApiResult<(Conversation, V
 
 /// Starts a conversation on `topic` of `program` (the version served now) and commits it with
 /// its first step. With a `question` (the agent's free-text first message, and the facts it
-/// names for the topic), the question is the first line of the transcript and its facts are
+/// states about the agent, for the topic), the question is the first line of the transcript and its facts are
 /// pre-filled with provenance `extracted` — after the profile, which wins. Then the facts of
 /// the agent's previous conversation (`agent.after`, on the same rules) that this topic may
 /// ask and does not know yet are carried over (provenance `earlier`). The first step carries
@@ -637,7 +637,7 @@ pub fn menu_step(program: &Program) -> Value {
 }
 
 /// Routes the agent's free-text first message (docs/routing.md) on the rules served now:
-/// confident, the topic starts with the facts the question names; ambiguous, the likely topics
+/// confident, the topic starts with the facts the question states; ambiguous, the likely topics
 /// are offered; no match, the question goes to the `fallback` contact and is recorded as
 /// unmatched (with `phone` for SMS). Also gives the `routed` object of docs/protocol.md.
 pub fn route_question(
@@ -695,7 +695,7 @@ pub fn route_question(
 }
 
 /// The agent's choice among the topics offered for `question`: a topic starts with the facts
-/// the question names for it; [`OTHER`] hands the question off (recorded as unmatched).
+/// the question states for it; [`OTHER`] hands the question off (recorded as unmatched).
 pub fn choose(app: &App, agent: Agent, topic: &str, question: &str) -> ApiResult<Routed> {
     let Agent { phone, profile, .. } = agent;
     let question = clean_question(question)?;
