@@ -323,6 +323,38 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     )
     .await?;
     assert!(answer.contains("Sources"), "{answer}");
+    // The answer says it used the statut taken from the question.
+    let answer = wait_text(
+        client,
+        "(//li[.//h3[normalize-space()='Réponse']])[last()][.//p[@class='note']]",
+    )
+    .await?;
+    assert!(
+        answer.contains("Cette réponse tient compte de ce que je n'ai pas demandé")
+            && answer.contains("Agent contractuel"),
+        "{answer}"
+    );
+
+    // « corriger » after the answer: the statut is asked, the replies that
+    // follow continue this conversation.
+    input.send_keys("corriger\n").await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    input.send_keys("contractuel\n").await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][contains(., 'par semaine')]",
+    )
+    .await?;
+    input.send_keys("5\n").await?;
+    wait_text(
+        client,
+        "(//li[.//h3[normalize-space()='Réponse']])[last()][contains(., 'contractuels') and not(contains(., 'tient compte'))]",
+    )
+    .await?;
 
     // An ambiguous question: the likely topics as buttons.
     click(client, &button("Nouveau sujet")).await?;

@@ -232,9 +232,9 @@
         opts.feedback ? feedbackNode(conversation.id) : null);
     }
     setHint(step);
-    if (step.type !== 'ask' && conversation) {
-      conversation.done = true;
-    }
+    // An outcome ends the conversation; a question after it (« corriger »,
+    // « recommencer ») takes it up again.
+    if (conversation) conversation.done = step.type !== 'ask';
     if (!opts.replay) focusNext();
   }
 
