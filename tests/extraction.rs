@@ -203,6 +203,7 @@ fn a_word_inside_a_longer_word_or_term_states_nothing() {
         ("je suis titularisée depuis mars", &["statut=titulaire"]),
         ("je n'ai pas de diplôme de secouriste", &[]),
         ("je suis policier municipal à la retraite", &[]),
+        ("j'ai un CDI dans le privé, puis-je être vacataire ?", &[]),
     ]);
 }
 
