@@ -231,6 +231,8 @@ fn negations_hypotheses_and_wishes_state_nothing() {
         ("si je suis à 80 %, combien de RTT ?", &[]),
         ("est-ce que je suis titulaire ?", &[]),
         ("je voudrais être à 80 %", &["quotite_souhaitee=80"]),
+        ("je voudrais être à temps plein", &[]),
+        ("je ne suis plus à mi-temps", &[]),
         ("est-ce que je peux passer à 80 % ?", &[]),
         ("titulaire ou contractuel, combien de congés ?", &[]),
         ("je suis titulaire ou contractuelle je sais plus", &[]),
@@ -287,6 +289,11 @@ fn explicit_statements_are_taken() {
             &["statut=contractuel", "quotite=80"],
         ),
         ("j'attends des jumeaux", &["naissance_multiple=jumeaux"]),
+        // a number fact's phrase with its value written before it
+        ("je suis à temps plein, combien de RTT ?", &["quotite=100"]),
+        ("je suis en 4/5, combien de RTT ?", &["quotite=80"]),
+        // a phrase ending with a number takes it only at the end of a clause
+        ("je suis en 4/5 depuis 2 ans", &[]),
         (
             "j'ai eu un accident de trajet hier",
             &["type_accident=trajet"],

@@ -291,6 +291,7 @@ fn match_at(
         }
         (None, Stated::Choice(i)) => Value::Choice(i),
         (None, Stated::Bool(b)) => Value::Bool(b),
+        (None, Stated::Fixed(n)) => Value::Number(n),
         (None, Stated::Number) => return None,
     };
     // A phrase ending with a number names it only at the end of a clause.
