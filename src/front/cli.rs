@@ -112,6 +112,8 @@ enum Command {
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
+        #[command(flatten)]
+        requests: crate::front::server::requests::RequestOptions,
     },
 }
 
@@ -173,6 +175,7 @@ pub fn main() -> ExitCode {
             db,
             retention_days,
             watch_interval_ms,
+            requests,
         } => crate::front::server::run(crate::front::server::ServeOptions {
             paths,
             addr,
@@ -181,6 +184,7 @@ pub fn main() -> ExitCode {
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
+            requests,
         }),
     }
 }

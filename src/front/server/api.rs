@@ -330,6 +330,7 @@ pub async fn show(State(app): State<App>, Path(id): Path<String>) -> ApiResult<J
             "helpful": conversation.helpful,
             "step": wire::step(&program, &step),
             "transcript": transcript_json(&transcript),
+            "requests": super::requests::for_agent(&app, &id)?,
         })))
     })
     .await
