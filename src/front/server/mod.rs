@@ -291,6 +291,7 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/sessions/{id}/request", post(requests::create))
         .route("/inbox", get(requests::page))
         .route("/assets/inbox.js", get(requests::script))
+        .route("/assets/inbox.css", get(requests::style))
         .route("/api/requests", get(requests::list))
         .route("/api/requests/{rid}", get(requests::show))
         .route("/api/requests/{rid}/reply", post(requests::reply))

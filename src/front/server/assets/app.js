@@ -224,7 +224,8 @@
         el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
         step.message ? markdown(step.message) : null,
         channelNodes(contact.channels)), facts, trail(step.trail, false),
-        opts.feedback ? feedbackNode(conversation.id) : null);
+        opts.feedback ? feedbackNode(conversation.id) : null,
+        conversation && !opts.replay ? transmitNode(step) : null);
     }
     setHint(step);
     if (step.type !== 'ask' && conversation) {
@@ -410,6 +411,82 @@
   });
   document.getElementById('nouveau').addEventListener('click', () => newTopic(true));
 
+  // ------------------------------------------------------------ requests to a person
+  // « Transmettre ma question à … » on a hand-off: POST /api/sessions/{id}/request sends the
+  // question, what was gathered and the agent's message to the contact; the reply shows here
+  // when it comes (GET /api/sessions/{id}, looked at every few seconds while one is awaited).
+
+  const REQUEST_POLL_MS = 5000;
+  let requestPoll = null;
+  const requestsShown = {}; // request id -> 'open' | 'answered'
+
+  function frenchDate(iso) {
+    const [y, m, d] = String(iso).split('-');
+    return d + '/' + m + '/' + y;
+  }
+
+  function requestNode(request) {
+    const label = request.contact_label || request.contact;
+    if (request.status === 'answered') {
+      return el('div', { class: 'request-reply' },
+        el('h3', {}, 'Réponse de ' + label), markdown(request.reply));
+    }
+    return el('p', { class: 'request-sent' }, 'Votre question a été transmise à ' + label
+      + '. Réponse attendue au plus tard le ' + frenchDate(request.due) + ' : elle s\'affichera ici.');
+  }
+
+  function showRequest(request) {
+    if (requestsShown[request.id] === request.status) return;
+    requestsShown[request.id] = request.status;
+    guichetSays(requestNode(request));
+    if (request.status === 'open') watchRequests();
+  }
+
+  function watchRequests() {
+    if (requestPoll || !conversation) return;
+    const id = conversation.id;
+    requestPoll = setInterval(async () => {
+      if (!conversation || conversation.id !== id) { clearInterval(requestPoll); requestPoll = null; return; }
+      const r = await api('GET', '/api/sessions/' + encodeURIComponent(id));
+      if (!r.ok || !r.data) return;
+      (r.data.requests || []).forEach(showRequest);
+      if (!(r.data.requests || []).some((q) => q.status === 'open')) { clearInterval(requestPoll); requestPoll = null; }
+    }, REQUEST_POLL_MS);
+  }
+
+  function transmitNode(step) {
+    const id = conversation.id;
+    const label = (step.contact && step.contact.label) || 'une personne';
+    const n = log.children.length;
+    const message = el('textarea', { id: 'transmettre-message-' + n, rows: 3, maxlength: 2000 });
+    const email = el('input', { id: 'transmettre-courriel-' + n, type: 'email', autocomplete: 'email' });
+    const problem = el('p', { class: 'error', role: 'alert' });
+    const box = el('form', { class: 'transmit', 'aria-label': 'Transmettre ma question' },
+      el('label', { for: message.id }, 'Votre message pour ' + label + ' (facultatif)'), message,
+      el('label', { for: email.id }, 'Votre adresse électronique, pour recevoir aussi la réponse par courriel (facultatif)'), email,
+      el('button', { type: 'submit', class: 'primary' }, 'Transmettre ma question à ' + label), problem);
+    box.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = { message: message.value };
+      if (email.value.trim()) body.email = email.value.trim();
+      const r = await api('POST', '/api/sessions/' + encodeURIComponent(id) + '/request', body);
+      if (r.status === 201 && r.data) {
+        requestsShown[r.data.request.id] = 'open';
+        box.replaceWith(requestNode(Object.assign({ contact_label: label }, r.data.request)));
+        watchRequests();
+      } else {
+        problem.textContent = r.data && r.data.error ? r.data.error.message : 'Le serveur ne répond pas. Réessayez dans un instant.';
+      }
+    });
+    return box;
+  }
+
+  // On resume: each request's state; the form again if the hand-off has none yet.
+  function showRequests(requests, step) {
+    requests.forEach(showRequest);
+    if (!requests.length && step && step.type === 'handoff') guichetSays(transmitNode(step));
+  }
+
   // ------------------------------------------------------------ start
 
   async function resume(id) {
@@ -426,6 +503,7 @@
       }
     });
     conversation.done = r.data.done;
+    showRequests(r.data.requests || [], r.data.step);
     setHint(r.data.step);
     focusNext();
     return true;

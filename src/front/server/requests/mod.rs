@@ -627,6 +627,7 @@ pub async fn draft(
 
 const INBOX: &str = include_str!("../assets/inbox.html");
 const INBOX_SCRIPT: &str = include_str!("../assets/inbox.js");
+const INBOX_STYLE: &str = include_str!("../assets/inbox.css");
 
 /// `GET /inbox`: the page (it asks for the credential itself, and keeps it in memory only).
 pub async fn page() -> Response {
@@ -647,6 +648,17 @@ pub async fn script() -> Response {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         INBOX_SCRIPT,
+    )
+        .into_response()
+}
+
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INBOX_STYLE,
     )
         .into_response()
 }
