@@ -96,6 +96,8 @@ enum Command {
         #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
         output: Option<PathBuf>,
     },
+    /// Hash a contact's password for `serve --contacts` (reads it on the standard input).
+    HashPassword,
     /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
     Serve {
         #[arg(required = true)]
@@ -169,6 +171,7 @@ pub fn main() -> ExitCode {
             format,
             output.as_deref(),
         ),
+        Command::HashPassword => hash_password(),
         Command::Serve {
             paths,
             addr,
@@ -186,6 +189,30 @@ pub fn main() -> ExitCode {
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
             requests,
         }),
+    }
+}
+
+/// `guichet hash-password`: one line read on stdin, its Argon2id hash printed.
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("erreur : {e}");
+        return ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 12 {
+        eprintln!("erreur : 12 caractères au moins, s'il vous plaît");
+        return ExitCode::from(1);
+    }
+    match crate::front::server::requests::credentials::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -99,6 +99,9 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             "{n} conversation(s) supprimée(s). Envoyez un message pour recommencer."
         ));
     }
+    if let Some(message) = transmit_word(body) {
+        return transmit(app, phone, latest.as_ref(), message);
+    }
     let is_open = latest.as_ref().is_some_and(|c| c.outcome == Outcome::Open);
     if !is_open {
         // Topics offered for the number's last question: a message that is not a choice
@@ -156,6 +159,66 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     }
     routed_text(app, phone, body, routed)
 }
+
+/// The word that sends the question of a hand-off to its contact (`requests/`), then the
+/// agent's message: `TRANSMETTRE` or `TRANSMETTRE merci de me rappeler`.
+const TRANSMIT: &str = "transmettre";
+
+/// The agent's message after [`TRANSMIT`], when the SMS starts with that word.
+fn transmit_word(body: &str) -> Option<&str> {
+    let (word, rest) = body
+        .trim()
+        .split_once(char::is_whitespace)
+        .unwrap_or((body.trim(), ""));
+    (crate::text::fold(word).trim_end_matches(['.', '!', ':']) == TRANSMIT).then(|| rest.trim())
+}
+
+/// `TRANSMETTRE`: the number's latest conversation, if it ended in a hand-off within a day
+/// and no question was handed off since without a conversation, goes to its contact; the
+/// reply will come by SMS.
+fn transmit(
+    app: &App,
+    phone: &str,
+    latest: Option<&super::store::Conversation>,
+    message: &str,
+) -> ApiResult<String> {
+    let since = app.now() - OFFER_FOR;
+    let handed_off = latest.filter(|c| c.outcome == Outcome::HandedOff && c.updated_at >= since);
+    let later_question = |c: &super::store::Conversation| -> ApiResult<bool> {
+        Ok(app
+            .store
+            .questions(phone)?
+            .iter()
+            .any(|q| q.kind == "unmatched" && q.at > c.updated_at))
+    };
+    let Some(conversation) = handed_off else {
+        return Ok(NOTHING_TO_TRANSMIT.to_string());
+    };
+    if later_question(conversation)? {
+        return Ok(NOTHING_TO_TRANSMIT.to_string());
+    }
+    match super::requests::send(app, &conversation.id, message, None) {
+        Ok(request) => {
+            let label = app
+                .rules
+                .current()
+                .contacts
+                .iter()
+                .find(|c| c.name == request.contact)
+                .map_or(request.contact.clone(), |c| c.label.clone());
+            Ok(format!(
+                "Votre question est transmise à {label}, avec ce que vous m'avez dit. \
+                 Réponse attendue au plus tard le {} : elle vous parviendra par SMS.",
+                super::requests::french_date(&request.due)
+            ))
+        }
+        Err(e) if e.status == StatusCode::CONFLICT => Ok(e.message),
+        Err(e) => Err(e),
+    }
+}
+
+const NOTHING_TO_TRANSMIT: &str = "Rien à transmettre : TRANSMETTRE envoie la question d'une \
+     conversation qui vient de vous orienter vers une personne. Posez votre question en quelques mots.";
 
 /// The text for what a free-text question led to; topics offered are kept until the next message.
 fn routed_text(
@@ -291,6 +354,7 @@ fn step_text(step: &Value) -> String {
                     text.push_str(&format!("\n{words} : {v}"));
                 }
             }
+            text.push_str(TRANSMIT_HINT);
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }
         _ => {}
@@ -298,10 +362,14 @@ fn step_text(step: &Value) -> String {
     text
 }
 
-/// A hand-off without a conversation behind it: no feedback question.
+/// After a hand-off: how to send the question to the contact (see [`transmit`]).
+const TRANSMIT_HINT: &str = "\n\nPour lui transmettre votre question avec ce que vous m'avez dit, \
+     répondez TRANSMETTRE (suivi d'un message si vous voulez) : la réponse arrivera par SMS.";
+
+/// A hand-off without a conversation behind it: nothing to transmit, no feedback question.
 fn handoff_text(step: &Value) -> String {
     let text = step_text(step);
-    match text.rsplit_once("\n\nCette réponse vous a-t-elle aidé ?") {
+    match text.rsplit_once(TRANSMIT_HINT) {
         Some((handoff, _)) => handoff.to_string(),
         None => text,
     }

@@ -120,7 +120,7 @@ impl Notifier {
             .to(to)
             .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(body)
+            .body(plain(body))
             .map_err(|e| e.to_string())?;
         smtp.send(message)
             .await
@@ -176,8 +176,8 @@ impl Notifier {
         let mut sent = false;
         if let (Some(to), true) = (&request.reply_email, self.mails()) {
             let body = format!(
-                "Bonjour,\n\nVoici la réponse de {contact_label} à la question que vous avez \
-                 transmise par le guichet RH :\n\n{reply}\n\n\
+                "Bonjour,\n\nVoici la réponse à la question que vous avez transmise par le \
+                 guichet RH ({contact_label}) :\n\n{reply}\n\n\
                  Vous la retrouvez aussi sur la page de votre conversation.\n"
             );
             self.mail(to, "Guichet RH : réponse à votre question", body)
@@ -194,6 +194,38 @@ impl Notifier {
         }
         Ok(sent)
     }
+}
+
+/// A French text body sent as it is (8BITMIME, which every current relay offers), so that
+/// links are never cut by an encoding's line breaks: lines are wrapped at words below the
+/// 76 characters under which lettre keeps 8 bits (else it falls back to an encoding).
+fn plain(text: String) -> lettre::message::Body {
+    use lettre::message::header::ContentTransferEncoding;
+    lettre::message::Body::new_with_encoding(wrap(&text, 72), ContentTransferEncoding::EightBit)
+        .unwrap_or_else(|text| lettre::message::Body::new(text))
+}
+
+/// `text` with every line longer than `width` bytes cut at spaces (lettre counts bytes).
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for line in text.split('\n') {
+        let mut length = 0;
+        for (i, word) in line.split(' ').enumerate() {
+            let n = word.len();
+            if i > 0 && length + 1 + n > width {
+                out.push('\n');
+                length = 0;
+            } else if i > 0 {
+                out.push(' ');
+                length += 1;
+            }
+            out.push_str(word);
+            length += n;
+        }
+        out.push('\n');
+    }
+    out.pop();
+    out
 }
 
 /// The outbox task: runs until the server stops.
@@ -257,5 +289,20 @@ async fn mark(app: &App, id: &str, now: i64, delivered: bool) {
     .await;
     if !matches!(done, Ok(Ok(()))) {
         log("demandes : envoi fait mais non noté dans la base (il sera refait)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_lines_are_wrapped_at_words() {
+        let text = "Bonjour,\n\nVoici la réponse de la direction des ressources humaines à votre question transmise.";
+        let wrapped = super::wrap(text, 30);
+        assert!(wrapped.lines().all(|l| l.len() <= 30), "{wrapped}");
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>(),
+            text.split_whitespace().collect::<Vec<_>>()
+        );
+        assert!(wrapped.starts_with("Bonjour,\n\nVoici"));
     }
 }
