@@ -538,6 +538,73 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     assert_eq!(all["admin"], true);
     assert_eq!(all["requests"].as_array().map(Vec::len), Some(1));
 
+    // Figures: one request, answered, its response time; the conversation ended by a person.
+    let stats = server.get("/api/stats", Some(&bearer()))?.json()?;
+    let requests = &stats["requests"];
+    assert_eq!(requests["total"]["opened"], 1, "{stats}");
+    assert_eq!(requests["total"]["answered"], 1);
+    assert_eq!(requests["total"]["overdue"], 0);
+    assert!(requests["per_contact"]["encadrement"]["median_hours"]
+        .as_f64()
+        .is_some());
+    assert!(requests["per_topic"]["gestionnaire_carriere"]["p90_hours"]
+        .as_f64()
+        .is_some());
+    assert!(requests["conversations_ended"]["request_answered"]
+        .as_f64()
+        .is_some_and(|s| s > 0.0));
+    let admin = server.get("/admin", Some(&bearer()))?;
+    assert!(
+        admin.body.contains("Demandes par contact"),
+        "{}",
+        admin.body
+    );
+
+    // Answer-to-article: a draft topic that checks clean next to the rules.
+    let draft = server.get(&format!("/api/requests/{rid}/draft"), Some(&encadrement))?;
+    assert_eq!(draft.status, 200);
+    assert!(draft.body.contains("// à vérifier"), "{}", draft.body);
+    assert!(draft.body.contains("categorie == a"), "{}", draft.body);
+    assert!(draft.body.contains(reply), "{}", draft.body);
+    let with_draft = dir.join("rules");
+    std::fs::create_dir_all(&with_draft)?;
+    for entry in std::fs::read_dir(rules())? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "guichet") {
+            std::fs::copy(&path, with_draft.join(path.file_name().ok_or("name")?))?;
+        }
+    }
+    std::fs::write(with_draft.join("brouillon.guichet"), &draft.body)?;
+    let check = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .arg("check")
+        .arg(&with_draft)
+        .output()?;
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // Export and erasure cover requests.
+    let export = server
+        .get(
+            &format!("/api/admin/conversations?session={id}"),
+            Some(&bearer()),
+        )?
+        .json()?;
+    assert_eq!(export["requests"][0]["reply"], reply);
+    let r = server.request(
+        "DELETE",
+        &format!("/api/admin/conversations?session={id}"),
+        Some(&bearer()),
+        "",
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all = server
+        .get("/api/requests?status=all", Some(&bearer()))?
+        .json()?;
+    assert_eq!(all["requests"], json!([]));
+
     // Nothing personal in the logs.
     let log = server.log();
     for personal in [

@@ -662,3 +662,107 @@ pub async fn style() -> Response {
     )
         .into_response()
 }
+
+// ---------------------------------------------------------------- figures
+
+/// The requests' figures of `GET /api/stats` and `/admin`, over the same period as the rest.
+pub fn figures(app: &App, since: i64) -> ApiResult<super::store::RequestStats> {
+    Ok(app.store.request_stats(since, &iso_date(app.today()))?)
+}
+
+/// How the conversations of the period ended: an answer from the rules, a request a person
+/// answered, or nothing (handed off without an answered request, or abandoned); shares of the
+/// conversations that ended. `None` when none ended.
+pub fn endings(
+    stats: &super::store::Stats,
+    requests: &super::store::RequestStats,
+) -> Option<(f64, f64, f64)> {
+    let o = &stats.outcomes;
+    let ended = o.answered + o.handed_off + o.abandoned;
+    if ended == 0 {
+        return None;
+    }
+    let by_person = requests
+        .conversations_answered_by_a_person
+        .min(o.handed_off);
+    let share = |n: i64| n as f64 / ended as f64;
+    Some((
+        share(o.answered),
+        share(by_person),
+        share(ended - o.answered - by_person),
+    ))
+}
+
+/// The `requests` object of `GET /api/stats`.
+pub fn stats_json(stats: &super::store::Stats, requests: &super::store::RequestStats) -> Value {
+    let endings = endings(stats, requests);
+    json!({
+        "total": requests.total,
+        "per_contact": requests.per_contact,
+        "per_topic": requests.per_topic,
+        "conversations_ended": {
+            "answer": endings.map(|e| e.0),
+            "request_answered": endings.map(|e| e.1),
+            "nothing": endings.map(|e| e.2),
+        },
+    })
+}
+
+/// The requests' section of `/admin` (escaped HTML).
+pub fn stats_html(
+    stats: &super::store::Stats,
+    requests: &super::store::RequestStats,
+    topic_title: impl Fn(&str) -> String,
+) -> String {
+    use super::page::escape_html;
+    let hours = |h: Option<f64>| h.map_or("—".to_string(), |h| format!("{h:.1} h"));
+    let percent = |p: Option<f64>| p.map_or("—".to_string(), |p| format!("{:.0} %", p * 100.0));
+    let table = |caption: &str, head: &str, rows: Vec<(String, &super::store::RequestFigures)>| {
+        let mut html = format!(
+            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th>\
+             <th scope=\"col\">Ouvertes</th><th scope=\"col\">Répondues</th>\
+             <th scope=\"col\">En retard</th><th scope=\"col\">Délai médian</th>\
+             <th scope=\"col\">Délai à 90 %</th></tr></thead><tbody>",
+            escape_html(caption),
+            escape_html(head)
+        );
+        if rows.is_empty() {
+            html.push_str("<tr><td colspan=\"6\">Aucune demande.</td></tr>");
+        }
+        for (label, f) in rows {
+            html.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape_html(&label),
+                f.opened,
+                f.answered,
+                f.overdue,
+                hours(f.median_hours),
+                hours(f.p90_hours)
+            ));
+        }
+        html.push_str("</tbody></table>");
+        html
+    };
+    let endings = endings(stats, requests);
+    let mut rows = vec![("Toutes".to_string(), &requests.total)];
+    rows.extend(requests.per_contact.iter().map(|(c, f)| (c.clone(), f)));
+    let topics = requests
+        .per_topic
+        .iter()
+        .map(|(t, f)| {
+            let title = topic_title(t);
+            (if title.is_empty() { t.clone() } else { title }, f)
+        })
+        .collect();
+    format!(
+        "<h2>Demandes transmises à une personne</h2>\
+         <dl class=\"figures\"><div><dt>Conversations finies par une réponse</dt><dd>{}</dd></div>\
+         <div><dt>… par une demande répondue</dt><dd>{}</dd></div>\
+         <div><dt>… sans rien</dt><dd>{}</dd></div></dl>{}{}",
+        percent(endings.map(|e| e.0)),
+        percent(endings.map(|e| e.1)),
+        percent(endings.map(|e| e.2)),
+        table("Demandes par contact", "Contact", rows),
+        table("Demandes par sujet", "Sujet", topics),
+    )
+}
