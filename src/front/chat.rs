@@ -379,8 +379,8 @@ impl<W: Write> Chat<'_, W> {
             return self.json_line(&request);
         }
         let title = format!(
-            "Demande qui serait transmise à {} (guichet chat n'envoie rien : c'est le rôle de guichet serve)",
-            h.contact.label
+            "Demande qui serait transmise {} (guichet chat n'envoie rien : c'est le rôle de guichet serve)",
+            crate::front::server::requests::to_label(&h.contact.label)
         );
         writeln!(self.out, "{}", self.paint(&title, "1"))?;
         if let Some(email) = email {

@@ -207,8 +207,9 @@ fn transmit(
                 .find(|c| c.name == request.contact)
                 .map_or(request.contact.clone(), |c| c.label.clone());
             Ok(format!(
-                "Votre question est transmise à {label}, avec ce que vous m'avez dit. \
+                "Votre question est transmise {}, avec ce que vous m'avez dit. \
                  Réponse attendue au plus tard le {} : elle vous parviendra par SMS.",
+                super::requests::to_label(&label),
                 super::requests::french_date(&request.due)
             ))
         }

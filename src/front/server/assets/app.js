@@ -425,13 +425,20 @@
     return d + '/' + m + '/' + y;
   }
 
+  // « à » before a contact's label: « au service paie », « à la direction… ».
+  function toLabel(label) {
+    if (label.startsWith('le ')) return 'au ' + label.slice(3);
+    if (label.startsWith('les ')) return 'aux ' + label.slice(4);
+    return 'à ' + label;
+  }
+
   function requestNode(request) {
     const label = request.contact_label || request.contact;
     if (request.status === 'answered') {
       return el('div', { class: 'request-reply' },
         el('h3', {}, 'Réponse de ' + label), markdown(request.reply));
     }
-    return el('p', { class: 'request-sent' }, 'Votre question a été transmise à ' + label
+    return el('p', { class: 'request-sent' }, 'Votre question a été transmise ' + toLabel(label)
       + '. Réponse attendue au plus tard le ' + frenchDate(request.due) + ' : elle s\'affichera ici.');
   }
 
@@ -464,7 +471,7 @@
     const box = el('form', { class: 'transmit', 'aria-label': 'Transmettre ma question' },
       el('label', { for: message.id }, 'Votre message pour ' + label + ' (facultatif)'), message,
       el('label', { for: email.id }, 'Votre adresse électronique, pour recevoir aussi la réponse par courriel (facultatif)'), email,
-      el('button', { type: 'submit', class: 'primary' }, 'Transmettre ma question à ' + label), problem);
+      el('button', { type: 'submit', class: 'primary' }, 'Transmettre ma question ' + toLabel(label)), problem);
     box.addEventListener('submit', async (event) => {
       event.preventDefault();
       const body = { message: message.value };

@@ -118,6 +118,18 @@ pub fn french_date(iso: &str) -> String {
     }
 }
 
+/// « à » before a contact's label, contracted as French wants: « au service paie »,
+/// « aux gestionnaires », « à la direction », « à votre gestionnaire ».
+pub fn to_label(label: &str) -> String {
+    if let Some(rest) = label.strip_prefix("le ") {
+        format!("au {rest}")
+    } else if let Some(rest) = label.strip_prefix("les ") {
+        format!("aux {rest}")
+    } else {
+        format!("à {label}")
+    }
+}
+
 fn iso_date(date: time::Date) -> String {
     format!(
         "{:04}-{:02}-{:02}",
