@@ -673,3 +673,73 @@ fn transmettre_by_sms_and_the_reply_comes_back_as_an_outbound_sms() -> Result {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+#[test]
+fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Result {
+    let dir = scratch("unmatched")?;
+    let contacts = contacts_file(&dir)?;
+    let smtp = smtp_sink()?;
+    let gateway = gateway_sink()?;
+    let server = Server::start(&dir.join("guichet.db"), &contacts, smtp.port, &gateway.url)?;
+
+    // Web: the hand-off has no conversation; transmitting makes one, for the reply.
+    let question = "chèques vacances";
+    let r = server.post("/api/sessions", None, &json!({ "question": question }))?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()?["step"]["type"], "handoff");
+    let r = server.post(
+        "/api/requests",
+        None,
+        &json!({ "question": question, "message": "Comment en bénéficier ?" }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    assert_eq!(created["request"]["contact"], "drh");
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    assert_eq!(shown["topic_title"], "Question sans sujet correspondant");
+    assert_eq!(shown["transcript"][0]["text"], question);
+    assert_eq!(shown["requests"][0]["status"], "open");
+    let mails = smtp.wait_for(1)?;
+    assert_eq!(mails[0].to, ["drh@ville-exemple.fr"]);
+    let r = server.post("/api/requests", None, &json!({ "question": "  " }))?;
+    assert_eq!(r.status, 422);
+
+    // SMS: TRANSMETTRE after the hand-off of a question no topic matched.
+    let phone = "+33655443322";
+    let text = server.sms(phone, question)?;
+    assert!(text.contains("TRANSMETTRE"), "{text}");
+    let text = server.sms(phone, "Transmettre")?;
+    assert!(
+        text.contains("transmise à la direction des ressources humaines"),
+        "{text}"
+    );
+    let text = server.sms(phone, "TRANSMETTRE")?;
+    assert!(text.contains("déjà transmise"), "{text}");
+
+    // The administrator (no drh credential in the file) answers both.
+    let all = server.get("/api/requests", Some(&bearer()))?.json()?;
+    let listed = all["requests"].as_array().ok_or("no list")?;
+    assert_eq!(listed.len(), 2, "{all}");
+    for request in listed {
+        assert_eq!(request["question"], question);
+        assert_eq!(request["topic_title"], "Question sans sujet correspondant");
+        let rid = request["id"].as_str().ok_or("no id")?;
+        let r = server.post(
+            &format!("/api/requests/{rid}/reply"),
+            Some(&bearer()),
+            &json!({ "text": "Voyez le CNAS : formulaire sur l'intranet." }),
+        )?;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    assert_eq!(
+        shown["requests"][0]["reply"],
+        "Voyez le CNAS : formulaire sur l'intranet."
+    );
+    wait("the outbound SMS", || {
+        Ok(gateway.forms.lock().map(|f| !f.is_empty()).unwrap_or(false))
+    })?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

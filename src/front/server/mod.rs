@@ -292,7 +292,10 @@ pub fn router(app: App) -> axum::Router {
         .route("/inbox", get(requests::page))
         .route("/assets/inbox.js", get(requests::script))
         .route("/assets/inbox.css", get(requests::style))
-        .route("/api/requests", get(requests::list))
+        .route(
+            "/api/requests",
+            get(requests::list).post(requests::create_from_question),
+        )
         .route("/api/requests/{rid}", get(requests::show))
         .route("/api/requests/{rid}/reply", post(requests::reply))
         .route("/api/requests/{rid}/assign", post(requests::assign))

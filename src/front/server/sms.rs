@@ -173,9 +173,9 @@ fn transmit_word(body: &str) -> Option<&str> {
     (crate::text::fold(word).trim_end_matches(['.', '!', ':']) == TRANSMIT).then(|| rest.trim())
 }
 
-/// `TRANSMETTRE`: the number's latest conversation, if it ended in a hand-off within a day
-/// and no question was handed off since without a conversation, goes to its contact; the
-/// reply will come by SMS.
+/// `TRANSMETTRE`: the latest hand-off of the number within a day goes to its contact — a
+/// conversation's, or a question no topic matched (sent to the `fallback` contact); the reply
+/// will come by SMS.
 fn transmit(
     app: &App,
     phone: &str,
@@ -184,20 +184,27 @@ fn transmit(
 ) -> ApiResult<String> {
     let since = app.now() - OFFER_FOR;
     let handed_off = latest.filter(|c| c.outcome == Outcome::HandedOff && c.updated_at >= since);
-    let later_question = |c: &super::store::Conversation| -> ApiResult<bool> {
-        Ok(app
-            .store
-            .questions(phone)?
-            .iter()
-            .any(|q| q.kind == "unmatched" && q.at > c.updated_at))
+    let unmatched = app
+        .store
+        .questions(phone)?
+        .into_iter()
+        .filter(|q| q.kind == "unmatched" && q.at >= since)
+        .filter(|q| !latest.is_some_and(|c| q.at <= c.updated_at))
+        .next_back();
+    let sent = match (unmatched, handed_off) {
+        (Some(question), _) => super::requests::send_question(
+            app,
+            "sms",
+            Some(phone),
+            &question.question,
+            &[],
+            message,
+            None,
+        ),
+        (None, Some(conversation)) => super::requests::send(app, &conversation.id, message, None),
+        (None, None) => return Ok(NOTHING_TO_TRANSMIT.to_string()),
     };
-    let Some(conversation) = handed_off else {
-        return Ok(NOTHING_TO_TRANSMIT.to_string());
-    };
-    if later_question(conversation)? {
-        return Ok(NOTHING_TO_TRANSMIT.to_string());
-    }
-    match super::requests::send(app, &conversation.id, message, None) {
+    match sent {
         Ok(request) => {
             let label = app
                 .rules
@@ -367,10 +374,10 @@ fn step_text(step: &Value) -> String {
 const TRANSMIT_HINT: &str = "\n\nPour lui transmettre votre question avec ce que vous m'avez dit, \
      répondez TRANSMETTRE (suivi d'un message si vous voulez) : la réponse arrivera par SMS.";
 
-/// A hand-off without a conversation behind it: nothing to transmit, no feedback question.
+/// A hand-off without a conversation behind it: no feedback question.
 fn handoff_text(step: &Value) -> String {
     let text = step_text(step);
-    match text.rsplit_once(TRANSMIT_HINT) {
+    match text.rsplit_once("\n\nCette réponse vous a-t-elle aidé ?") {
         Some((handoff, _)) => handoff.to_string(),
         None => text,
     }

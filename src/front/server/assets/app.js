@@ -225,7 +225,7 @@
         step.message ? markdown(step.message) : null,
         channelNodes(contact.channels)), facts, trail(step.trail, false),
         opts.feedback ? feedbackNode(conversation.id) : null,
-        conversation && !opts.replay ? transmitNode(step) : null);
+        (conversation || opts.question) && !opts.replay ? transmitNode(step, opts.question) : null);
     }
     setHint(step);
     if (step.type !== 'ask' && conversation) {
@@ -324,8 +324,8 @@
     } else if (r.status === 200 && step && step.type === 'ask') {
       showTopics(topics, 'Bonjour ! Quelle est votre question ? Vous pouvez aussi choisir un sujet :');
     } else if (r.status === 200 && step && step.type === 'handoff') {
-      // No conversation behind it: nothing to give feedback on.
-      showStep(step, { feedback: false });
+      // No conversation behind it: nothing to give feedback on; the question can be transmitted.
+      showStep(step, { feedback: false, question: body.question });
     } else if (r.data && r.data.error) {
       showError(r.data.error.message);
       if (r.data.step && r.data.step.type === 'ask') showTopics(topics, r.data.step.prompt);
@@ -461,8 +461,10 @@
     }, REQUEST_POLL_MS);
   }
 
-  function transmitNode(step) {
-    const id = conversation.id;
+  // With `question` (a question no topic matched, no conversation yet), POST /api/requests
+  // makes the conversation the reply will show on.
+  function transmitNode(step, question) {
+    const id = conversation ? conversation.id : null;
     const label = (step.contact && step.contact.label) || 'une personne';
     const n = log.children.length;
     const message = el('textarea', { id: 'transmettre-message-' + n, rows: 3, maxlength: 2000 });
@@ -476,8 +478,15 @@
       event.preventDefault();
       const body = { message: message.value };
       if (email.value.trim()) body.email = email.value.trim();
-      const r = await api('POST', '/api/sessions/' + encodeURIComponent(id) + '/request', body);
+      if (!id) body.question = question;
+      const r = id
+        ? await api('POST', '/api/sessions/' + encodeURIComponent(id) + '/request', body)
+        : await api('POST', '/api/requests', body);
       if (r.status === 201 && r.data) {
+        if (!id) {
+          conversation = { id: r.data.id, done: true };
+          try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
+        }
         requestsShown[r.data.request.id] = 'open';
         box.replaceWith(requestNode(Object.assign({ contact_label: label }, r.data.request)));
         watchRequests();

@@ -332,6 +332,109 @@ pub fn send(app: &App, id: &str, message: &str, email: Option<&str>) -> ApiResul
     Ok(request)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuestion {
+    question: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    profile: serde_json::Map<String, Value>,
+}
+
+/// `POST /api/requests`: a free-text question no topic matched (handed to the `fallback`
+/// contact without a conversation) sent to that contact. A conversation is made for it, so
+/// that the reply has a page: `201 {"id", "request"}`.
+pub async fn create_from_question(
+    State(app): State<App>,
+    JsonBody(body): JsonBody<SendQuestion>,
+) -> ApiResult<Response> {
+    let profile = api::profile_values(body.profile)?;
+    let request = blocking(move || {
+        let email = body.email.filter(|e| !e.trim().is_empty());
+        send_question(
+            &app,
+            "web",
+            None,
+            &body.question,
+            &profile,
+            &body.message,
+            email.as_deref(),
+        )
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": request.conversation, "request": agent_json(&request, None) })),
+    )
+        .into_response())
+}
+
+/// Sends a question handed to the `fallback` contact without a conversation: a conversation
+/// without topic is stored for it (the question, then the hand-off to the `fallback` contact,
+/// with the profile's facts), then the question is sent as from any hand-off ([`send`]).
+pub fn send_question(
+    app: &App,
+    channel: &str,
+    phone: Option<&str>,
+    question: &str,
+    profile: &[(String, String)],
+    message: &str,
+    email: Option<&str>,
+) -> ApiResult<HrRequest> {
+    let question = api::clean_question(question)?;
+    let program = app.rules.current();
+    let no_fallback = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no_fallback",
+            "Les règles ne prévoient personne à qui transmettre une question sans sujet.",
+        )
+    };
+    if program.topics.is_empty() || program.fallback.is_none() {
+        return Err(no_fallback());
+    }
+    let mut session =
+        api::with_profile(app, &program, crate::compile::program::TopicId(0), profile)?;
+    session
+        .ask_for_person(&program)
+        .map_err(|_| no_fallback())?;
+    let gathered = session.gathered(&program);
+    let Some(handoff) = crate::route::no_match_handoff(&program, &question, gathered) else {
+        return Err(no_fallback());
+    };
+    let now = app.now();
+    let conversation = super::store::Conversation {
+        id: api::new_id()?,
+        channel: channel.into(),
+        phone: phone.map(String::from),
+        topic: String::new(),
+        program_version: program.version.clone(),
+        session: api::session_json(&session)?,
+        outcome: super::store::Outcome::HandedOff,
+        helpful: None,
+        created_at: now,
+        updated_at: now,
+        revision: 0,
+    };
+    let turns = [
+        super::store::Turn {
+            at: now,
+            who: "agent".into(),
+            content: json!(question),
+        },
+        super::store::Turn {
+            at: now,
+            who: "guichet".into(),
+            content: crate::front::wire::step(&program, &Step::Handoff(handoff)),
+        },
+    ];
+    app.store.create(&conversation, &turns)?;
+    send(app, &conversation.id, message, email)
+}
+
 fn email_of(channels: &[(ChannelKind, String)]) -> Option<String> {
     channels
         .iter()
@@ -378,6 +481,9 @@ pub fn for_agent(app: &App, conversation: &str) -> ApiResult<Value> {
 }
 
 // ---------------------------------------------------------------- the inbox
+
+/// The title of requests (and conversations) about a question no topic matched.
+pub const NO_TOPIC: &str = "Question sans sujet correspondant";
 
 /// A request as the person who answers sees it.
 fn inbox_json(app: &App, program: &Program, request: &HrRequest) -> Value {
