@@ -109,10 +109,13 @@ impl SmtpSink {
     }
 }
 
+/// A form as posted: its fields in order.
+type Form = Vec<(String, String)>;
+
 /// A real HTTP server on loopback standing for the SMS gateway: keeps each form it is posted.
 struct GatewaySink {
     url: String,
-    forms: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    forms: Arc<Mutex<Vec<Form>>>,
 }
 
 fn gateway_sink() -> Result<GatewaySink> {
@@ -128,10 +131,7 @@ fn gateway_sink() -> Result<GatewaySink> {
     Ok(GatewaySink { url, forms })
 }
 
-fn gateway_request(
-    stream: TcpStream,
-    forms: &Mutex<Vec<Vec<(String, String)>>>,
-) -> std::io::Result<()> {
+fn gateway_request(stream: TcpStream, forms: &Mutex<Vec<Form>>) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut length = 0;
     let mut line = String::new();
@@ -149,7 +149,7 @@ fn gateway_request(
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: Form = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if let Ok(mut forms) = forms.lock() {
         forms.push(form);
     }

@@ -184,13 +184,9 @@ fn transmit(
 ) -> ApiResult<String> {
     let since = app.now() - OFFER_FOR;
     let handed_off = latest.filter(|c| c.outcome == Outcome::HandedOff && c.updated_at >= since);
-    let unmatched = app
-        .store
-        .questions(phone)?
-        .into_iter()
-        .filter(|q| q.kind == "unmatched" && q.at >= since)
-        .filter(|q| !latest.is_some_and(|c| q.at <= c.updated_at))
-        .next_back();
+    let unmatched = app.store.questions(phone)?.into_iter().rfind(|q| {
+        q.kind == "unmatched" && q.at >= since && !latest.is_some_and(|c| q.at <= c.updated_at)
+    });
     let sent = match (unmatched, handed_off) {
         (Some(question), _) => super::requests::send_question(
             app,

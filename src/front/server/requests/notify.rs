@@ -202,7 +202,7 @@ impl Notifier {
 fn plain(text: String) -> lettre::message::Body {
     use lettre::message::header::ContentTransferEncoding;
     lettre::message::Body::new_with_encoding(wrap(&text, 72), ContentTransferEncoding::EightBit)
-        .unwrap_or_else(|text| lettre::message::Body::new(text))
+        .unwrap_or_else(lettre::message::Body::new)
 }
 
 /// `text` with every line longer than `width` bytes cut at spaces (lettre counts bytes).
