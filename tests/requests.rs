@@ -560,6 +560,10 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
         admin.body
     );
 
+    // No typed question (the agent chose the topic): nothing to add as an example.
+    let r = server.get(&format!("/api/requests/{rid}/example"), Some(&encadrement))?;
+    assert_eq!(r.status, 409, "{}", r.body);
+
     // Answer-to-article: a draft topic that checks clean next to the rules.
     let draft = server.get(&format!("/api/requests/{rid}/draft"), Some(&encadrement))?;
     assert_eq!(draft.status, 200);
@@ -683,7 +687,7 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
     let server = Server::start(&dir.join("guichet.db"), &contacts, smtp.port, &gateway.url)?;
 
     // Web: the hand-off has no conversation; transmitting makes one, for the reply.
-    let question = "chèques vacances";
+    let question = "billetterie du zoo";
     let r = server.post("/api/sessions", None, &json!({ "question": question }))?;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()?["step"]["type"], "handoff");
@@ -737,6 +741,17 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
         shown["requests"][0]["reply"],
         "Voyez le CNAS : formulaire sur l'intranet."
     );
+    // The question as an example of an existing topic: the line and where it goes.
+    let rid = listed[0]["id"].as_str().ok_or("no id")?;
+    let r = server.get(&format!("/api/requests/{rid}/example"), Some(&bearer()))?;
+    assert_eq!(r.status, 422, "no topic of its own: {}", r.body);
+    let r = server.get(
+        &format!("/api/requests/{rid}/example?topic=gestionnaire_carriere"),
+        Some(&bearer()),
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("carriere.guichet:"), "{}", r.body);
+    assert!(r.body.contains(", \"billetterie du zoo\""), "{}", r.body);
     wait("the outbound SMS", || {
         Ok(gateway.forms.lock().map(|f| !f.is_empty()).unwrap_or(false))
     })?;

@@ -300,6 +300,7 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/requests/{rid}/reply", post(requests::reply))
         .route("/api/requests/{rid}/assign", post(requests::assign))
         .route("/api/requests/{rid}/draft", get(requests::draft))
+        .route("/api/requests/{rid}/example", get(requests::example))
         .route("/admin", get(stats::page))
         .route("/api/stats", get(stats::json))
         .route(

@@ -8,6 +8,7 @@
   let authorization = null;
   let reader = null;
   let contacts = [];
+  let topics = [];
   let showing = 'open';
   const list = document.getElementById('demandes');
   const state = document.getElementById('etat');
@@ -117,6 +118,26 @@
     }, 'Brouillon de sujet (.guichet)'), out];
   }
 
+  // The agent's typed question as an `examples` line of an existing topic (the router learns
+  // from them): the line and where it goes, for the person who writes the rules.
+  function exampleNode(request) {
+    if (!request.question) return null;
+    const id = 'exemple-' + request.id;
+    const select = el('select', { id }, topics.map((t) =>
+      el('option', { value: t.id, selected: t.id === request.topic }, t.title)));
+    const out = el('pre', { class: 'draft', hidden: true });
+    return el('form', {
+      class: 'example',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const r = await api('GET', '/api/requests/' + request.id + '/example?topic=' + encodeURIComponent(select.value));
+        out.textContent = r.ok ? r.data : errorOf(r);
+        out.hidden = false;
+      },
+    }, el('label', { for: id }, 'Ajouter sa question comme exemple du sujet'), select,
+    el('button', { type: 'submit' }, 'Voir la ligne à ajouter'), out);
+  }
+
   function requestNode(request) {
     const item = el('li', { class: 'request' + (request.overdue ? ' overdue' : '') });
     const head = el('h2', {}, request.topic_title || request.topic);
@@ -131,7 +152,7 @@
     if (request.status === 'open') {
       item.append(replyForm(request, item), assignForm(request, item));
     } else {
-      item.append(el('div', { class: 'reply-given' }, el('h3', {}, 'Réponse envoyée'), el('p', {}, request.reply)), draftNode(request));
+      item.append(el('div', { class: 'reply-given' }, el('h3', {}, 'Réponse envoyée'), el('p', {}, request.reply)), draftNode(request), exampleNode(request));
     }
     return item;
   }
@@ -146,6 +167,7 @@
     }
     reader = r.data.reader;
     contacts = r.data.contacts;
+    topics = r.data.topics;
     document.getElementById('lecteur').textContent = r.data.admin
       ? 'Connecté en administrateur : toutes les demandes.'
       : 'Connecté : ' + reader + '.';

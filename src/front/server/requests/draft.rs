@@ -10,7 +10,7 @@
 //! conditions before it joins the rules (docs/guide-reponse.md).
 
 use super::super::store::HrRequest;
-use crate::compile::program::{FactType, Program};
+use crate::compile::program::{FactType, Program, TopicId};
 
 /// A rule text string: quotes and backslashes escaped.
 fn quoted(text: &str) -> String {
@@ -78,10 +78,12 @@ pub fn snippet(program: &Program, request: &HrRequest) -> String {
     let mut out = format!(
         "// Brouillon tiré d'une demande répondue par {contact}.\n\
          // à vérifier : titre, déclencheurs, conditions, texte et sources avant de l'ajouter aux règles.\n\
-         topic demande_{suffix} {title} {{ // à vérifier\n  triggers {trigger} // à vérifier\n",
+         topic demande_{suffix} {title} {{ // à vérifier\n  triggers {trigger} // à vérifier\n  \
+         examples {example}\n",
         contact = request.contact,
         title = quoted(&question),
         trigger = quoted(&question.to_lowercase()),
+        example = quoted(&question),
     );
     out.push_str(&comments.concat());
     let answer = format!(
@@ -99,4 +101,27 @@ pub fn snippet(program: &Program, request: &HrRequest) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The agent's question as an example of an existing topic (the router learns from a topic's
+/// `examples`, docs/routing.md): where to add it, and the line. `None` without a typed
+/// question.
+pub fn example(program: &Program, request: &HrRequest, topic: TopicId) -> Option<String> {
+    let question = request.dossier["question"].as_str()?;
+    let t = program.topic(topic);
+    let place = program.sources.location(t.span);
+    Some(match t.examples.last() {
+        Some(last) => format!(
+            "// À ajouter au sujet {} ({place}), à la fin de sa liste `examples`, après {} :\n\
+             , {}\n",
+            t.name,
+            quoted(last),
+            quoted(question)
+        ),
+        None => format!(
+            "// À ajouter au sujet {} ({place}), après ses `triggers` :\n  examples {}\n",
+            t.name,
+            quoted(question)
+        ),
+    })
 }

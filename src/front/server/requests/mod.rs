@@ -568,11 +568,17 @@ pub async fn list(
             .iter()
             .map(|c| json!({ "id": c.name, "label": c.label }))
             .collect();
+        let topics: Vec<Value> = program
+            .topics
+            .iter()
+            .map(|t| json!({ "id": t.name, "title": t.title }))
+            .collect();
         Ok(Json(json!({
             "reader": who.name(),
             "admin": who == Who::Admin,
             "requests": requests,
             "contacts": contacts,
+            "topics": topics,
         })))
     })
     .await
@@ -741,6 +747,43 @@ pub async fn draft(
         text,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExampleOf {
+    /// The topic the question belongs to (default: the request's own).
+    topic: Option<String>,
+}
+
+/// `GET /api/requests/{rid}/example[?topic=ID]`: the agent's question as an `examples` line
+/// of an existing topic, and where it goes (text).
+pub async fn example(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(rid): Path<String>,
+    Query(of): Query<ExampleOf>,
+) -> ApiResult<Response> {
+    let text = blocking(move || {
+        let (_, request) = visible(&app, &headers, &rid)?;
+        let program = app.rules.current();
+        let name = of.topic.unwrap_or_else(|| request.topic.clone());
+        let Some(topic) = program.topic_named(&name) else {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_topic",
+                "Choisissez le sujet auquel la question appartient (?topic=ID).",
+            ));
+        };
+        draft::example(&program, &request, topic).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no_question",
+                "L'agent n'a pas tapé sa question (il a choisi un sujet) : rien à ajouter comme exemple.",
+            )
+        })
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 const INBOX: &str = include_str!("../assets/inbox.html");
