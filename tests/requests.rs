@@ -758,3 +758,110 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// Every error a request route can answer, as people read it (one snapshot).
+#[test]
+fn request_errors_are_json_with_their_status_code_and_french_message() -> Result {
+    let dir = scratch("errors")?;
+    let contacts = contacts_file(&dir)?;
+    let smtp = smtp_sink()?;
+    let gateway = gateway_sink()?;
+    let server = Server::start(&dir.join("guichet.db"), &contacts, smtp.port, &gateway.url)?;
+    let id = handed_off(&server)?;
+    let r = server.post(
+        "/api/sessions",
+        None,
+        &json!({ "topic": "gestionnaire_carriere" }),
+    )?;
+    let asking = r.json()?["id"].as_str().ok_or("no id")?.to_string();
+    let paie = basic("paie", PAIE_TOKEN);
+    let admin = bearer();
+    let mut shown = Vec::new();
+    let mut show = |what: &str, r: Response| -> Result {
+        let error = r.json()?["error"].clone();
+        shown.push(format!(
+            "{what}\n  {} {} {}",
+            r.status, error["code"], error["message"]
+        ));
+        Ok(())
+    };
+    let send =
+        |id: &str, body: Value| server.post(&format!("/api/sessions/{id}/request"), None, &body);
+    show("not handed off", send(&asking, json!({}))?)?;
+    show("bad e-mail", send(&id, json!({ "email": "agent@" }))?)?;
+    show(
+        "message too long",
+        send(&id, json!({ "message": "x".repeat(2001) }))?,
+    )?;
+    let r = send(&id, json!({ "message": "bonjour" }))?;
+    let rid = r.json()?["request"]["id"]
+        .as_str()
+        .ok_or("no id")?
+        .to_string();
+    show("sent twice", send(&id, json!({}))?)?;
+    show("no credential", server.get("/api/requests", None)?)?;
+    show(
+        "bad status",
+        server.get("/api/requests?status=tout", Some(&admin))?,
+    )?;
+    show(
+        "another contact's",
+        server.get(&format!("/api/requests/{rid}"), Some(&paie))?,
+    )?;
+    show(
+        "unknown request",
+        server.get(&format!("/api/requests/{}", "0".repeat(32)), Some(&admin))?,
+    )?;
+    let reply = |text: &str| {
+        server.post(
+            &format!("/api/requests/{rid}/reply"),
+            Some(&admin),
+            &json!({ "text": text }),
+        )
+    };
+    show(
+        "not answered yet",
+        server.get(&format!("/api/requests/{rid}/draft"), Some(&admin))?,
+    )?;
+    show("empty reply", reply("  ")?)?;
+    show("reply too long", reply(&"x".repeat(8001))?)?;
+    show(
+        "unknown contact",
+        server.post(
+            &format!("/api/requests/{rid}/assign"),
+            Some(&admin),
+            &json!({ "contact": "paye" }),
+        )?,
+    )?;
+    show(
+        "unknown topic",
+        server.get(
+            &format!("/api/requests/{rid}/example?topic=x"),
+            Some(&admin),
+        )?,
+    )?;
+    show(
+        "no typed question",
+        server.get(
+            &format!("/api/requests/{rid}/example?topic=rtt"),
+            Some(&admin),
+        )?,
+    )?;
+    assert_eq!(reply("oui")?.status, 200);
+    show("answered twice", reply("non")?)?;
+    show(
+        "reassigned once answered",
+        server.post(
+            &format!("/api/requests/{rid}/assign"),
+            Some(&admin),
+            &json!({ "contact": "paie" }),
+        )?,
+    )?;
+    show(
+        "empty question",
+        server.post("/api/requests", None, &json!({ "question": "?" }))?,
+    )?;
+    insta::assert_snapshot!(shown.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
