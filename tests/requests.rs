@@ -721,6 +721,25 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
     let text = server.sms(phone, "TRANSMETTRE")?;
     assert!(text.contains("déjà transmise"), "{text}");
 
+    // Reassigned to the pay service: notified in turn, and in its inbox now.
+    let all = server.get("/api/requests", Some(&bearer()))?.json()?;
+    let first = all["requests"][0]["id"]
+        .as_str()
+        .ok_or("no id")?
+        .to_string();
+    let r = server.post(
+        &format!("/api/requests/{first}/assign"),
+        Some(&bearer()),
+        &json!({ "contact": "paie" }),
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mails = smtp.wait_for(3)?;
+    assert_eq!(mails[2].to, ["paie@ville-exemple.fr"], "{mails:?}");
+    let paie = server
+        .get("/api/requests", Some(&basic("paie", PAIE_TOKEN)))?
+        .json()?;
+    assert_eq!(paie["requests"][0]["id"], first.as_str());
+
     // The administrator (no drh credential in the file) answers both.
     let all = server.get("/api/requests", Some(&bearer()))?.json()?;
     let listed = all["requests"].as_array().ok_or("no list")?;

@@ -1154,6 +1154,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_conversation ON requests (conversation);
 CREATE INDEX IF NOT EXISTS requests_contact ON requests (contact, status, created_at);
 CREATE INDEX IF NOT EXISTS requests_phone ON requests (phone);
+CREATE UNIQUE INDEX IF NOT EXISTS requests_one_open ON requests (conversation) WHERE status = 'open';
 ";
 
 /// A question sent to a person, and its reply.
@@ -1242,7 +1243,7 @@ fn figures<'a>(rows: impl Iterator<Item = &'a RequestRow>) -> RequestFigures {
 
 /// The requests side of the store.
 pub trait RequestStore {
-    /// Keeps a new request.
+    /// Keeps a new request (refused while the conversation has another one open).
     fn create_request(&self, request: &HrRequest) -> StoreResult<()>;
     fn request(&self, id: &str) -> StoreResult<Option<HrRequest>>;
     /// The requests of a conversation, oldest first.
@@ -1553,8 +1554,15 @@ mod request_tests {
         let store = SqliteStore::in_memory()?;
         store.create(&conversation("c1", None), &[])?;
         store.create(&conversation("c2", Some("+33600000001")), &[])?;
+        store.create(&conversation("c3", None), &[])?;
         store.create_request(&request("r1", "c1", "paie", 0))?;
-        store.create_request(&request("r2", "c1", "paie", 0))?;
+        assert!(
+            store
+                .create_request(&request("r1b", "c1", "paie", 0))
+                .is_err(),
+            "one open request per conversation"
+        );
+        store.create_request(&request("r2", "c3", "paie", 0))?;
         store.create_request(&request("r3", "c2", "drh", 0))?;
         assert_eq!(store.requests(Some("paie"), Some("open"))?.len(), 2);
         assert_eq!(store.undelivered(true, true)?.len(), 3);
@@ -1574,7 +1582,7 @@ mod request_tests {
         assert_eq!(stats.total.median_hours, Some(2.0));
         assert_eq!(stats.total.p90_hours, Some(10.0));
         assert_eq!(stats.per_contact["paie"].opened, 3);
-        assert_eq!(stats.conversations_answered_by_a_person, 1);
+        assert_eq!(stats.conversations_answered_by_a_person, 2);
         assert_eq!(store.request_stats(0, "2026-12-04")?.total.overdue, 0);
 
         assert_eq!(

@@ -282,13 +282,22 @@ pub fn send(app: &App, id: &str, message: &str, email: Option<&str>) -> ApiResul
             ));
         }
     }
-    let existing = app.store.requests_of_conversation(id)?;
-    if existing.iter().any(|r| r.status == "open") {
-        return Err(ApiError::new(
+    let already_sent = || -> ApiResult<bool> {
+        Ok(app
+            .store
+            .requests_of_conversation(id)?
+            .iter()
+            .any(|r| r.status == "open"))
+    };
+    let already = || {
+        ApiError::new(
             StatusCode::CONFLICT,
             "already_sent",
             "Votre question est déjà transmise : la réponse s'affichera ici.",
-        ));
+        )
+    };
+    if already_sent()? {
+        return Err(already());
     }
     let transcript = app.store.transcript(id)?;
     // A conversation started from a free-text question has it as its first line.
@@ -326,7 +335,10 @@ pub fn send(app: &App, id: &str, message: &str, email: Option<&str>) -> ApiResul
         notified_at: None,
         delivered_at: None,
     };
-    app.store.create_request(&request)?;
+    if let Err(e) = app.store.create_request(&request) {
+        // Two sendings at once: the store keeps one open request per conversation.
+        return Err(if already_sent()? { already() } else { e.into() });
+    }
     app.requests.notifier.wake();
     super::log(&format!("demande transmise (délai {delay} jours ouvrés)"));
     Ok(request)
