@@ -39,7 +39,10 @@ struct SmtpSink {
 }
 
 fn smtp_sink() -> Result<SmtpSink> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    smtp_sink_on(TcpListener::bind("127.0.0.1:0")?)
+}
+
+fn smtp_sink_on(listener: TcpListener) -> Result<SmtpSink> {
     let port = listener.local_addr()?.port();
     let mails = Arc::new(Mutex::new(Vec::new()));
     let kept = mails.clone();
@@ -235,9 +238,20 @@ fn contacts_file(dir: &Path) -> Result<PathBuf> {
 
 impl Server {
     fn start(db: &Path, contacts: &Path, smtp: u16, sms: &str) -> Result<Server> {
+        Server::start_with(db, contacts, smtp, sms, &[])
+    }
+
+    fn start_with(
+        db: &Path,
+        contacts: &Path,
+        smtp: u16,
+        sms: &str,
+        extra: &[&str],
+    ) -> Result<Server> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
             .arg("serve")
             .arg(rules())
+            .args(extra)
             .args(["--addr", "127.0.0.1:0", "--db"])
             .arg(db)
             .arg("--contacts")
@@ -881,6 +895,36 @@ fn request_errors_are_json_with_their_status_code_and_french_message() -> Result
         server.post("/api/requests", None, &json!({ "question": "?" }))?,
     )?;
     insta::assert_snapshot!(shown.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The relay is down when the request is sent: the notification waits in the store and goes
+/// once the relay is back, once.
+#[test]
+fn a_notification_is_retried_until_the_relay_takes_it() -> Result {
+    let dir = scratch("retry")?;
+    let contacts = contacts_file(&dir)?;
+    let gateway = gateway_sink()?;
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let server = Server::start_with(
+        &dir.join("guichet.db"),
+        &contacts,
+        port,
+        &gateway.url,
+        &["--outbox-interval-ms", "200"],
+    )?;
+    let id = handed_off(&server)?;
+    let r = server.post(&format!("/api/sessions/{id}/request"), None, &json!({}))?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    wait("a failed sending in the log", || {
+        Ok(server.log().contains("notification non envoyée"))
+    })?;
+    let smtp = smtp_sink_on(TcpListener::bind(("127.0.0.1", port))?)?;
+    let mails = smtp.wait_for(1)?;
+    assert_eq!(mails[0].to, ["encadrement@ville-exemple.fr"]);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(smtp.mails().len(), 1, "sent once");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -63,6 +63,9 @@ pub struct RequestOptions {
     /// Working days before a request is due, for contacts the credentials file gives no delay.
     #[arg(long, default_value_t = 5)]
     pub due_days: u32,
+    /// How often unsent notifications and replies are retried, in milliseconds.
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    pub outbox_interval_ms: u64,
 }
 
 /// What requests need at run time.
@@ -91,6 +94,7 @@ impl Setup {
             &options.mail_from,
             options.sms_send.as_deref(),
             options.public_url.as_deref(),
+            std::time::Duration::from_millis(options.outbox_interval_ms.max(50)),
         )?;
         Ok(Setup {
             credentials,

@@ -22,9 +22,6 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-/// How often the outbox is looked at without being woken.
-const EVERY: Duration = Duration::from_secs(60);
-
 /// The ways out, as configured.
 pub struct Notifier {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
@@ -33,6 +30,8 @@ pub struct Notifier {
     /// The address the inbox link starts with (`--public-url`, else the address listened on).
     public_url: std::sync::OnceLock<String>,
     wake: tokio::sync::Notify,
+    /// How often the outbox is looked at without being woken (`--outbox-interval-ms`).
+    every: Duration,
 }
 
 impl Notifier {
@@ -42,6 +41,7 @@ impl Notifier {
         from: &str,
         sms: Option<&str>,
         public_url: Option<&str>,
+        every: Duration,
     ) -> Result<Notifier, String> {
         let smtp = smtp
             .map(|url| {
@@ -89,6 +89,7 @@ impl Notifier {
                 .map(|url| std::sync::OnceLock::from(url.trim_end_matches('/').to_string()))
                 .unwrap_or_default(),
             wake: tokio::sync::Notify::new(),
+            every,
         })
     }
 
@@ -121,11 +122,16 @@ impl Notifier {
             .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(plain(body))
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| "message impossible à construire".to_string())?;
+        // The relay's own words may quote the address: only the kind of failure is logged.
         smtp.send(message)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e.status() {
+                Some(code) => format!("le serveur SMTP a répondu {code}"),
+                None if e.is_timeout() => "délai dépassé avec le serveur SMTP".to_string(),
+                None => "serveur SMTP injoignable, ou refus".to_string(),
+            })
     }
 
     async fn text(&self, to: &str, body: &str) -> Result<(), String> {
@@ -247,7 +253,7 @@ pub async fn run(app: App) {
             Ok(Err(e)) => log(&format!("demandes : lecture de la base impossible : {e}")),
             Err(_) => log("demandes : erreur interne"),
         }
-        let _ = tokio::time::timeout(EVERY, notifier.wake.notified()).await;
+        let _ = tokio::time::timeout(notifier.every, notifier.wake.notified()).await;
     }
 }
 
