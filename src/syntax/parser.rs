@@ -385,6 +385,7 @@ impl Builder {
             }
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
+            Rule::states => FactOption::States(self.states(pair)),
             Rule::range => {
                 let (low, high) = bounds(pair.as_str().trim_start_matches("range"));
                 FactOption::Range(low, high, span)
@@ -397,11 +398,42 @@ impl Builder {
         let mut inner = pair.into_inner();
         let name = self.name(next(&mut inner));
         let label = self.text(next(&mut inner));
-        let also = inner
-            .next()
-            .map(|a| self.string_list(first(a)))
-            .unwrap_or_default();
-        ChoiceDecl { name, label, also }
+        let mut also = Vec::new();
+        let mut states = None;
+        for clause in inner {
+            match clause.as_rule() {
+                Rule::states => states = Some(self.states(clause)),
+                _ => also = self.string_list(first(clause)),
+            }
+        }
+        ChoiceDecl {
+            name,
+            label,
+            also,
+            states,
+        }
+    }
+
+    /// `states "…", "…"` or `states oui "…" non "…"`.
+    fn states(&self, pair: Pair<Rule>) -> States {
+        let span = self.span(&pair);
+        let mut phrases = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::states_yesno => {
+                    let mut inner = part.into_inner();
+                    let yes = next(&mut inner).as_rule() == Rule::yes_lit;
+                    for list in inner {
+                        phrases.extend(self.string_list(list).into_iter().map(|t| (Some(yes), t)));
+                    }
+                }
+                Rule::string_list => {
+                    phrases.extend(self.string_list(part).into_iter().map(|t| (None, t)));
+                }
+                _ => {}
+            }
+        }
+        States { phrases, span }
     }
 
     fn string_list(&self, pair: Pair<Rule>) -> Vec<Text> {
@@ -498,12 +530,14 @@ impl Builder {
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
         let mut synonyms = Vec::new();
+        let mut reviews = Vec::new();
         let mut examples = Vec::new();
         let mut body = Vec::new();
         for p in inner {
             match p.as_rule() {
                 Rule::triggers => triggers.extend(self.string_list(first(p))),
                 Rule::synonyms => synonyms.extend(self.string_list(first(p))),
+                Rule::review => reviews.push(self.review(p)),
                 Rule::examples => examples.extend(self.string_list(first(p))),
                 _ => body.push(self.statement(p)),
             }
@@ -513,9 +547,89 @@ impl Builder {
             title,
             triggers,
             synonyms,
+            reviews,
             examples,
             body,
             end,
+            span,
+        }
+    }
+
+    fn review(&self, pair: Pair<Rule>) -> Review {
+        let span = self.span(&pair);
+        let mut inner = pair
+            .into_inner()
+            .filter(|p| matches!(p.as_rule(), Rule::date_lit | Rule::string));
+        let date = self.date_lit(next(&mut inner));
+        let by = self.text(next(&mut inner));
+        Review { date, by, span }
+    }
+
+    fn date_lit(&self, pair: Pair<Rule>) -> DateLit {
+        DateLit {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn in_force(&self, pair: Pair<Rule>) -> InForceStmt {
+        let span = self.span(&pair);
+        let mut at = None;
+        let mut arms = Vec::new();
+        let mut keyword = span;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::in_force_kw => keyword = self.span(&p),
+                Rule::in_force_at => {
+                    at = p
+                        .into_inner()
+                        .find(|e| e.as_rule() == Rule::expr)
+                        .map(|e| self.expr(e))
+                }
+                _ => arms.push(self.period_arm(p)),
+            }
+        }
+        InForceStmt {
+            at,
+            arms,
+            keyword,
+            span,
+        }
+    }
+
+    fn period_arm(&self, pair: Pair<Rule>) -> PeriodArm {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let period = next(&mut inner);
+        let period_span = self.span(&period);
+        let (mut from, mut until) = (None, None);
+        for bound in period.into_inner() {
+            let rule = bound.as_rule();
+            let dates: Vec<DateLit> = bound
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::date_lit)
+                .map(|p| self.date_lit(p))
+                .collect();
+            let mut dates = dates.into_iter();
+            match rule {
+                Rule::period_from => from = dates.next(),
+                Rule::period_until => until = dates.next(),
+                _ => {
+                    from = dates.next();
+                    until = dates.next();
+                }
+            }
+        }
+        let body_pair = next(&mut inner);
+        let body = match body_pair.as_rule() {
+            Rule::block => self.block(body_pair),
+            _ => self.block_of_one(body_pair),
+        };
+        PeriodArm {
+            from,
+            until,
+            period_span,
+            body,
             span,
         }
     }
@@ -556,6 +670,7 @@ impl Builder {
                 })
             }
             Rule::if_stmt => Stmt::If(self.if_stmt(pair)),
+            Rule::in_force => Stmt::InForce(self.in_force(pair)),
             Rule::let_stmt => {
                 let mut inner = pair.into_inner();
                 Stmt::Let(LetStmt {
@@ -733,9 +848,10 @@ impl Builder {
         let mut parts: Vec<TextPart> = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::interpolation => {
-                    parts.push(TextPart::Interpolation(self.expr(first(part))));
-                }
+                Rule::interpolation => match part.into_inner().next() {
+                    Some(expr) => parts.push(TextPart::Interpolation(self.expr(expr))),
+                    None => parts.push(TextPart::Placeholder),
+                },
                 rule => {
                     let piece = match rule {
                         Rule::escape => unescape(part.as_str()),
@@ -801,7 +917,7 @@ impl Builder {
 ///
 /// The grammar fixes the shape of every rule used here, so a missing child
 /// would be a bug in this file, caught by the parser tests.
-fn next<'i>(inner: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
+fn next<'i>(inner: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
     inner
         .next()
         .expect("the grammar guarantees this child; see grammar/guichet.pest")

@@ -56,7 +56,7 @@
 
   function factsNode(facts) {
     if (!facts || !facts.length) return el('p', {}, 'Aucun fait recueilli.');
-    const origin = { profile: 'profil', extracted: 'tiré de sa question', asked: 'répondu' };
+    const origin = { profile: 'profil', extracted: 'tiré de sa question', asked: 'répondu', earlier: 'répondu plus tôt dans la conversation' };
     return el('ul', { class: 'facts' }, facts.map((f) =>
       el('li', {}, f.question + ' ', el('strong', {}, f.value), ' (' + (origin[f.provenance] || f.provenance) + ')')));
   }
