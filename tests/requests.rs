@@ -22,6 +22,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 const ADMIN: &str = "jeton-admin-de-test";
 const PASSWORD: &str = "mot de passe de l'encadrement";
 const PAIE_TOKEN: &str = "jeton-de-la-paie-0123456789";
+const SMS_TOKEN: &str = "jeton-du-webhook-sms-0123456789";
 
 // ---------------------------------------------------------------- sinks
 
@@ -238,7 +239,7 @@ fn contacts_file(dir: &Path) -> Result<PathBuf> {
 
 impl Server {
     fn start(db: &Path, contacts: &Path, smtp: u16, sms: &str) -> Result<Server> {
-        Server::start_with(db, contacts, smtp, sms, &[])
+        Server::start_with(db, contacts, smtp, sms, &[], &[])
     }
 
     fn start_with(
@@ -247,8 +248,10 @@ impl Server {
         smtp: u16,
         sms: &str,
         extra: &[&str],
+        env: &[(&str, &str)],
     ) -> Result<Server> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+            .envs(env.iter().copied())
             .arg("serve")
             .arg(rules())
             .args(extra)
@@ -259,7 +262,7 @@ impl Server {
             .args(["--smtp", &format!("smtp://127.0.0.1:{smtp}")])
             .args(["--sms-send", sms])
             .env("GUICHET_ADMIN_TOKEN", ADMIN)
-            .env_remove("GUICHET_SMS_TOKEN")
+            .env("GUICHET_SMS_TOKEN", SMS_TOKEN)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -335,7 +338,7 @@ impl Server {
 
     fn sms(&self, from: &str, body: &str) -> Result<String> {
         let form = serde_urlencoded::to_string([("From", from), ("Body", body)])?;
-        let r = self.request("POST", "/api/sms", None, &form)?;
+        let r = self.request("POST", &format!("/api/sms?token={SMS_TOKEN}"), None, &form)?;
         assert_eq!(r.status, 200, "{}", r.body);
         Ok(r.body)
     }
@@ -913,6 +916,7 @@ fn a_notification_is_retried_until_the_relay_takes_it() -> Result {
         port,
         &gateway.url,
         &["--outbox-interval-ms", "200"],
+        &[],
     )?;
     let id = handed_off(&server)?;
     let r = server.post(&format!("/api/sessions/{id}/request"), None, &json!({}))?;
@@ -925,6 +929,66 @@ fn a_notification_is_retried_until_the_relay_takes_it() -> Result {
     assert_eq!(mails[0].to, ["encadrement@ville-exemple.fr"]);
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(smtp.mails().len(), 1, "sent once");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// With a data key, what the agent and the person wrote is sealed in the database file: the
+/// message, the reply, the e-mail address and the dossier are not in it in clear.
+#[test]
+fn requests_are_sealed_at_rest_with_a_data_key() -> Result {
+    let dir = scratch("sealed")?;
+    let contacts = contacts_file(&dir)?;
+    let smtp = smtp_sink()?;
+    let gateway = gateway_sink()?;
+    let db = dir.join("guichet.db");
+    let key = [("GUICHET_DATA_KEY", "4f".repeat(32))];
+    let key: Vec<(&str, &str)> = key.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = Server::start_with(&db, &contacts, smtp.port, &gateway.url, &[], &key)?;
+    let id = handed_off(&server)?;
+    let message = "Message-tres-reconnaissable-de-l-agent";
+    let email = "adresse.reconnaissable@example.org";
+    let r = server.post(
+        &format!("/api/sessions/{id}/request"),
+        None,
+        &json!({ "message": message, "email": email }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rid = r.json()?["request"]["id"]
+        .as_str()
+        .ok_or("no id")?
+        .to_string();
+    let reply = "Reponse-tres-reconnaissable-de-la-DRH";
+    let encadrement = basic("encadrement", PASSWORD);
+    let r = server.post(
+        &format!("/api/requests/{rid}/reply"),
+        Some(&encadrement),
+        &json!({ "text": reply }),
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = server
+        .get("/api/requests?status=all", Some(&encadrement))?
+        .json()?;
+    assert_eq!(
+        listed["requests"][0]["message"], message,
+        "opened on the way back"
+    );
+    assert_eq!(listed["requests"][0]["facts"][0]["fact"], "categorie");
+    server.kill()?;
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.to_string_lossy().contains("guichet.db") {
+            bytes.extend(std::fs::read(&path)?);
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for clear in [message, reply, email] {
+        assert!(!text.contains(clear), "{clear} in clear in the database");
+    }
+    let server = Server::start_with(&db, &contacts, smtp.port, &gateway.url, &[], &key)?;
+    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    assert_eq!(shown["requests"][0]["reply"], reply);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -20,7 +20,7 @@
 //!
 //! Checks take the same time whether the contact exists or not, and compare
 //! secrets in constant time (Argon2's own verification, or
-//! [`super::super::stats::same`] for tokens).
+//! [`super::super::security::same`] for tokens).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -120,7 +120,7 @@ impl Credentials {
     /// Whether `secret` opens `contact`'s inbox.
     pub fn verify(&self, contact: &str, secret: &[u8]) -> bool {
         match self.by_contact.get(contact).map(|c| &c.secret) {
-            Some(Secret::Token(token)) => super::super::stats::same(secret, token.as_bytes()),
+            Some(Secret::Token(token)) => super::super::security::same(secret, token.as_bytes()),
             Some(Secret::Hash(hash)) => verify_hash(hash, secret),
             None => {
                 let _ = verify_hash(decoy(), secret);

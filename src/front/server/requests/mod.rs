@@ -194,7 +194,7 @@ fn who(app: &App, headers: &HeaderMap) -> ApiResult<Who> {
     let admin = |secret: &[u8]| {
         app.admin_token
             .as_ref()
-            .is_some_and(|t| super::stats::same(secret, t.as_bytes()))
+            .is_some_and(|t| super::security::same(secret, t.as_bytes()))
     };
     if let Some(token) = value.strip_prefix("Bearer ") {
         return if admin(token.trim().as_bytes()) {
