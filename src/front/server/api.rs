@@ -240,7 +240,7 @@ pub struct Agent<'a> {
 }
 
 /// The profile of a request as fact names and raw values (texts, numbers, booleans).
-fn profile_values(profile: Map<String, Value>) -> ApiResult<Vec<(String, String)>> {
+pub fn profile_values(profile: Map<String, Value>) -> ApiResult<Vec<(String, String)>> {
     let mut out = Vec::with_capacity(profile.len());
     for (fact, value) in profile {
         let text = match value {
@@ -359,6 +359,7 @@ pub async fn show(
             "helpful": conversation.helpful,
             "step": wire::step(&program, &step),
             "transcript": transcript_json(&transcript),
+            "requests": super::requests::for_agent(&app, &id)?,
         })))
     })
     .await
@@ -408,8 +409,12 @@ pub struct Turned {
     pub done: bool,
 }
 
-/// The title of a topic of a program, by name.
+/// The title of a topic of a program, by name; a conversation without topic (a question no
+/// topic matched, transmitted to a person: `requests/`) says so.
 pub fn topic_title(program: &Program, topic: &str) -> String {
+    if topic.is_empty() {
+        return super::requests::NO_TOPIC.to_string();
+    }
     program
         .topic_named(topic)
         .map(|t| program.topic(t).title.clone())
@@ -459,7 +464,7 @@ fn find_topic(program: &Program, topic: &str) -> ApiResult<TopicId> {
 }
 
 /// A session on `topic` with the agent's profile (provenance `profile`), or 422 `bad_profile`.
-fn with_profile(
+pub fn with_profile(
     app: &App,
     program: &Program,
     topic: TopicId,
@@ -759,7 +764,7 @@ fn unmatched(
     }
 }
 
-fn session_json(session: &Session) -> ApiResult<String> {
+pub fn session_json(session: &Session) -> ApiResult<String> {
     serde_json::to_string(session).map_err(|_| ApiError::internal())
 }
 
