@@ -113,6 +113,22 @@ enum Command {
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
     },
+    /// The questions HR assigned to topics from the admin page of `guichet serve`.
+    Examples {
+        #[command(subcommand)]
+        command: ExamplesCommand,
+    },
+}
+
+/// What `guichet examples` does.
+#[derive(Subcommand, Debug)]
+enum ExamplesCommand {
+    /// Print the questions HR assigned from the admin page as `examples` lines, by topic.
+    Export {
+        /// The SQLite database of `guichet serve`.
+        #[arg(long, default_value = "guichet.db")]
+        db: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -167,6 +183,9 @@ pub fn main() -> ExitCode {
             format,
             output.as_deref(),
         ),
+        Command::Examples {
+            command: ExamplesCommand::Export { db },
+        } => crate::front::server::export_examples(&db),
         Command::Serve {
             paths,
             addr,

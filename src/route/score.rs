@@ -2,6 +2,7 @@
 //! phrase, the other words it knows, the words of its choices), how much of
 //! the question the best topic explains, and the decision taken from both.
 
+use super::examples::Class;
 use super::index::{Phrase, Router, TopicIndex, Word};
 use super::lexicon::OFF_TOPIC_STEM;
 use super::normalise::is_common_word;
@@ -33,6 +34,8 @@ const UNEXPLAINED_KNEE: f64 = 5.0;
 /// The runner-up's evidence must stay below this share of the best
 /// topic's for the best to be started: neighbours too close are offered.
 const LEAD_RATIO: f64 = 0.8;
+/// Similarity to a question HR assigned from which it is the same question.
+const LEARNED_SAME: f64 = 0.85;
 /// Evidence added by an example as alike as can be (similarity 1).
 const EXAMPLE_WEIGHT: f64 = 1.0;
 /// Similarity to an example below which it is no evidence.
@@ -87,6 +90,23 @@ impl Router {
         let no_match = Decision::NoMatch {
             fallback: self.fallback,
         };
+        // A question HR assigned, asked again (in another spelling): HR's decision stands.
+        if let Some((class, near)) = similarity.learned.filter(|(_, s)| *s >= LEARNED_SAME) {
+            let (decision, score) = match class {
+                Class::Topic(topic) => (Decision::Confident { topic }, near),
+                Class::OffTopic => (no_match, 0.0),
+            };
+            let extracted = match decision {
+                Decision::Confident { topic } => self.extract_tokens(&tokens, topic),
+                _ => Vec::new(),
+            };
+            return Routing {
+                decision,
+                score,
+                ranking,
+                extracted,
+            };
+        }
         let off_topic = words.iter().any(|w| w.stem == OFF_TOPIC_STEM);
         let Some(&(best, s1, completeness, keywords)) = scored.first().filter(|_| !off_topic)
         else {

@@ -30,7 +30,7 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Checks the admin token; `basic` asks a browser for it on failure.
-fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
+pub(super) fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
     let Some(expected) = &app.admin_token else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -146,9 +146,16 @@ pub async fn page(
         return challenge(e);
     }
     let titles = app.rules.current();
-    match blocking(move || compute(&app, period.days)).await {
-        Ok(stats) => {
-            Html(render(&stats, |id| super::api::topic_title(&titles, id))).into_response()
+    let page = blocking(move || {
+        let stats = compute(&app, period.days)?;
+        // The learning loop's section (learning.rs), kept apart from the statistics.
+        let learning = super::learning::section(&app)?;
+        Ok((stats, learning))
+    });
+    match page.await {
+        Ok((stats, learning)) => {
+            let html = render(&stats, |id| super::api::topic_title(&titles, id));
+            Html(html.replacen("</main>", &format!("{learning}</main>"), 1)).into_response()
         }
         Err(e) => e.into_response(),
     }
