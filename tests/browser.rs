@@ -269,6 +269,13 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // A new topic from the button, then the hand-off on request.
     click(client, &button("Nouveau sujet")).await?;
     click(client, &button("Mes jours de RTT")).await?;
+    // The statut answered in the first topic is not asked again: it is shown,
+    // before the topic's first question.
+    wait_text(
+        client,
+        "//li[.//p[@class='understood'][contains(., 'Fonctionnaire titulaire') and contains(., 'plus tôt')]]//p[@class='prompt']",
+    )
+    .await?;
     click(client, &button("Parler à une personne")).await?;
     let handoff = wait_text(
         client,
@@ -327,6 +334,21 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     )
     .await?;
     click(client, &button("Mes jours de RTT")).await?;
+    // The statut the previous topic took from « je suis contractuelle » is not
+    // asked again: it is shown, with « corriger », which replays the walk.
+    let understood = wait_text(
+        client,
+        "//p[@class='understood'][contains(., 'Agent contractuel') and contains(., 'plus tôt')]",
+    )
+    .await?;
+    assert!(
+        understood.contains("Agent contractuel")
+            && understood.contains("répondu plus tôt dans la conversation")
+            && understood.contains("corriger"),
+        "{understood}"
+    );
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("corriger\n").await?;
     wait_text(
         client,
         "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",

@@ -97,7 +97,7 @@ impl Router {
                 Class::OffTopic => (no_match, 0.0),
             };
             let extracted = match decision {
-                Decision::Confident { topic } => self.extract_tokens(&tokens, topic),
+                Decision::Confident { topic } => self.extract(question, topic),
                 _ => Vec::new(),
             };
             return Routing {
@@ -150,7 +150,7 @@ impl Router {
             Decision::Ambiguous { topics }
         };
         let extracted = match decision {
-            Decision::Confident { topic } => self.extract_tokens(&tokens, topic),
+            Decision::Confident { topic } => self.extract(question, topic),
             _ => Vec::new(),
         };
         Routing {
