@@ -12,10 +12,10 @@ use crate::compile::program::TopicId;
 /// At or above this score, the best topic is started.
 pub const CONFIDENT: f64 = 0.5;
 /// Below this score, the question goes to the fallback contact.
-pub const NO_MATCH: f64 = 0.2;
+pub const NO_MATCH: f64 = 0.15;
 /// Below this support (the share of the question the best topic explains,
 /// times how whole its best phrase is), no topic is offered at all.
-pub const MIN_SUPPORT: f64 = 0.5;
+pub const MIN_SUPPORT: f64 = 0.25;
 /// Most topics offered when the router is unsure.
 pub const MAX_CHOICES: usize = 3;
 
