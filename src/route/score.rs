@@ -44,6 +44,10 @@ const EXAMPLE_FLOOR: f64 = 0.4;
 const EXAMPLE_SUPPORT_FLOOR: f64 = 0.5;
 /// Similarity to an example at which it explains the whole question.
 const EXAMPLE_FULL: f64 = 0.8;
+/// Share of the unknown words' weight kept against a topic alone in the running…
+const ALONE_DOUBT: f64 = 0.5;
+/// …that is, whose runner-up has less than this share of its evidence (in between, more).
+const ALONE_BELOW: f64 = 0.5;
 /// Evidence scale: a best-topic score of this much gives 63 % of full strength.
 const EVIDENCE_SCALE: f64 = 0.8;
 
@@ -118,7 +122,10 @@ impl Router {
             };
         };
         let s2 = scored.get(1).map_or(0.0, |c| c.1);
-        let coverage = self.coverage(&self.topics[best], &content, keywords);
+        // Alone in the running (no runner-up close), a topic is less doubted for words the rules
+        // do not know: in a question about one thing, they are mostly its context.
+        let alone = ALONE_DOUBT + (1.0 - ALONE_DOUBT) * (s2 / s1 / ALONE_BELOW).min(1.0);
+        let coverage = self.coverage(&self.topics[best], &content, keywords, alone);
         let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
         // A runner-up far behind hardly matters; a close one does (and past
         // LEAD_RATIO the best is not started at all).
@@ -208,7 +215,7 @@ impl Router {
 
     /// The share of the question's meaningful words that `topic` explains.
     /// `evidence` is the topic's score: a word of half a phrase explains less than a whole phrase.
-    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64) -> f64 {
+    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64, alone: f64) -> f64 {
         let mut unexplained = 0.0;
         for w in content {
             let t = w.token;
@@ -245,7 +252,7 @@ impl Router {
         if evidence <= 0.0 {
             0.0
         } else {
-            evidence / (evidence + unexplained)
+            evidence / (evidence + alone * unexplained)
         }
     }
 }
