@@ -147,6 +147,13 @@ pub enum ProblemKind {
     StatesYesNoForm {
         yes_no_fact: bool,
     },
+    /// A number before a `states` phrase of a fact that is not a number.
+    StatesValueNotNumber,
+    /// A number before a `states` phrase that the fact does not accept.
+    StatesValueOutOfRange {
+        value: f64,
+        range: String,
+    },
     InvalidRange {
         low: f64,
         high: f64,
@@ -176,6 +183,20 @@ pub enum ProblemKind {
     GotoCycle {
         cycle: Vec<String>,
     },
+    /// Dates no period of an `in force` holds, in words.
+    PeriodGap {
+        missing: Vec<String>,
+    },
+    /// Dates two periods of an `in force` both hold; `first` is the earlier period.
+    PeriodOverlap {
+        shared: String,
+        first: Span,
+    },
+    /// A period whose first day comes after its last.
+    EmptyPeriod {
+        from: String,
+        until: String,
+    },
     // --- warnings
     UnreachableArm,
     UnreachableStatement {
@@ -191,6 +212,17 @@ pub enum ProblemKind {
         topic: String,
     },
     NoSource,
+    /// A topic that does not say when it was last reviewed (only with a date to check against).
+    ReviewMissing {
+        topic: String,
+    },
+    /// A topic last reviewed more than 12 months before the date of the check.
+    ReviewStale {
+        topic: String,
+        date: String,
+        by: String,
+        months: i64,
+    },
 }
 
 impl Problem {
@@ -210,7 +242,9 @@ impl Problem {
             | UnusedFact { .. }
             | UnusedContact { .. }
             | NoTriggers { .. }
-            | NoSource => Severity::Warning,
+            | NoSource
+            | ReviewMissing { .. }
+            | ReviewStale { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -361,6 +395,16 @@ impl Problem {
                 .message("`states oui`/`states non` ne s'applique qu'à un fait oui/non".into())
                 .label("ce fait n'est pas oui/non".into())
                 .help("écrivez les phrases sans `oui` ni `non`".into()),
+            StatesValueNotNumber => d
+                .code("E324")
+                .message("un nombre devant une phrase `states` ne va qu'avec un fait nombre".into())
+                .label("ce fait n'est pas un nombre".into())
+                .help("retirez le nombre : la phrase d'une valeur de choix énonce cette valeur ; pour un oui/non, écrivez `states oui \"…\" non \"…\"`".into()),
+            StatesValueOutOfRange { value, range } => d
+                .code("E325")
+                .message(format!("le fait n'accepte pas {}", number(*value)))
+                .label(format!("valeurs possibles : {range}"))
+                .help("corrigez le nombre, ou l'intervalle `range` du fait".into()),
             InvalidRange { low, high } => d
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))
@@ -401,6 +445,24 @@ impl Problem {
                 .label("ce renvoi revient à son point de départ".into())
                 .note(format!("Sujets de la boucle : {}.", cycle.join(", ")))
                 .help("une conversation ne peut pas revenir à un sujet déjà parcouru : supprimez l'un des `goto`".into()),
+            PeriodGap { missing } => d
+                .code("E405")
+                .message("ces périodes ne couvrent pas toutes les dates".into())
+                .label(format!("aucun texte en vigueur : {}", missing.join(", ")))
+                .note("Guichet ne doit jamais rester sans réponse : à chaque date, une et une seule période doit s'appliquer.".into())
+                .help("ajoutez une période pour les dates manquantes, par exemple `until JJ/MM/AAAA => handoff …` pour les dates antérieures aux textes connus".into()),
+            PeriodOverlap { shared, first } => d
+                .code("E406")
+                .message("deux périodes se chevauchent".into())
+                .label(format!("cette période et une précédente s'appliquent toutes deux {shared}"))
+                .secondary(*first, "période précédente".into())
+                .note("À une date donnée, un seul texte peut être en vigueur : sinon Guichet ne saurait pas lequel appliquer.".into())
+                .help("faites finir la période précédente la veille du premier jour de celle-ci".into()),
+            EmptyPeriod { from, until } => d
+                .code("E407")
+                .message(format!("période vide : le {from} est après le {until}"))
+                .label("aucune date dans cette période".into())
+                .help("le premier jour s'écrit avant le dernier : `from 01/03/2025 until 31/12/2025`".into()),
             UnreachableArm => d
                 .code("W001")
                 .message("branche inatteignable".into())
@@ -430,6 +492,18 @@ impl Problem {
                 .message("réponse sans source".into())
                 .label("aucun `source` après ce `answer`".into())
                 .help("citez le texte qui fonde la réponse : `source \"Décret n° …, article …\"`".into()),
+            ReviewMissing { topic } => d
+                .code("W010")
+                .message(format!("le sujet `{topic}` n'indique pas sa dernière relecture"))
+                .label("aucune ligne `reviewed` dans ce sujet".into())
+                .note("Chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("après relecture, ajoutez au début du sujet : `reviewed JJ/MM/AAAA by \"Nom, fonction\"` (en français : `relu le JJ/MM/AAAA par \"…\"`)".into()),
+            ReviewStale { topic, date, by, months } => d
+                .code("W011")
+                .message(format!("le sujet `{topic}` n'a pas été relu depuis plus de 12 mois"))
+                .label(format!("relu le {date} par « {by} », il y a {months} mois"))
+                .note("Le droit change souvent : chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("faites relire le sujet, puis mettez à jour la date et le nom du relecteur".into()),
         }
     }
 }

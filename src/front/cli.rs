@@ -31,6 +31,10 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The date reviews are checked against, jj/mm/aaaa (default: today): a topic
+        /// not reviewed in the 12 months before it gets a warning.
+        #[arg(long)]
+        today: Option<String>,
     },
     /// List the topics of a rule base: one line per topic, `id<TAB>title`.
     Topics {
@@ -96,6 +100,19 @@ enum Command {
         #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
         output: Option<PathBuf>,
     },
+    /// Hash a contact's password for `serve --contacts` (reads it on the standard input).
+    HashPassword,
+    /// Write a booklet for review by HR: one HTML page per topic, an index and the graphs.
+    Doc {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The folder to write into (created if missing).
+        #[arg(long, short, value_name = "DOSSIER")]
+        output: PathBuf,
+        /// The date reviews are judged on, jj/mm/aaaa (default: today): older than 12 months is « à relire ».
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
     Serve {
         #[arg(required = true)]
@@ -112,6 +129,8 @@ enum Command {
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
+        #[command(flatten)]
+        requests: crate::front::server::requests::RequestOptions,
     },
     /// The questions HR assigned to topics from the admin page of `guichet serve`.
     Examples {
@@ -150,7 +169,11 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { paths, format } => check(&paths, format),
+        Command::Check {
+            paths,
+            format,
+            today,
+        } => check(&paths, format, today.as_deref()),
         Command::Topics { paths } => topics(&paths),
         Command::Chat {
             paths,
@@ -170,6 +193,14 @@ pub fn main() -> ExitCode {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,
         },
+        Command::Doc {
+            paths,
+            output,
+            today: day,
+        } => match today(day.as_deref()) {
+            Ok(day) => crate::front::doc::command(&paths, &output, day),
+            Err(code) => code,
+        },
         Command::Graph {
             paths,
             topic,
@@ -186,12 +217,14 @@ pub fn main() -> ExitCode {
         Command::Examples {
             command: ExamplesCommand::Export { db },
         } => crate::front::server::export_examples(&db),
+        Command::HashPassword => hash_password(),
         Command::Serve {
             paths,
             addr,
             db,
             retention_days,
             watch_interval_ms,
+            requests,
         } => crate::front::server::run(crate::front::server::ServeOptions {
             paths,
             addr,
@@ -200,7 +233,32 @@ pub fn main() -> ExitCode {
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
+            requests,
         }),
+    }
+}
+
+/// `guichet hash-password`: one line read on stdin, its Argon2id hash printed.
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("erreur : {e}");
+        return ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 12 {
+        eprintln!("erreur : 12 caractères au moins, s'il vous plaît");
+        return ExitCode::from(1);
+    }
+    match crate::front::server::requests::credentials::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -219,11 +277,20 @@ fn io_failure(e: LoadError) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn check(paths: &[PathBuf], format: Format) -> ExitCode {
-    let compiled = match compile_paths(paths) {
+fn check(paths: &[PathBuf], format: Format, today_arg: Option<&str>) -> ExitCode {
+    let today = match today(today_arg) {
+        Ok(day) => day,
+        Err(code) => return code,
+    };
+    let mut compiled = match compile_paths(paths) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Some(program) = &compiled.program {
+        let reviews = crate::compile::review::stale(program, today);
+        compiled.diagnostics.extend(reviews);
+        crate::diagnostic::sort(&mut compiled.diagnostics);
+    }
     match format {
         Format::Json => {
             let json = render::json(&compiled.sources, &compiled.diagnostics);

@@ -112,14 +112,25 @@ pub struct ChoiceDecl {
     pub states: Option<States>,
 }
 
-/// `states "…", "…"` (a choice value, a number fact) or
-/// `states oui "…" non "…"` (a yes/no fact): phrases that state the value
-/// about the agent in a free-text question.
+/// `states "…", "…"` (a choice value, a number fact, with `100 "…"` for a
+/// fixed number) or `states oui "…" non "…"` (a yes/no fact): phrases that
+/// state the value about the agent in a free-text question.
 #[derive(Clone, Debug, PartialEq)]
 pub struct States {
-    /// Each phrase, with the yes/no value it states when written after `oui`/`non`.
-    pub phrases: Vec<(Option<bool>, Text)>,
+    /// Each phrase, with the value written before it, if any.
+    pub phrases: Vec<(StateTag, Text)>,
     pub span: Span,
+}
+
+/// What is written before a `states` phrase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StateTag {
+    /// Nothing: a choice value's phrase, or a number fact's phrase with `{}`.
+    Plain,
+    /// `oui` or `non` (a yes/no fact).
+    Bool(bool),
+    /// A number (a number fact's phrase that states it without `{}`).
+    Number(f64),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,11 +200,28 @@ pub struct TopicDecl {
     pub title: Text,
     pub triggers: Vec<Text>,
     pub synonyms: Vec<Text>,
+    /// `reviewed DATE by "…"`: every one written (more than one is an error).
+    pub reviews: Vec<Review>,
     /// Whole questions as agents write them (`examples`), for the router.
     pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,
+    pub span: Span,
+}
+
+/// `reviewed 15/11/2026 by "Mme Durand, DRH"`: when and by whom a topic was last signed off.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub date: DateLit,
+    pub by: Text,
+    pub span: Span,
+}
+
+/// A date literal as written (`jj/mm/aaaa`), checked by the compiler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DateLit {
+    pub text: String,
     pub span: Span,
 }
 
@@ -205,6 +233,7 @@ pub enum Stmt {
     Answer(AnswerStmt),
     Handoff(HandoffStmt),
     Goto(GotoStmt),
+    InForce(InForceStmt),
 }
 
 impl Stmt {
@@ -216,6 +245,7 @@ impl Stmt {
             Stmt::Answer(s) => s.span,
             Stmt::Handoff(s) => s.span,
             Stmt::Goto(s) => s.span,
+            Stmt::InForce(s) => s.span,
         }
     }
 }
@@ -273,6 +303,29 @@ pub enum CompareOp {
     Le,
     Gt,
     Ge,
+}
+
+/// `in force at EXPR { from D => … until D => … }`: the text in force at a date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InForceStmt {
+    /// The date the law is judged at; `None` is the conversation's date.
+    pub at: Option<Expr>,
+    pub arms: Vec<PeriodArm>,
+    /// The span of the keyword (`in force` / `en vigueur`), where coverage problems point.
+    pub keyword: Span,
+    pub span: Span,
+}
+
+/// One period and the statements in force during it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodArm {
+    /// First day, included; `None` is "since always".
+    pub from: Option<DateLit>,
+    /// Last day, included; `None` is "until further notice".
+    pub until: Option<DateLit>,
+    pub period_span: Span,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

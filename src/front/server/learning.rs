@@ -9,7 +9,8 @@
 //! questions to assign, with the router's suggestions), `POST
 //! /api/admin/assign` (JSON `{"question": …, "topic": "rtt" | null}`), and
 //! `POST /admin/assign`, the same from the admin page's form (answered with
-//! a redirection to `/admin`). The admin page shows [`section`].
+//! a redirection to `/admin`; refused from another site's page by
+//! `security::admin_guard`). The admin page shows [`section`].
 
 use super::api::{blocking, ApiError, ApiResult};
 use super::page::escape_html;
@@ -129,8 +130,9 @@ pub struct AssignForm {
     topic: String,
 }
 
-/// `POST /admin/assign`: the admin page's buttons. Refused from another site's page (the
-/// browser would send the remembered password with it).
+/// `POST /admin/assign`: the admin page's buttons. A post from another site's page (the
+/// browser would send the remembered password with it) is refused before it gets here
+/// (`security::admin_guard`).
 pub async fn assign_form(
     State(app): State<App>,
     headers: HeaderMap,
@@ -139,36 +141,11 @@ pub async fn assign_form(
     if let Err(e) = authorize(&app, &headers, true) {
         return e.into_response();
     }
-    if !same_origin(&headers) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "cross_origin",
-            "Requête refusée : elle ne vient pas de la page d'administration.",
-        )
-        .into_response();
-    }
     let topic = (form.topic != OFF_TOPIC).then_some(form.topic);
     match blocking(move || store_assignment(&app, &form.question, topic.as_deref())).await {
         Ok(()) => Redirect::to("/admin#a-affecter").into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// Whether a form post comes from a page of this server. Browsers say so in `Sec-Fetch-Site`;
-/// older ones send `Origin` (the page's `no-referrer` policy makes it `null` on a post, which
-/// proves nothing either way, so only a foreign origin is refused).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = value("sec-fetch-site") {
-        return matches!(site, "same-origin" | "none");
-    }
-    let Some(origin) = value("origin").filter(|o| *o != "null") else {
-        return true;
-    };
-    let host = value("host").unwrap_or_default();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
 }
 
 /// The admin page's section: the questions to assign, one form each.
@@ -227,15 +204,24 @@ pub fn section(app: &App) -> ApiResult<String> {
     Ok(out)
 }
 
-/// `guichet examples export`: the assignments of the store at `db` as `examples` lines.
+/// `guichet examples export`: the assignments of the store at `db` as `examples` lines (opened
+/// with the data key of `guichet serve`, `GUICHET_DATA_KEY`, when the base is encrypted).
 pub fn export_command(db: &std::path::Path) -> std::process::ExitCode {
+    use super::store::Store;
     if !db.exists() {
         eprintln!("erreur : {} : base introuvable", db.display());
         return std::process::ExitCode::from(2);
     }
-    let assignments = super::store::SqliteStore::open(db).and_then(|store| {
-        use super::store::Store;
-        store.assignments()
+    let keys = match super::crypto::Keys::from_env() {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let assignments = super::store::SqliteStore::open(db).and_then(|store| match keys {
+        Some(keys) => super::crypto::EncryptedStore::new(store, keys).assignments(),
+        None => store.assignments(),
     });
     match assignments {
         Ok(assignments) => {

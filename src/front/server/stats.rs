@@ -12,7 +12,7 @@
 
 use super::api::{blocking, ApiError, ApiResult};
 use super::page::escape_html;
-use super::store::{Selector, Stats};
+use super::store::{RequestStats, Selector, Stats};
 use super::App;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,11 +23,6 @@ use serde_json::{json, Value};
 
 /// A conversation idle this long without an outcome counts as abandoned.
 const ABANDONED_AFTER: i64 = 24 * 3600;
-
-/// Compares secrets in time independent of where they differ.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// Checks the admin token; `basic` asks a browser for it on failure.
 pub(super) fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
@@ -51,7 +46,7 @@ pub(super) fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResul
             }
         });
     match given {
-        Some(token) if same(&token, expected.as_bytes()) => Ok(()),
+        Some(token) if super::security::same(&token, expected.as_bytes()) => Ok(()),
         _ => {
             let how = if basic {
                 ""
@@ -80,7 +75,7 @@ fn challenge(error: ApiError) -> Response {
     response
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -115,12 +110,13 @@ pub struct Period {
     days: Option<u32>,
 }
 
-fn compute(app: &App, days: Option<u32>) -> ApiResult<Stats> {
+fn compute(app: &App, days: Option<u32>) -> ApiResult<(Stats, RequestStats)> {
     let now = app.now();
     let days = i64::from(days.unwrap_or(app.retention_days).max(1));
-    Ok(app
-        .store
-        .stats(now - days * 86_400, now - ABANDONED_AFTER)?)
+    let since = now - days * 86_400;
+    let stats = app.store.stats(since, now - ABANDONED_AFTER)?;
+    let requests = super::requests::figures(app, since)?;
+    Ok((stats, requests))
 }
 
 pub async fn json(
@@ -132,7 +128,11 @@ pub async fn json(
         return e.into_response();
     }
     match blocking(move || compute(&app, period.days)).await {
-        Ok(stats) => Json(stats).into_response(),
+        Ok((stats, requests)) => {
+            let mut json = serde_json::to_value(&stats).unwrap_or(Value::Null);
+            json["requests"] = super::requests::stats_json(&stats, &requests);
+            Json(json).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -153,9 +153,11 @@ pub async fn page(
         Ok((stats, learning))
     });
     match page.await {
-        Ok((stats, learning)) => {
-            let html = render(&stats, |id| super::api::topic_title(&titles, id));
-            Html(html.replacen("</main>", &format!("{learning}</main>"), 1)).into_response()
+        Ok(((stats, requests), learning)) => {
+            let title = |id: &str| super::api::topic_title(&titles, id);
+            let requests = super::requests::stats_html(&stats, &requests, title);
+            Html(render(&stats, title).replace("</main>", &format!("{requests}{learning}</main>")))
+                .into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -295,8 +297,9 @@ pub async fn export(
                 })
             })
             .collect();
+        let requests = app.store.requests_selected(&selector)?;
         Ok(Json(
-            json!({ "conversations": conversations, "questions": questions }),
+            json!({ "conversations": conversations, "questions": questions, "requests": requests }),
         ))
     })
     .await
@@ -350,13 +353,6 @@ mod tests {
         assert_eq!(base64_decode("OnQ="), Some(b":t".to_vec()));
         assert_eq!(base64_decode("a"), None);
         assert_eq!(base64_decode("!!!!"), None);
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"abcd"));
     }
 
     #[test]
