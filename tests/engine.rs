@@ -136,15 +136,45 @@ fn yes_no_replies_and_their_variants() {
         ("o", "oui"),
         ("ouais", "oui"),
         ("bien sûr", "oui"),
-        ("1", "oui"),
         ("non", "non"),
         ("N", "non"),
         ("pas du tout", "non"),
         ("non merci", "non"),
-        ("2", "non"),
     ] {
         assert_eq!(reply("temps_partiel", input), expected, "input {input:?}");
     }
+}
+
+/// Regression (trial of 29/11/2026): « 1 » to « Adoptez-vous plusieurs
+/// enfants ? » meant one child, and was read as « oui ». No front end shows
+/// yes/no numbered, so a number is asked again.
+#[test]
+fn a_number_is_not_a_yes_or_no() {
+    for input in ["1", "2"] {
+        assert!(
+            refused("temps_partiel", input).contains("oui ou par non"),
+            "input {input:?}"
+        );
+    }
+}
+
+/// Regression (trial of 29/11/2026): a reply that negates an option, or names
+/// it only by a word of a longer phrase, was taken as that option (« pas
+/// titulaire » → titulaire, « non » → contractuel by « non titulaire »,
+/// « agent » → contractuel by its label). It is asked again.
+#[test]
+fn a_negated_or_partial_choice_reply_is_asked_again() {
+    for input in [
+        "pas titulaire",
+        "je ne suis pas titulaire",
+        "non",
+        "je sais pas",
+        "agent",
+    ] {
+        let message = refused("statut", input);
+        assert!(message.contains("numéro"), "input {input:?}: {message}");
+    }
+    assert_eq!(reply("statut", "contractuelle"), "contractuel");
 }
 
 #[test]
