@@ -6,6 +6,7 @@
 //! coloured text through codespan-reporting, or into JSON.
 
 use crate::span::Span;
+use crate::syntax::keywords::{in_backticks, Language};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -35,6 +36,16 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The diagnostic with the keywords of its text in `language` (they are written in English).
+    pub fn in_language(mut self, language: Language) -> Diagnostic {
+        let translate = |text: &mut String| *text = in_backticks(text, language);
+        translate(&mut self.message);
+        self.labels.iter_mut().for_each(|l| translate(&mut l.message));
+        self.notes.iter_mut().for_each(translate);
+        self.help.iter_mut().for_each(translate);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

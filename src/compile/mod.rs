@@ -23,6 +23,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::problem::Problem;
 use crate::span::Sources;
 use crate::syntax::ast::{Item, TopicDecl};
+use crate::syntax::keywords::{language_of, Language};
 use crate::syntax::parse_rules;
 use petgraph::graph::DiGraph;
 use program::*;
@@ -70,7 +71,19 @@ pub fn compile(sources: Sources) -> Compiled {
     if problems.iter().any(Problem::is_error) {
         problems.retain(Problem::is_error);
     }
-    let mut diagnostics: Vec<Diagnostic> = problems.iter().map(Problem::diagnostic).collect();
+    // Messages name keywords in the language the file is written in.
+    let languages: HashMap<_, _> = sources
+        .files()
+        .map(|(file, source)| (file, language_of(&source.text)))
+        .collect();
+    let mut diagnostics: Vec<Diagnostic> = problems
+        .iter()
+        .map(|p| {
+            let language = languages.get(&p.span.file).copied();
+            p.diagnostic()
+                .in_language(language.unwrap_or(Language::French))
+        })
+        .collect();
     diagnostic::sort(&mut diagnostics);
     Compiled {
         program: program.map(|parts| parts.into_program(sources.clone())),

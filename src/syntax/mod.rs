@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod expected;
+pub mod keywords;
 pub mod parser;
 
 pub use parser::{parse_rules, parse_tests};
