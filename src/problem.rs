@@ -98,6 +98,8 @@ pub enum ProblemKind {
         what: NameKind,
         name: String,
         suggestion: Option<String>,
+        /// For a name used as a value: the `fact` line that would declare it.
+        declare: Option<String>,
     },
     Duplicate {
         what: NameKind,
@@ -142,6 +144,8 @@ pub enum ProblemKind {
     PatternMismatch {
         pattern: String,
         subject: String,
+        /// The patterns that are valid here, in words.
+        valid: String,
     },
     CannotMatch {
         found: String,
@@ -160,6 +164,12 @@ pub enum ProblemKind {
     },
     MissingOutcome {
         topic: String,
+        /// The conditions that lead to the end, as code (« `ok` = non »).
+        path: Vec<String>,
+        /// Code that ends the path and compiles.
+        fix: String,
+        /// The path ends because an `if` has no `else`.
+        no_else: bool,
     },
     GotoCycle {
         cycle: Vec<String>,
@@ -264,14 +274,25 @@ impl Problem {
                 .message(format!("la date `{text}` n'existe pas"))
                 .label("date invalide".into())
                 .note("Les dates s'écrivent jj/mm/aaaa, par exemple 01/03/2024.".into()),
-            Undefined { what, name, suggestion } => {
+            Undefined {
+                what,
+                name,
+                suggestion,
+                declare,
+            } => {
                 let d = d
                     .code("E201")
                     .message(format!("{} : `{name}`", what.unknown()))
                     .label(format!("{} ne s'appelle `{name}`", what.none()));
-                match suggestion {
-                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
-                    None => d,
+                match (suggestion, declare) {
+                    (Some(s), Some(line)) => d.help(format!(
+                        "vouliez-vous dire `{s}` ? Si c'est un nouveau fait, déclarez-le (dans `rules/commun.guichet` s'il sert à plusieurs sujets) : `{line}`"
+                    )),
+                    (None, Some(line)) => d.help(format!(
+                        "si c'est un nouveau fait, déclarez-le (dans `rules/commun.guichet` s'il sert à plusieurs sujets) : `{line}`"
+                    )),
+                    (Some(s), None) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    (None, None) => d,
                 }
             }
             Duplicate { what, name, first } => d
@@ -321,10 +342,15 @@ impl Problem {
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))
                 .label("aucune valeur possible".into()),
-            PatternMismatch { pattern, subject } => d
+            PatternMismatch {
+                pattern,
+                subject,
+                valid,
+            } => d
                 .code("E308")
                 .message(format!("ce motif ({pattern}) ne peut pas correspondre à {subject}"))
-                .label("motif incompatible".into()),
+                .label("motif incompatible".into())
+                .help(format!("motifs possibles ici : {valid}")),
             CannotMatch { found } => d
                 .code("E309")
                 .message(format!("`match` ne s'applique pas à {found}"))
@@ -345,12 +371,28 @@ impl Problem {
                 .message(format!("ce contact ne couvre pas toutes les valeurs de `{fact}`"))
                 .label(format!("non couvert : {}", missing.join(", ")))
                 .help("ajoutez une branche pour chaque valeur manquante, ou `_ => { … }`".into()),
-            MissingOutcome { topic } => d
-                .code("E403")
-                .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
-                .label("un chemin arrive ici sans `answer`, `handoff` ni `goto`".into())
-                .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
-                .help("terminez ce bloc par `answer …` ou `handoff …`".into()),
+            MissingOutcome {
+                topic,
+                path,
+                fix,
+                no_else,
+            } => {
+                let when = if path.is_empty() {
+                    "dans tous les cas".to_string()
+                } else {
+                    format!("quand {}", path.join(" et "))
+                };
+                let help = if *no_else {
+                    format!("ajoutez après cette accolade une branche pour les autres cas, par exemple : `{fix}`")
+                } else {
+                    format!("terminez ce bloc par une réponse, un transfert ou un `goto`, par exemple : `{fix}`")
+                };
+                d.code("E403")
+                    .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
+                    .label(format!("{when}, la conversation arrive ici sans `answer`, `handoff` ni `goto`"))
+                    .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
+                    .help(help)
+            }
             GotoCycle { cycle } => d
                 .code("E404")
                 .message("ces `goto` forment une boucle".into())

@@ -276,6 +276,14 @@ impl Context {
                     ProblemKind::PatternMismatch {
                         pattern: super::lower::pattern_words(other),
                         subject: format!("un choix (`{fact}`)"),
+                        valid: format!(
+                            "les valeurs de `{fact}` ({}) ou `_` (tous les cas)",
+                            values
+                                .iter()
+                                .map(|v| format!("`{}`", v.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     },
                     other.span(),
                 );
@@ -310,6 +318,7 @@ impl Context {
                         what: NameKind::Fact,
                         name: name.text.clone(),
                         suggestion,
+                        declare: None,
                     },
                     name.span,
                 );
@@ -331,6 +340,7 @@ impl Context {
                         what: NameKind::Contact,
                         name: name.text.clone(),
                         suggestion,
+                        declare: None,
                     },
                     name.span,
                 );

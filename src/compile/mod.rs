@@ -171,6 +171,9 @@ struct Context {
     fallback_span: Option<crate::span::Span>,
     graph: DiGraph<Node, EdgeLabel, u32>,
     local_names: Vec<String>,
+    /// The type expected of the bare name being checked, when its use says
+    /// (`if x`, `x > 3`): an unknown name is then suggested only names of that type.
+    wanted: Option<expression::Type>,
 }
 
 impl Context {

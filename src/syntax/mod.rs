@@ -5,6 +5,7 @@
 //! words a rule writer understands. Nothing here resolves a name or a type.
 
 pub mod ast;
+pub mod expression;
 mod expected;
 pub mod keywords;
 pub mod parser;
