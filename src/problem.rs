@@ -83,8 +83,15 @@ pub enum ProblemKind {
         found: String,
         /// A keyword the writer probably meant.
         suggestion: Option<String>,
-        /// Where a string that is never closed starts.
-        unclosed_string: Option<Span>,
+        /// Where the keyword found can be written, when a keyword was found out of place.
+        keyword_place: Option<&'static str>,
+    },
+    /// A string that opened and did not close on its line (E101 too).
+    UnclosedString {
+        opened: Span,
+        /// Where reading stopped, and what was found there.
+        stopped: Span,
+        found: String,
     },
     TooDeep,
     ExpressionTooLong,
@@ -225,7 +232,7 @@ impl Problem {
                 expected,
                 found,
                 suggestion,
-                unclosed_string,
+                keyword_place,
             } => {
                 let message = if found == "la fin du fichier" {
                     "syntaxe : fin du fichier inattendue".to_string()
@@ -237,16 +244,32 @@ impl Problem {
                     .message(message)
                     .label(format!("{found} ici"))
                     .note(expected_sentence(expected));
-                if let Some(start) = unclosed_string {
-                    d = d
-                        .secondary(*start, "ce texte n'est jamais fermé".into())
-                        .help("fermez le texte par un guillemet droit `\"`".into());
+                if let Some(place) = keyword_place {
+                    d = d.note(format!("{found} {place}."));
                 }
                 match suggestion {
                     Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
                     None => d,
                 }
             }
+            UnclosedString {
+                opened,
+                stopped,
+                found,
+            } => d
+                .code("E101")
+                .message("syntaxe : guillemet fermant oublié ?".into())
+                .label("il manque sans doute un `\"` à la fin de cette ligne".into())
+                .secondary(*opened, "ce texte commence ici".into())
+                .secondary(
+                    *stopped,
+                    if found == "la fin du fichier" {
+                        "le fichier se termine sans que le texte soit fermé".into()
+                    } else {
+                        format!("la lecture bute ensuite ici : {found} inattendu")
+                    },
+                )
+                .help("fermez le texte par un guillemet droit `\"` à la fin de sa ligne (un texte qui continue sur plusieurs lignes se termine au `\"` suivant)".into()),
             TooDeep => d
                 .code("E102")
                 .message("imbrication trop profonde".into())

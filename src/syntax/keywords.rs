@@ -27,6 +27,8 @@ pub struct Keyword {
     pub french: &'static str,
     /// Other accepted forms (without accents).
     pub others: Vec<&'static str>,
+    /// Where it can be written, for a keyword found out of place (English keywords in backticks).
+    pub place: Option<&'static str>,
 }
 
 impl Keyword {
@@ -62,6 +64,7 @@ static TABLE: LazyLock<Vec<Keyword>> = LazyLock::new(|| {
                     .split(',')
                     .filter(|w| !w.is_empty())
                     .collect(),
+                place: columns.next().filter(|p| !p.is_empty()),
             })
         })
         .collect()

@@ -169,6 +169,8 @@ fn syntax_problem(
     // pest may stop before the blanks it was about to skip: point at what follows them.
     let at = offset + reported.max(furthest);
     let at = at + text[at..].len() - text[at..].trim_start().len();
+    // A keyword tried inside a longer word (`si` in `sinon`) stops mid-word: name the whole word.
+    let at = word_start(text, at);
     let found = expected::found_at(text, at);
     let span = Span::new(file, at, at + found.len().max(1));
     let kind = match &error.variant {
@@ -190,21 +192,81 @@ fn syntax_problem(
             } else {
                 positives
             };
-            let unclosed_string = found
-                .is_empty()
-                .then(|| unclosed_string_start(text))
-                .flatten()
-                .map(|start| Span::new(file, start, start + 1));
+            let opened = if found.is_empty() {
+                unclosed_string_start(text)
+            } else {
+                string_closed_too_late(text, offset, at)
+            };
+            if let Some(opened) = opened {
+                // The mistake is on the line where the string opened: point there.
+                let line_end = text[opened..].find('\n').map_or(text.len(), |n| opened + n);
+                let end_of_text = opened + text[opened..line_end].trim_end().len();
+                let kind = ProblemKind::UnclosedString {
+                    opened: Span::new(file, opened, opened + 1),
+                    stopped: span,
+                    found: expected::describe_found(found),
+                };
+                return (Problem::new(kind, Span::new(file, end_of_text, end_of_text)), at);
+            }
+            let language = keywords::language_of(text);
             ProblemKind::Syntax {
-                expected: expected::describe(rules, &literals, keywords::language_of(text)),
+                expected: expected::describe(rules, &literals, language),
                 found: expected::describe_found(found),
                 suggestion: expected::misspelt_keyword(text, at),
-                unclosed_string,
+                keyword_place: keywords::by_form(found).and_then(|k| k.place),
             }
         }
         pest::error::ErrorVariant::CustomError { .. } => ProblemKind::TooDeep,
     };
     (Problem::new(kind, span), at)
+}
+
+/// The start of the word `at` is in (`at` itself when it starts one).
+fn word_start(text: &str, at: usize) -> usize {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if !text[at..].starts_with(is_word) {
+        return at;
+    }
+    text[..at]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word(c))
+        .last()
+        .map_or(at, |(i, _)| i)
+}
+
+/// Where a string opens that most likely lacks its closing quote, for a
+/// syntax error at `at` in the item starting at `from`: the first string
+/// of the item that runs over a line break and whose closing quote follows
+/// a blank (`"Titulaire⏎  contractuel "`), since that quote was meant to
+/// open the next text. A text that really spans lines ends on its words.
+fn string_closed_too_late(text: &str, from: usize, at: usize) -> Option<usize> {
+    let mut chars = text[from..at].char_indices().map(|(i, c)| (from + i, c));
+    let mut open: Option<usize> = None;
+    while let Some((i, c)) = chars.next() {
+        match (open, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(start), '"') => {
+                let inside = &text[start + 1..i];
+                if inside.contains('\n') && inside.ends_with([' ', '\t']) {
+                    return Some(start);
+                }
+                open = None;
+            }
+            (None, '"') => open = Some(i),
+            (None, '/') if text[i..].starts_with("//") => {
+                for (_, n) in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where the last string of `text` opens, if it is never closed.
