@@ -195,6 +195,12 @@ pub enum ProblemKind {
     NoTriggers {
         topic: String,
     },
+    SharedTrigger {
+        trigger: String,
+        /// The topic that has it first, and where.
+        topic: String,
+        first: Span,
+    },
     NoSource,
 }
 
@@ -215,6 +221,7 @@ impl Problem {
             | UnusedFact { .. }
             | UnusedContact { .. }
             | NoTriggers { .. }
+            | SharedTrigger { .. }
             | NoSource => Severity::Warning,
             _ => Severity::Error,
         }
@@ -446,6 +453,17 @@ impl Problem {
                 .message(format!("le sujet `{topic}` n'a pas de `triggers`"))
                 .label("sujet sans phrases déclencheuses".into())
                 .help("ajoutez `triggers \"…\", \"…\"` : les questions libres des agents sont orientées grâce à elles".into()),
+            SharedTrigger {
+                trigger,
+                topic,
+                first,
+            } => d
+                .code("W007")
+                .message(format!("« {trigger} » déclenche déjà le sujet `{topic}`"))
+                .label("déclencheur en double".into())
+                .secondary(*first, format!("déjà déclencheur de `{topic}` ici"))
+                .note("Une question libre qui contient ces mots ne peut pas choisir entre les deux sujets.".into())
+                .help("gardez ce déclencheur dans un seul sujet, ou rendez-les plus précis (« congé maladie ordinaire », « congé maladie longue durée »)".into()),
             NoSource => d
                 .code("W006")
                 .message("réponse sans source".into())

@@ -145,3 +145,44 @@ test "Enfant" {
     assert_eq!(failures, Vec::<String>::new());
     assert_eq!(report.passed(), 3);
 }
+
+#[test]
+fn text_helpers_write_amounts_and_plurals_in_answers() {
+    let mut rules = Sources::new();
+    rules.add(
+        "a.guichet",
+        r#"
+fait jours: entier "Combien de jours ?" intervalle 0..30
+sujet t "T" {
+  déclencheurs "t"
+  réponse "{pluriel(jours, "jour", "jours")} indemnisés : {euros(jours * 16.8)} ({plural(jours * 7, "heure", "heures")}, {money(1607)})." source "s"
+}
+"#,
+    );
+    let program = compile(rules).program.expect("compiles");
+    let mut tests = Sources::new();
+    tests.add(
+        "a.gtest",
+        r#"
+test "un jour" { sujet t répond "1" attend réponse "1 jour indemnisés : 16,80 € (7 heures, 1 607,00 €)." }
+test "six jours" { sujet t répond "6" attend réponse "6 jours indemnisés : 100,80 € (42 heures" }
+test "aucun" { sujet t répond "0" attend réponse "0 jour indemnisés : 0,00 €" }
+"#,
+    );
+    let report = testing::run(&program, &tests, date!(2026 - 03 - 01));
+    let failures: Vec<_> = report.results.iter().filter_map(|r| r.failure.clone()).collect();
+    assert_eq!(failures, Vec::<String>::new());
+    assert_eq!(report.passed(), 3);
+}
+
+#[test]
+fn text_helpers_check_their_arguments() {
+    let mut rules = Sources::new();
+    rules.add(
+        "a.guichet",
+        r#"sujet t "T" { déclencheurs "t" réponse "{euros("cent")} {pluriel(2, "jour")}" source "s" }"#,
+    );
+    let compiled = compile(rules);
+    let codes: Vec<_> = compiled.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E301", "E303"]);
+}

@@ -235,6 +235,18 @@ impl Context {
                     .collect(),
                 Type::Number { integer: true },
             ),
+            Function::Money => (
+                vec![self.expect(&args[0], scope, Type::Number { integer: false }, &context)],
+                Type::Text,
+            ),
+            Function::Plural => (
+                vec![
+                    self.expect(&args[0], scope, Type::Number { integer: false }, &context),
+                    self.expect(&args[1], scope, Type::Text, &context),
+                    self.expect(&args[2], scope, Type::Text, &context),
+                ],
+                Type::Text,
+            ),
             Function::Min | Function::Max => {
                 let mut integer = true;
                 let checked = args
