@@ -9,7 +9,7 @@
 //! missed ([`TARGETS`]), so CI can run it.
 
 use crate::compile::program::{Program, TopicId};
-use crate::front::cli::program_or_report;
+use crate::front::load::program_or_report;
 use crate::route::{parse_labelled, Decision, Figures, Router, Routing};
 use serde_json::json;
 use std::collections::BTreeMap;
