@@ -78,6 +78,17 @@ enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Write rule and test files in the canonical layout (comments kept); `--check` only says which would change.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// Write the keywords in this language (default: the language each file already uses).
+        #[arg(long, value_enum)]
+        keywords: Option<KeywordLanguage>,
+    },
     /// Debug rules interactively: walk topics, set facts, break on rules, reload (see docs/repl.md).
     Repl {
         #[arg(required = true)]
@@ -122,6 +133,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KeywordLanguage {
+    Fr,
+    En,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -160,6 +177,18 @@ pub fn main() -> ExitCode {
             json,
         } => crate::front::ask::ask(&[path], &question, json),
         Command::EvalRouting { path, file } => crate::front::ask::eval_routing(&[path], &file),
+        Command::Fmt {
+            paths,
+            check,
+            keywords,
+        } => crate::front::fmt::command(
+            &paths,
+            check,
+            keywords.map(|k| match k {
+                KeywordLanguage::Fr => crate::syntax::keywords::Language::French,
+                KeywordLanguage::En => crate::syntax::keywords::Language::English,
+            }),
+        ),
         Command::Repl { paths, today: day } => match today(day.as_deref()) {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,

@@ -53,7 +53,8 @@ impl Writer<'_> {
             ExprKind::Unary(UnaryOp::Not, e) => {
                 out.push_str(self.keyword("not"));
                 out.push(' ');
-                self.write(e, own, out);
+                // `not (a == b)` reads better than the equal `not a == b`.
+                self.write(e, 9, out);
             }
             ExprKind::Unary(UnaryOp::Neg, e) => {
                 out.push('-');

@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod expression;
+pub mod format;
 mod expected;
 pub mod keywords;
 pub mod parser;
