@@ -33,6 +33,19 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// Edits that fix the problem, for editors (the code actions of `guichet lsp`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+/// One way to fix a problem: write `text` over `span` (an insertion when
+/// the span is empty), or at the end of the file when there is no span.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fix {
+    /// What the edit does, for a menu (« Remplacer par `statut` »).
+    pub title: String,
+    pub span: Option<Span>,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -43,6 +56,11 @@ impl Diagnostic {
         self.labels.iter_mut().for_each(|l| translate(&mut l.message));
         self.notes.iter_mut().for_each(translate);
         self.help.iter_mut().for_each(translate);
+        for fix in &mut self.fixes {
+            translate(&mut fix.title);
+            let code = in_backticks(&format!("`{}`", fix.text), language);
+            fix.text = code[1..code.len() - 1].to_string();
+        }
         self
     }
 

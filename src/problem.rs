@@ -255,7 +255,11 @@ impl Problem {
                     d = d.note(format!("{found} {place}."));
                 }
                 match suggestion {
-                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")).fix(
+                        format!("Remplacer par `{s}`"),
+                        Some(self.span),
+                        s.clone(),
+                    ),
                     None => d,
                 }
             }
@@ -276,7 +280,8 @@ impl Problem {
                         format!("la lecture bute ensuite ici : {found} inattendu")
                     },
                 )
-                .help("fermez le texte par un guillemet droit `\"` à la fin de sa ligne (un texte qui continue sur plusieurs lignes se termine au `\"` suivant)".into()),
+                .help("fermez le texte par un guillemet droit `\"` à la fin de sa ligne (un texte qui continue sur plusieurs lignes se termine au `\"` suivant)".into())
+                .fix("Fermer le texte à la fin de la ligne".into(), Some(self.span), "\"".into()),
             TooDeep => d
                 .code("E102")
                 .message("imbrication trop profonde".into())
@@ -314,6 +319,18 @@ impl Problem {
                     .code("E201")
                     .message(format!("{} : `{name}`", what.unknown()))
                     .label(format!("{} ne s'appelle `{name}`", what.none()));
+                let d = match suggestion {
+                    Some(s) => d.fix(format!("Remplacer par `{s}`"), Some(self.span), s.clone()),
+                    None => d,
+                };
+                let d = match declare {
+                    Some(line) => d.fix(
+                        format!("Déclarer le fait `{name}` à la fin du fichier"),
+                        None,
+                        format!("\n{line}\n"),
+                    ),
+                    None => d,
+                };
                 match (suggestion, declare) {
                     (Some(s), Some(line)) => d.help(format!(
                         "vouliez-vous dire `{s}` ? Si c'est un nouveau fait, déclarez-le (dans `rules/commun.guichet` s'il sert à plusieurs sujets) : `{line}`"
@@ -417,7 +434,21 @@ impl Problem {
                 } else {
                     format!("terminez ce bloc par une réponse, un transfert ou un `goto`, par exemple : `{fix}`")
                 };
-                d.code("E403")
+                let insert = if *no_else {
+                    crate::diagnostic::Fix {
+                        title: format!("Ajouter `{fix}`"),
+                        span: Some(Span::new(self.span.file, self.span.end as usize, self.span.end as usize)),
+                        text: format!(" {fix}"),
+                    }
+                } else {
+                    crate::diagnostic::Fix {
+                        title: format!("Terminer par `{fix}`"),
+                        span: Some(Span::new(self.span.file, self.span.start as usize, self.span.start as usize)),
+                        text: format!("{fix}\n"),
+                    }
+                };
+                d.fix(insert.title, insert.span, insert.text)
+                    .code("E403")
                     .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
                     .label(format!("{when}, la conversation arrive ici sans `answer`, `handoff` ni `goto`"))
                     .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
@@ -507,9 +538,15 @@ impl Draft {
                 labels: Vec::new(),
                 notes: Vec::new(),
                 help: None,
+                fixes: Vec::new(),
             },
             span,
         }
+    }
+    /// A fix: `text` over `span`, or at the end of the file when `span` is `None`.
+    fn fix(mut self, title: String, span: Option<Span>, text: String) -> Draft {
+        self.diagnostic.fixes.push(crate::diagnostic::Fix { title, span, text });
+        self
     }
     fn code(mut self, code: &'static str) -> Draft {
         self.diagnostic.code = code;

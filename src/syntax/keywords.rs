@@ -113,19 +113,38 @@ pub fn in_backticks(text: &str, language: Language) -> String {
 }
 
 /// The English keywords of a piece of code in French: the whole piece when
-/// it is one (multi-word) keyword, else word by word.
+/// it is one (multi-word) keyword, else word by word, texts between quotes
+/// left alone.
 fn english_to_french(code: &str) -> String {
-    let french = |word: &str| {
-        TABLE
-            .iter()
-            .find(|k| k.english == word)
-            .map_or(word, |k| k.french)
-            .to_string()
-    };
-    if TABLE.iter().any(|k| k.english == code) {
-        return french(code);
+    if let Some(k) = TABLE.iter().find(|k| k.english == code) {
+        return k.french.to_string();
     }
-    code.split(' ').map(french).collect::<Vec<_>>().join(" ")
+    // The one multi-word keyword inside code; its French words are no English keyword.
+    let code = code.replace("from profile", "du profil");
+    let mut out = String::with_capacity(code.len());
+    let mut in_string = false;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let french = TABLE
+            .iter()
+            .find(|k| k.english == word.as_str() && !k.english.contains(' '))
+            .map_or(word.as_str(), |k| k.french);
+        out.push_str(french);
+        word.clear();
+    };
+    for c in code.chars() {
+        if !in_string && (c.is_alphanumeric() || c == '_') {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out);
+        if c == '"' {
+            in_string = !in_string;
+        }
+        out.push(c);
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// The language of the keywords of `text`: the one with more keywords that
@@ -221,6 +240,10 @@ mod tests {
         assert_eq!(translate("answer", Language::French), "réponse");
         assert_eq!(translate("reponse", Language::English), "answer");
         assert_eq!(translate("statut", Language::French), "statut");
+        assert_eq!(
+            in_backticks("`\nfact x: yesno \"if answer\" from profile`", Language::French),
+            "`\nfait x: oui-non \"if answer\" du profil`"
+        );
         assert_eq!(
             in_backticks("ajoutez `else` ou `answer \"…\"` après `if`", Language::French),
             "ajoutez `sinon` ou `réponse \"…\"` après `si`"
