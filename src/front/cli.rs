@@ -89,6 +89,8 @@ enum Command {
         #[arg(long, value_enum)]
         keywords: Option<KeywordLanguage>,
     },
+    /// Language server for editors, over stdin/stdout (see editors/vscode/).
+    Lsp,
     /// Debug rules interactively: walk topics, set facts, break on rules, reload (see docs/repl.md).
     Repl {
         #[arg(required = true)]
@@ -189,6 +191,7 @@ pub fn main() -> ExitCode {
                 KeywordLanguage::En => crate::syntax::keywords::Language::English,
             }),
         ),
+        Command::Lsp => crate::front::lsp::command(),
         Command::Repl { paths, today: day } => match today(day.as_deref()) {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod fmt;
 pub mod graph;
 pub mod load;
+pub mod lsp;
 pub mod render;
 pub mod repl;
 pub mod server;
