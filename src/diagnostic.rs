@@ -53,7 +53,9 @@ impl Diagnostic {
     pub fn in_language(mut self, language: Language) -> Diagnostic {
         let translate = |text: &mut String| *text = in_backticks(text, language);
         translate(&mut self.message);
-        self.labels.iter_mut().for_each(|l| translate(&mut l.message));
+        self.labels
+            .iter_mut()
+            .for_each(|l| translate(&mut l.message));
         self.notes.iter_mut().for_each(translate);
         self.help.iter_mut().for_each(translate);
         for fix in &mut self.fixes {

@@ -545,7 +545,9 @@ impl Draft {
     }
     /// A fix: `text` over `span`, or at the end of the file when `span` is `None`.
     fn fix(mut self, title: String, span: Option<Span>, text: String) -> Draft {
-        self.diagnostic.fixes.push(crate::diagnostic::Fix { title, span, text });
+        self.diagnostic
+            .fixes
+            .push(crate::diagnostic::Fix { title, span, text });
         self
     }
     fn code(mut self, code: &'static str) -> Draft {

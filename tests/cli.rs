@@ -229,14 +229,11 @@ fn test_command_shows_a_readable_diff_and_exits_1() {
 
 #[test]
 fn test_command_runs_one_test_file_against_the_rules_near_it() {
-    let (stdout, _) = guichet(&[
-        "test",
-        "rules/tests/conges.gtest",
-        "--today",
-        "25/11/2026",
-    ])
-    .code(0);
-    assert!(stdout.lines().all(|l| !l.starts_with("ok") || l.contains("rules/tests/conges.gtest")));
+    let (stdout, _) =
+        guichet(&["test", "rules/tests/conges.gtest", "--today", "25/11/2026"]).code(0);
+    assert!(stdout
+        .lines()
+        .all(|l| !l.starts_with("ok") || l.contains("rules/tests/conges.gtest")));
     assert!(stdout.ends_with(" passed, 0 failed\n"), "{stdout}");
     assert!(!stdout.contains("Couverture"), "{stdout}");
     let (stdout, _) = guichet(&[

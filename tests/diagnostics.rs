@@ -72,9 +72,17 @@ fn the_fix_suggested_for_a_path_without_outcome_compiles() {
             .expect("the help ends with code between backticks");
         let span = diagnostic.primary_span().expect("a primary label");
         let fixed = if help.contains("après cette accolade") {
-            format!("{} {fix}{}", &text[..span.range().end], &text[span.range().end..])
+            format!(
+                "{} {fix}{}",
+                &text[..span.range().end],
+                &text[span.range().end..]
+            )
         } else {
-            format!("{}{fix}\n{}", &text[..span.range().start], &text[span.range().start..])
+            format!(
+                "{}{fix}\n{}",
+                &text[..span.range().start],
+                &text[span.range().start..]
+            )
         };
         let mut sources = Sources::new();
         sources.add("a.guichet", fixed.as_str());

@@ -65,13 +65,24 @@ fn the_fixture_keeps_its_meaning_and_comments() {
 
 /// Checks one rule base: stable, comments kept, same program, in each language.
 fn check_rule_base(texts: &[(String, String)], language: Option<Language>) {
-    let original: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let original: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let formatted: Vec<(String, String)> = texts
         .iter()
         .map(|(name, text)| {
             let once = rules(language, text);
-            assert_eq!(rules(language, &once), once, "{name}: formatting twice changes it");
-            assert_eq!(comments(&once), comments(text), "{name}: comments lost or moved out");
+            assert_eq!(
+                rules(language, &once),
+                once,
+                "{name}: formatting twice changes it"
+            );
+            assert_eq!(
+                comments(&once),
+                comments(text),
+                "{name}: comments lost or moved out"
+            );
             (name.clone(), once)
         })
         .collect();
@@ -101,7 +112,12 @@ fn the_bundled_tests_are_stable_and_keep_their_steps() {
     for (path, text) in files("gtest") {
         for language in [Some(Language::French), Some(Language::English)] {
             let once = format_tests(&text, language).expect("parses");
-            assert_eq!(format_tests(&once, language).expect("parses"), once, "{}", path.display());
+            assert_eq!(
+                format_tests(&once, language).expect("parses"),
+                once,
+                "{}",
+                path.display()
+            );
             assert_eq!(comments(&once), comments(&text), "{}", path.display());
             let (before, _) = guichet::syntax::parse_tests(guichet::span::FileId(0), &text);
             let (after, _) = guichet::syntax::parse_tests(guichet::span::FileId(0), &once);

@@ -141,7 +141,11 @@ test "Enfant" {
     );
     let report = testing::run(&program, &tests, date!(2026 - 03 - 01));
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    let failures: Vec<_> = report.results.iter().filter_map(|r| r.failure.clone()).collect();
+    let failures: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|r| r.failure.clone())
+        .collect();
     assert_eq!(failures, Vec::<String>::new());
     assert_eq!(report.passed(), 3);
 }
@@ -170,7 +174,11 @@ test "aucun" { sujet t répond "0" attend réponse "0 jour indemnisés : 0,00 �
 "#,
     );
     let report = testing::run(&program, &tests, date!(2026 - 03 - 01));
-    let failures: Vec<_> = report.results.iter().filter_map(|r| r.failure.clone()).collect();
+    let failures: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|r| r.failure.clone())
+        .collect();
     assert_eq!(failures, Vec::<String>::new());
     assert_eq!(report.passed(), 3);
 }

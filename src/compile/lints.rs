@@ -13,8 +13,8 @@ use crate::span::Span;
 use crate::syntax::ast::TopicDecl;
 use crate::text::fold;
 use petgraph::algo::tarjan_scc;
-use std::collections::HashMap;
 use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
 
 pub(super) fn check(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
     unused(cx);

@@ -125,7 +125,11 @@ fn call(f: Function, args: &[Expr], env: &Env) -> Result<Value, Stop> {
         Function::Plural => {
             let count = n(0)?;
             // French: 0 and 1 (and 1,5) take the singular.
-            let word = if count.abs() < 2.0 { text(1)? } else { text(2)? };
+            let word = if count.abs() < 2.0 {
+                text(1)?
+            } else {
+                text(2)?
+            };
             return Ok(Value::Text(format!(
                 "{}\u{a0}{word}",
                 super::value::number(count)

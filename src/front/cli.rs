@@ -397,7 +397,10 @@ fn run_tests(
     let diagnostics: Vec<_> = report
         .problems
         .iter()
-        .map(|p| p.diagnostic().in_language(language_of(&tests.get(p.span.file).text)))
+        .map(|p| {
+            p.diagnostic()
+                .in_language(language_of(&tests.get(p.span.file).text))
+        })
         .collect();
     eprint!(
         "{}",

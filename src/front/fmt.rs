@@ -32,7 +32,10 @@ pub fn command(paths: &[PathBuf], check: bool, keywords: Option<Language>) -> Ex
         for (_, file) in sources.files() {
             if file.invalid_utf8_at.is_some() {
                 failed = true;
-                eprintln!("erreur : {} n'est pas en UTF-8 ; il n'est pas reformaté", file.name);
+                eprintln!(
+                    "erreur : {} n'est pas en UTF-8 ; il n'est pas reformaté",
+                    file.name
+                );
                 continue;
             }
             let formatted = if *rules {

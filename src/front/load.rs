@@ -11,10 +11,10 @@
 use crate::compile::{compile, Compiled};
 use crate::front::render;
 use crate::span::Sources;
-use std::io::IsTerminal;
-use std::process::ExitCode;
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 pub const RULE_EXTENSION: &str = "guichet";
 pub const TEST_EXTENSION: &str = "gtest";
@@ -119,7 +119,13 @@ pub fn rules_near(file: &Path) -> Option<PathBuf> {
     let start = file.parent()?;
     start
         .ancestors()
-        .map(|dir| if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }
+        })
         .find(|dir| {
             std::fs::read_dir(dir).is_ok_and(|entries| {
                 entries

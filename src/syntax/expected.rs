@@ -45,7 +45,10 @@ pub fn describe(rules: &[Rule], literals: &[String], language: Language) -> Vec<
     }
     let mut translated = Vec::new();
     for description in out {
-        push(&mut translated, keywords::in_backticks(&description, language));
+        push(
+            &mut translated,
+            keywords::in_backticks(&description, language),
+        );
     }
     translated
 }
@@ -198,16 +201,12 @@ pub fn misspelt_keyword(text: &str, at: usize) -> Option<String> {
             keywords::all().iter().find_map(|k| {
                 let near = |form: &str| {
                     let length = form.chars().count();
-                    length >= 4
-                        && strsim::osa_distance(w, form) <= 1 + usize::from(length > 6)
+                    length >= 4 && strsim::osa_distance(w, form) <= 1 + usize::from(length > 6)
                 };
                 if near(k.english) {
                     Some(k.english.to_string())
                 } else {
-                    k.forms()
-                        .skip(1)
-                        .any(near)
-                        .then(|| k.french.to_string())
+                    k.forms().skip(1).any(near).then(|| k.french.to_string())
                 }
             })
         })

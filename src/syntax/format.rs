@@ -172,11 +172,13 @@ impl<'s> Printer<'s> {
     fn text(&self, text: &Text, indent: usize) -> String {
         let raw = self.raw(text.span);
         let mut lines = raw.split('\n');
-        let mut out = lines.next().unwrap_or("").trim_end_matches('\r').to_string();
+        let mut out = lines
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('\r')
+            .to_string();
         for line in lines {
-            let line = line
-                .trim_end_matches('\r')
-                .trim_start_matches([' ', '\t']);
+            let line = line.trim_end_matches('\r').trim_start_matches([' ', '\t']);
             out.push('\n');
             if !line.is_empty() {
                 out.push_str(&" ".repeat(indent + 2));
@@ -359,7 +361,11 @@ impl<'s> Printer<'s> {
     }
 
     fn choices(&mut self, choices: &[ChoiceDecl]) {
-        let name_width = choices.iter().map(|c| c.name.text.chars().count()).max().unwrap_or(0);
+        let name_width = choices
+            .iter()
+            .map(|c| c.name.text.chars().count())
+            .max()
+            .unwrap_or(0);
         let labels: Vec<String> = choices.iter().map(|c| self.text(&c.label, 2)).collect();
         let label_width = choices
             .iter()
@@ -369,7 +375,11 @@ impl<'s> Printer<'s> {
             .max()
             .unwrap_or(0);
         for (choice, label) in choices.iter().zip(labels) {
-            let ChoiceDecl { name, label: _, also } = choice;
+            let ChoiceDecl {
+                name,
+                label: _,
+                also,
+            } = choice;
             self.node_start(name.span.start(), 2);
             let mut text = format!("{:name_width$} {label}", name.text);
             if !also.is_empty() {
@@ -404,7 +414,12 @@ impl<'s> Printer<'s> {
             body,
             span: _,
         } = c;
-        let head = format!("{} {} {}", self.kw("contact_kw"), name.text, self.text(label, 0));
+        let head = format!(
+            "{} {} {}",
+            self.kw("contact_kw"),
+            name.text,
+            self.text(label, 0)
+        );
         match body {
             ContactBody::Fixed(channels) => {
                 self.line(0, &format!("{head} {{"));
@@ -414,8 +429,13 @@ impl<'s> Printer<'s> {
             }
             ContactBody::By { fact, arms } => {
                 self.line(0, &format!("{head} {} {} {{", self.kw("by_kw"), fact.text));
-                let patterns: Vec<String> = arms.iter().map(|a| self.patterns(&a.patterns)).collect();
-                let width = patterns.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+                let patterns: Vec<String> =
+                    arms.iter().map(|a| self.patterns(&a.patterns)).collect();
+                let width = patterns
+                    .iter()
+                    .map(|p| p.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for (arm, patterns) in arms.iter().zip(patterns) {
                     self.node_start(arm.span.start(), 2);
                     let channels = &arm.channels;
@@ -460,7 +480,11 @@ impl<'s> Printer<'s> {
             .unwrap_or(0);
         for (kind, text) in &channels.entries {
             self.node_start(text.span.start(), indent);
-            let line = format!("{:width$} {}", self.channel_word(*kind), self.text(text, indent));
+            let line = format!(
+                "{:width$} {}",
+                self.channel_word(*kind),
+                self.text(text, indent)
+            );
             self.line(indent, &line);
             self.last_end = text.span.end();
         }
@@ -472,7 +496,12 @@ impl<'s> Printer<'s> {
             message,
             span: _,
         } = f;
-        let line = format!("{} {} {}", self.kw("fallback_kw"), contact.text, self.text(message, 0));
+        let line = format!(
+            "{} {} {}",
+            self.kw("fallback_kw"),
+            contact.text,
+            self.text(message, 0)
+        );
         self.line(0, &line);
     }
 
@@ -486,7 +515,15 @@ impl<'s> Printer<'s> {
             end,
             span: _,
         } = t;
-        self.line(0, &format!("{} {} {} {{", self.kw("topic_kw"), name.text, self.text(title, 0)));
+        self.line(
+            0,
+            &format!(
+                "{} {} {} {{",
+                self.kw("topic_kw"),
+                name.text,
+                self.text(title, 0)
+            ),
+        );
         self.last_end = title.span.end();
         if let Some(first) = triggers.first() {
             self.node_start(first.span.start(), 2);
@@ -570,7 +607,12 @@ impl<'s> Printer<'s> {
                 }
             }
             Stmt::Goto(g) => format!("{} {}", self.kw("goto_kw"), g.topic.text),
-            Stmt::Let(l) => format!("{} {} = {}", self.kw("let_kw"), l.name.text, self.expr(&l.value)),
+            Stmt::Let(l) => format!(
+                "{} {} = {}",
+                self.kw("let_kw"),
+                l.name.text,
+                self.expr(&l.value)
+            ),
             Stmt::If(i) => self.if_stmt(i, indent),
             Stmt::Match(m) => self.match_stmt(m, indent),
         }
@@ -625,8 +667,11 @@ impl<'s> Printer<'s> {
             span,
         } = m;
         let saved = std::mem::take(&mut self.out);
-        self.out
-            .push_str(&format!("{} {} {{\n", self.kw("match_kw"), self.expr(subject)));
+        self.out.push_str(&format!(
+            "{} {} {{\n",
+            self.kw("match_kw"),
+            self.expr(subject)
+        ));
         self.last_end = subject.span.end();
         for arm in arms {
             let MatchArm {
@@ -682,7 +727,10 @@ impl<'s> Printer<'s> {
 
     fn test_case(&mut self, case: &TestCase) {
         let TestCase { name, steps, span } = case;
-        self.line(0, &format!("{} {} {{", self.kw("test_kw"), self.text(name, 0)));
+        self.line(
+            0,
+            &format!("{} {} {{", self.kw("test_kw"), self.text(name, 0)),
+        );
         self.last_end = name.span.end();
         for step in steps {
             let start = step_start(step);
@@ -698,7 +746,11 @@ impl<'s> Printer<'s> {
                 TestStep::Asks(names) => format!(
                     "{} {}",
                     self.kw("asks_kw"),
-                    names.iter().map(|n| n.text.as_str()).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .map(|n| n.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 TestStep::ExpectAnswer(texts, _) => {
                     let mut s = format!("{} {}", self.kw("expect_kw"), self.kw("answer_kw"));

@@ -194,8 +194,7 @@ fn code_words(text: &str) -> impl Iterator<Item = &str> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut end = i + c.len_utf8();
-                while let Some((j, d)) = chars.next_if(|&(_, d)| d.is_alphanumeric() || d == '_')
-                {
+                while let Some((j, d)) = chars.next_if(|&(_, d)| d.is_alphanumeric() || d == '_') {
                     end = j + d.len_utf8();
                 }
                 words.push(&text[i..end]);
@@ -241,11 +240,17 @@ mod tests {
         assert_eq!(translate("reponse", Language::English), "answer");
         assert_eq!(translate("statut", Language::French), "statut");
         assert_eq!(
-            in_backticks("`\nfact x: yesno \"if answer\" from profile`", Language::French),
+            in_backticks(
+                "`\nfact x: yesno \"if answer\" from profile`",
+                Language::French
+            ),
             "`\nfait x: oui-non \"if answer\" du profil`"
         );
         assert_eq!(
-            in_backticks("ajoutez `else` ou `answer \"…\"` après `if`", Language::French),
+            in_backticks(
+                "ajoutez `else` ou `answer \"…\"` après `if`",
+                Language::French
+            ),
             "ajoutez `sinon` ou `réponse \"…\"` après `si`"
         );
     }

@@ -5,9 +5,9 @@
 //! words a rule writer understands. Nothing here resolves a name or a type.
 
 pub mod ast;
+mod expected;
 pub mod expression;
 pub mod format;
-mod expected;
 pub mod keywords;
 pub mod parser;
 

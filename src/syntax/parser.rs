@@ -35,7 +35,15 @@ pub const MAX_NESTING: usize = 128;
 
 /// Keywords that start a top-level item; recovery resumes at a line starting with one.
 const ITEM_KEYWORDS: [&str; 9] = [
-    "fact", "fait", "contact", "topic", "sujet", "fallback", "par défaut", "par defaut", "test",
+    "fact",
+    "fait",
+    "contact",
+    "topic",
+    "sujet",
+    "fallback",
+    "par défaut",
+    "par defaut",
+    "test",
 ];
 
 /// Parses a rule file. Returns the items that parsed and one problem per broken item.
@@ -206,7 +214,10 @@ fn syntax_problem(
                     stopped: span,
                     found: expected::describe_found(found),
                 };
-                return (Problem::new(kind, Span::new(file, end_of_text, end_of_text)), at);
+                return (
+                    Problem::new(kind, Span::new(file, end_of_text, end_of_text)),
+                    at,
+                );
             }
             let language = keywords::language_of(text);
             ProblemKind::Syntax {
@@ -449,7 +460,11 @@ impl Builder {
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
             Rule::range => {
-                let keyword = pair.clone().into_inner().next().map_or(0, |k| k.as_str().len());
+                let keyword = pair
+                    .clone()
+                    .into_inner()
+                    .next()
+                    .map_or(0, |k| k.as_str().len());
                 let (low, high) = bounds(&pair.as_str()[keyword..]);
                 FactOption::Range(low, high, span)
             }

@@ -101,7 +101,10 @@ fn convert(ws: &Workspace, d: &Diagnostic, primary: Span) -> lsp::Diagnostic {
 }
 
 /// One code action per fix of the diagnostics the editor sends back.
-pub fn code_actions(uri: &lsp::Uri, diagnostics: &[lsp::Diagnostic]) -> Vec<lsp::CodeActionOrCommand> {
+pub fn code_actions(
+    uri: &lsp::Uri,
+    diagnostics: &[lsp::Diagnostic],
+) -> Vec<lsp::CodeActionOrCommand> {
     let mut actions = Vec::new();
     for d in diagnostics {
         let Some(data) = &d.data else { continue };
@@ -124,7 +127,11 @@ pub fn code_actions(uri: &lsp::Uri, diagnostics: &[lsp::Diagnostic]) -> Vec<lsp:
     actions
 }
 
-fn at<'w>(ws: &'w Workspace, uri: &lsp::Uri, position: lsp::Position) -> Option<(FileId, usize, Option<&'w Occurrence>)> {
+fn at<'w>(
+    ws: &'w Workspace,
+    uri: &lsp::Uri,
+    position: lsp::Position,
+) -> Option<(FileId, usize, Option<&'w Occurrence>)> {
     let file = ws.file(uri)?;
     let offset = Lines::new(ws.text(file)).offset(position);
     Some((file, offset, ws.index.at(file, offset)))
@@ -134,7 +141,11 @@ fn location(ws: &Workspace, span: Span) -> lsp::Location {
     lsp::Location::new(ws.uri(span.file).clone(), range(ws, span))
 }
 
-pub fn definition(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Option<lsp::Location> {
+pub fn definition(
+    ws: &Workspace,
+    uri: &lsp::Uri,
+    position: lsp::Position,
+) -> Option<lsp::Location> {
     let (_, _, occurrence) = at(ws, uri, position)?;
     let declaration = ws.index.declaration(&occurrence?.symbol)?;
     Some(location(ws, declaration.span))
@@ -225,7 +236,10 @@ pub fn hover(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Option<
                 FactOption::Choices(c, _) => c.iter().find(|c| &c.name.text == value),
                 _ => None,
             })?;
-            format!("**valeur** `{value}` du fait `{fact}` : {}", plain(&label.label))
+            format!(
+                "**valeur** `{value}` du fait `{fact}` : {}",
+                plain(&label.label)
+            )
         }
         Some(Symbol::Contact(name)) => {
             let c = ws.index.contacts.get(name)?;
@@ -244,8 +258,16 @@ pub fn hover(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Option<
         }
         Some(Symbol::Topic(name)) => {
             let t = ws.index.topics.get(name)?;
-            let triggers: Vec<String> = t.triggers.iter().map(|t| format!("« {} »", plain(t))).collect();
-            format!("**sujet** `{name}` : {}\n\nDéclencheurs : {}", plain(&t.title), triggers.join(", "))
+            let triggers: Vec<String> = t
+                .triggers
+                .iter()
+                .map(|t| format!("« {} »", plain(t)))
+                .collect();
+            format!(
+                "**sujet** `{name}` : {}\n\nDéclencheurs : {}",
+                plain(&t.title),
+                triggers.join(", ")
+            )
         }
         Some(Symbol::Let(topic, name)) => format!("**variable** `{name}` du sujet `{topic}`"),
         None => {
@@ -302,7 +324,11 @@ fn match_subject(text: &str, offset: usize) -> Option<String> {
     None
 }
 
-pub fn completion(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Vec<lsp::CompletionItem> {
+pub fn completion(
+    ws: &Workspace,
+    uri: &lsp::Uri,
+    position: lsp::Position,
+) -> Vec<lsp::CompletionItem> {
     let mut items = Vec::new();
     let item = |label: String, kind, detail: String| lsp::CompletionItem {
         label,
@@ -317,7 +343,11 @@ pub fn completion(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Ve
             for option in &fact.options {
                 if let FactOption::Choices(choices, _) = option {
                     for c in choices {
-                        let mut value = item(c.name.text.clone(), lsp::CompletionItemKind::ENUM_MEMBER, plain(&c.label));
+                        let mut value = item(
+                            c.name.text.clone(),
+                            lsp::CompletionItemKind::ENUM_MEMBER,
+                            plain(&c.label),
+                        );
                         value.sort_text = Some(format!("0{}", c.name.text));
                         items.push(value);
                     }
@@ -340,9 +370,17 @@ pub fn completion(ws: &Workspace, uri: &lsp::Uri, position: lsp::Position) -> Ve
         items.push(item(name.clone(), kind, detail));
     }
     for k in keywords::all() {
-        items.push(item(k.french.to_string(), lsp::CompletionItemKind::KEYWORD, format!("mot-clé (anglais : {})", k.english)));
+        items.push(item(
+            k.french.to_string(),
+            lsp::CompletionItemKind::KEYWORD,
+            format!("mot-clé (anglais : {})", k.english),
+        ));
         if k.english != k.french {
-            items.push(item(k.english.to_string(), lsp::CompletionItemKind::KEYWORD, format!("keyword (français : {})", k.french)));
+            items.push(item(
+                k.english.to_string(),
+                lsp::CompletionItemKind::KEYWORD,
+                format!("keyword (français : {})", k.french),
+            ));
         }
     }
     items
@@ -396,7 +434,14 @@ pub fn document_symbols(ws: &Workspace, uri: &lsp::Uri) -> Vec<lsp::DocumentSymb
                     .flatten()
                     .map(|c| {
                         let span = c.name.span.to(c.label.span);
-                        symbol(c.name.text.clone(), plain(&c.label), lsp::SymbolKind::ENUM_MEMBER, range(ws, span), range(ws, c.name.span), Vec::new())
+                        symbol(
+                            c.name.text.clone(),
+                            plain(&c.label),
+                            lsp::SymbolKind::ENUM_MEMBER,
+                            range(ws, span),
+                            range(ws, c.name.span),
+                            Vec::new(),
+                        )
                     })
                     .collect();
                 out.push(symbol(

@@ -63,7 +63,9 @@ impl Index {
             for step in &case.steps {
                 match step {
                     TestStep::Topic(n) => index.add(Symbol::Topic(n.text.clone()), n.span, false),
-                    TestStep::Profile(n, _) => index.add(Symbol::Fact(n.text.clone()), n.span, false),
+                    TestStep::Profile(n, _) => {
+                        index.add(Symbol::Fact(n.text.clone()), n.span, false)
+                    }
                     TestStep::Asks(names) => {
                         for n in names {
                             index.add(Symbol::Fact(n.text.clone()), n.span, false);
@@ -82,7 +84,9 @@ impl Index {
     /// The symbol named at byte `offset` of `file`, and the span of that name.
     pub fn at(&self, file: crate::span::FileId, offset: usize) -> Option<&Occurrence> {
         self.occurrences.iter().find(|o| {
-            o.span.file == file && (o.span.start as usize) <= offset && offset <= o.span.end as usize
+            o.span.file == file
+                && (o.span.start as usize) <= offset
+                && offset <= o.span.end as usize
         })
     }
 
@@ -126,7 +130,11 @@ impl Index {
                     }
                 }
             }
-            Item::Fallback(f) => self.add(Symbol::Contact(f.contact.text.clone()), f.contact.span, false),
+            Item::Fallback(f) => self.add(
+                Symbol::Contact(f.contact.text.clone()),
+                f.contact.span,
+                false,
+            ),
             Item::Topic(t) => {
                 self.add(Symbol::Topic(t.name.text.clone()), t.name.span, true);
                 let topic = t.name.text.clone();
@@ -164,7 +172,11 @@ impl Index {
                     self.text(&a.text, topic);
                 }
                 Stmt::Handoff(h) => {
-                    self.add(Symbol::Contact(h.contact.text.clone()), h.contact.span, false);
+                    self.add(
+                        Symbol::Contact(h.contact.text.clone()),
+                        h.contact.span,
+                        false,
+                    );
                     if let Some(m) = &h.message {
                         self.text(m, topic);
                     }
@@ -185,7 +197,10 @@ impl Index {
     fn patterns(&mut self, patterns: &[Pattern], fact: Option<&str>) {
         for p in patterns {
             if let Pattern::Value(n) = p {
-                if let Some(fact) = fact.map(str::to_string).or_else(|| self.fact_with_value(&n.text)) {
+                if let Some(fact) = fact
+                    .map(str::to_string)
+                    .or_else(|| self.fact_with_value(&n.text))
+                {
                     self.add(Symbol::Value(fact, n.text.clone()), n.span, false);
                 }
             }
@@ -195,7 +210,9 @@ impl Index {
     /// The choice fact an expression is, when it is a bare fact name.
     fn fact_of(&self, e: &Expr, topic: &str) -> Option<String> {
         match &e.kind {
-            ExprKind::Name(n) if !self.is_let(topic, &n.text) && self.facts.contains_key(&n.text) => {
+            ExprKind::Name(n)
+                if !self.is_let(topic, &n.text) && self.facts.contains_key(&n.text) =>
+            {
                 Some(n.text.clone())
             }
             _ => None,
@@ -231,8 +248,9 @@ impl Index {
                     Symbol::Let(topic.to_string(), n.text.clone())
                 } else if self.facts.contains_key(&n.text) {
                     Symbol::Fact(n.text.clone())
-                } else if let Some(fact) =
-                    compared.map(str::to_string).or_else(|| self.fact_with_value(&n.text))
+                } else if let Some(fact) = compared
+                    .map(str::to_string)
+                    .or_else(|| self.fact_with_value(&n.text))
                 {
                     Symbol::Value(fact, n.text.clone())
                 } else {

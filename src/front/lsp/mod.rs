@@ -16,12 +16,12 @@ mod index;
 mod position;
 mod workspace;
 
+use lsp::notification::PublishDiagnostics;
 use lsp_server::{Connection, ExtractError, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
-use lsp::notification::PublishDiagnostics;
 use workspace::Workspace;
 
 pub fn command() -> ExitCode {
@@ -68,11 +68,15 @@ struct Server<'c> {
 }
 
 fn serve(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let capabilities = serde_json::to_value(capabilities())?;
-    connection.initialize(serde_json::json!({
-        "capabilities": capabilities,
-        "serverInfo": { "name": "guichet", "version": env!("CARGO_PKG_VERSION") },
-    }))?;
+    let (id, _) = connection.initialize_start()?;
+    let result = lsp::InitializeResult {
+        capabilities: capabilities(),
+        server_info: Some(lsp::ServerInfo {
+            name: "guichet".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    };
+    connection.initialize_finish(id, serde_json::to_value(result)?)?;
     let mut server = Server {
         connection,
         open: HashMap::new(),
@@ -149,17 +153,22 @@ impl Server<'_> {
                 let edit = features::rename(&ws, &at.text_document.uri, at.position, &p.new_name);
                 ok(id, edit)
             }),
-            DocumentSymbolRequest::METHOD => params::<DocumentSymbolRequest>(request).map(|(id, p)| {
-                let ws = Workspace::of(&p.text_document.uri, &self.open);
-                let symbols = features::document_symbols(&ws, &p.text_document.uri);
-                ok(id, lsp::DocumentSymbolResponse::Nested(symbols))
-            }),
+            DocumentSymbolRequest::METHOD => {
+                params::<DocumentSymbolRequest>(request).map(|(id, p)| {
+                    let ws = Workspace::of(&p.text_document.uri, &self.open);
+                    let symbols = features::document_symbols(&ws, &p.text_document.uri);
+                    ok(id, lsp::DocumentSymbolResponse::Nested(symbols))
+                })
+            }
             Formatting::METHOD => params::<Formatting>(request).map(|(id, p)| {
                 let ws = Workspace::of(&p.text_document.uri, &self.open);
                 ok(id, features::formatting(&ws, &p.text_document.uri))
             }),
             CodeActionRequest::METHOD => params::<CodeActionRequest>(request).map(|(id, p)| {
-                ok(id, features::code_actions(&p.text_document.uri, &p.context.diagnostics))
+                ok(
+                    id,
+                    features::code_actions(&p.text_document.uri, &p.context.diagnostics),
+                )
             }),
             _ => Err(Response::new_err(
                 id,
@@ -177,24 +186,32 @@ impl Server<'_> {
         use lsp::notification::*;
         let uri = match notification.method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let p: lsp::DidOpenTextDocumentParams = serde_json::from_value(notification.params)?;
-                self.open.insert(p.text_document.uri.as_str().to_string(), p.text_document.text);
+                let p: lsp::DidOpenTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                self.open.insert(
+                    p.text_document.uri.as_str().to_string(),
+                    p.text_document.text,
+                );
                 p.text_document.uri
             }
             DidChangeTextDocument::METHOD => {
-                let p: lsp::DidChangeTextDocumentParams = serde_json::from_value(notification.params)?;
+                let p: lsp::DidChangeTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
                 // Full synchronisation: the last change is the whole text.
                 if let Some(change) = p.content_changes.into_iter().last() {
-                    self.open.insert(p.text_document.uri.as_str().to_string(), change.text);
+                    self.open
+                        .insert(p.text_document.uri.as_str().to_string(), change.text);
                 }
                 p.text_document.uri
             }
             DidSaveTextDocument::METHOD => {
-                let p: lsp::DidSaveTextDocumentParams = serde_json::from_value(notification.params)?;
+                let p: lsp::DidSaveTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
                 p.text_document.uri
             }
             DidCloseTextDocument::METHOD => {
-                let p: lsp::DidCloseTextDocumentParams = serde_json::from_value(notification.params)?;
+                let p: lsp::DidCloseTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
                 self.open.remove(p.text_document.uri.as_str());
                 p.text_document.uri
             }
@@ -209,20 +226,22 @@ impl Server<'_> {
         for (file, diagnostics) in features::diagnostics(&ws) {
             let target = ws.uri(file).clone();
             let key = target.as_str().to_string();
-            if diagnostics.is_empty() && !self.published.remove(&key) {
+            // The document itself always hears back; other files when something changed.
+            let was_published = self.published.remove(&key);
+            if diagnostics.is_empty() && !was_published && key != uri.as_str() {
                 continue;
             }
             if !diagnostics.is_empty() {
                 self.published.insert(key);
             }
             let params = lsp::PublishDiagnosticsParams::new(target, diagnostics, None);
-            self.connection.sender.send(Message::Notification(Notification::new(
-                PublishDiagnostics::METHOD.to_string(),
-                params,
-            )))?;
+            self.connection
+                .sender
+                .send(Message::Notification(Notification::new(
+                    PublishDiagnostics::METHOD.to_string(),
+                    params,
+                )))?;
         }
         Ok(())
     }
 }
-
-

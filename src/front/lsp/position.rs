@@ -24,7 +24,10 @@ impl<'t> Lines<'t> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let character: usize = self.text[self.starts[line]..offset]
             .chars()
             .map(char::len_utf16)
@@ -40,7 +43,9 @@ impl<'t> Lines<'t> {
         let Some(&start) = self.starts.get(position.line as usize) else {
             return self.text.len();
         };
-        let line_end = self.text[start..].find('\n').map_or(self.text.len(), |n| start + n);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |n| start + n);
         let mut units = 0u32;
         for (i, c) in self.text[start..line_end].char_indices() {
             if units >= position.character {
@@ -64,6 +69,9 @@ mod tests {
             assert_eq!(lines.offset(lines.position(offset)), offset);
         }
         // `𝄞` is two UTF-16 units and four bytes.
-        assert_eq!(lines.position(text.find('é').unwrap_or(0)), Position::new(1, 2));
+        assert_eq!(
+            lines.position(text.find('é').unwrap_or(0)),
+            Position::new(1, 2)
+        );
     }
 }

@@ -11,7 +11,7 @@ use super::index::Index;
 use crate::compile::{compile, Compiled};
 use crate::front::load::{load, rules_near, RULE_EXTENSION, TEST_EXTENSION};
 use crate::span::{FileId, Sources};
-use crate::syntax::ast::{Item, TestCase};
+use crate::syntax::ast::Item;
 use crate::syntax::{parse_rules, parse_tests};
 use lsp_types::Uri;
 use std::collections::HashMap;
@@ -61,10 +61,7 @@ impl Workspace {
             } else {
                 path_to_uri(&file_path)
             };
-            let text = open
-                .get(file_uri.as_str())
-                .cloned()
-                .unwrap_or(disk_text);
+            let text = open.get(file_uri.as_str()).cloned().unwrap_or(disk_text);
             let id = sources.add(file_path.display().to_string(), text.as_str());
             uris.push(file_uri);
             if is_rules(&file_path) {
@@ -122,7 +119,10 @@ impl Workspace {
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a))
+    a == b
+        || a.canonicalize()
+            .ok()
+            .is_some_and(|a| b.canonicalize().ok() == Some(a))
 }
 
 /// The path of a `file:` URI, percent-decoded.
@@ -157,7 +157,6 @@ pub fn path_to_uri(path: &Path) -> Uri {
             _ => encoded.push_str(&format!("%{byte:02X}")),
         }
     }
-    Uri::from_str(&encoded).unwrap_or_else(|_| {
-        Uri::from_str("file:///").expect("a constant URI parses")
-    })
+    Uri::from_str(&encoded)
+        .unwrap_or_else(|_| Uri::from_str("file:///").expect("a constant URI parses"))
 }
