@@ -54,13 +54,15 @@ fn the_grammars_colour_every_keyword_in_both_languages() {
             let alone = all.match_indices(&written).any(|(at, _)| {
                 let before = all[..at].chars().next_back();
                 let after = all[at + written.len()..].chars().next();
-                matches!(before, Some('|' | ':' | '('))
-                    && matches!(after, Some('|' | ')'))
+                matches!(before, Some('|' | ':' | '(')) && matches!(after, Some('|' | ')'))
             });
             if !alone {
                 missing.push(form);
             }
         }
     }
-    assert!(missing.is_empty(), "keywords the grammars do not colour: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "keywords the grammars do not colour: {missing:?}"
+    );
 }

@@ -156,7 +156,7 @@ impl Context {
         }
         // Only names of a type that fits where this one is used are suggested.
         let wanted = self.wanted.take();
-        let fits = |ty: Type| wanted.is_none_or(|w| compatible(ty, w));
+        let fits = |ty: Type| wanted.map_or(true, |w| compatible(ty, w));
         let locals = scope
             .locals
             .iter()

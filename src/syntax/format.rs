@@ -682,7 +682,7 @@ impl<'s> Printer<'s> {
             self.node_start(arm_span.start(), indent + 2);
             let lead = format!("{} => ", self.patterns(patterns));
             // An arm written without braces holds one statement whose span is the block's.
-            let braced = body.stmts.first().is_none_or(|s| s.span() != body.span);
+            let braced = body.stmts.first().map_or(true, |s| s.span() != body.span);
             let text = if braced {
                 self.last_end = patterns.last().map_or(arm_span.start(), |p| p.span().end());
                 self.block(body, indent + 2)

@@ -101,6 +101,9 @@ fn convert(ws: &Workspace, d: &Diagnostic, primary: Span) -> lsp::Diagnostic {
 }
 
 /// One code action per fix of the diagnostics the editor sends back.
+// `WorkspaceEdit` is keyed by `Uri`, whose lazily filled cache clippy sees as
+// interior mutability; it does not take part in hashing.
+#[allow(clippy::mutable_key_type)]
 pub fn code_actions(
     uri: &lsp::Uri,
     diagnostics: &[lsp::Diagnostic],
@@ -167,6 +170,7 @@ pub fn references(
         .collect()
 }
 
+#[allow(clippy::mutable_key_type)] // See `code_actions`.
 pub fn rename(
     ws: &Workspace,
     uri: &lsp::Uri,
