@@ -144,6 +144,18 @@ pub enum ProblemKind {
         first: Span,
     },
     MissingChoices,
+    /// A `states` phrase of a number fact without `{}`.
+    StatesWithoutPlaceholder,
+    /// `{}` outside a `states` phrase of a number fact.
+    PlaceholderNotAllowed,
+    /// A `states` phrase that says nothing but the number (or nothing), or has two `{}`.
+    StatesTooVague {
+        number: bool,
+    },
+    /// `states oui/non` on a fact that is not yes/no, or plain phrases on a yes/no fact.
+    StatesYesNoForm {
+        yes_no_fact: bool,
+    },
     InvalidRange {
         low: f64,
         high: f64,
@@ -181,6 +193,20 @@ pub enum ProblemKind {
     GotoCycle {
         cycle: Vec<String>,
     },
+    /// Dates no period of an `in force` holds, in words.
+    PeriodGap {
+        missing: Vec<String>,
+    },
+    /// Dates two periods of an `in force` both hold; `first` is the earlier period.
+    PeriodOverlap {
+        shared: String,
+        first: Span,
+    },
+    /// A period whose first day comes after its last.
+    EmptyPeriod {
+        from: String,
+        until: String,
+    },
     // --- warnings
     UnreachableArm,
     UnreachableStatement {
@@ -202,6 +228,17 @@ pub enum ProblemKind {
         first: Span,
     },
     NoSource,
+    /// A topic that does not say when it was last reviewed (only with a date to check against).
+    ReviewMissing {
+        topic: String,
+    },
+    /// A topic last reviewed more than 12 months before the date of the check.
+    ReviewStale {
+        topic: String,
+        date: String,
+        by: String,
+        months: i64,
+    },
 }
 
 impl Problem {
@@ -222,7 +259,9 @@ impl Problem {
             | UnusedContact { .. }
             | NoTriggers { .. }
             | SharedTrigger { .. }
-            | NoSource => Severity::Warning,
+            | NoSource
+            | ReviewMissing { .. }
+            | ReviewStale { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -385,6 +424,38 @@ impl Problem {
                 .message("un fait `choice` doit lister ses valeurs".into())
                 .label("valeurs manquantes".into())
                 .help("ajoutez un bloc `{ valeur \"libellé\" … }` après la question".into()),
+            StatesWithoutPlaceholder => d
+                .code("E320")
+                .message("cette phrase `states` ne dit pas où est le nombre".into())
+                .label("il manque `{}`".into())
+                .note("Pour un fait nombre, la phrase lie le nombre à son unité ou à un mot-clé ; `{}` marque la place du nombre.".into())
+                .help("par exemple : `states \"{} jours par semaine\", \"je suis à {} %\"`".into()),
+            PlaceholderNotAllowed => d
+                .code("E321")
+                .message("`{}` n'a de sens que dans une phrase `states` d'un fait nombre".into())
+                .label("pas de nombre à placer ici".into())
+                .help("écrivez la phrase en entier, sans `{}`".into()),
+            StatesTooVague { number: true } => d
+                .code("E322")
+                .message("une phrase `states` doit lier un seul nombre `{}` à des mots".into())
+                .label("un nombre seul ne dit pas de quoi il parle".into())
+                .note("« depuis 2 ans », « mon 3e enfant » ou « en 2 fois » contiennent des nombres qui ne sont pas cette valeur.".into())
+                .help("écrivez l'unité ou le mot-clé à côté : `\"{} jours par semaine\"`".into()),
+            StatesTooVague { number: false } => d
+                .code("E322")
+                .message("cette phrase `states` est vide".into())
+                .label("phrase vide".into())
+                .help("écrivez la phrase telle qu'un agent l'écrit : `\"je suis contractuel\"`".into()),
+            StatesYesNoForm { yes_no_fact: true } => d
+                .code("E323")
+                .message("les phrases `states` d'un fait oui/non disent la valeur qu'elles énoncent".into())
+                .label("`oui` ou `non` manquant".into())
+                .help("écrivez `states oui \"je suis enceinte\" non \"je ne suis pas enceinte\"`".into()),
+            StatesYesNoForm { yes_no_fact: false } => d
+                .code("E323")
+                .message("`states oui`/`states non` ne s'applique qu'à un fait oui/non".into())
+                .label("ce fait n'est pas oui/non".into())
+                .help("écrivez les phrases sans `oui` ni `non`".into()),
             InvalidRange { low, high } => d
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))
@@ -460,6 +531,24 @@ impl Problem {
                 .label("ce renvoi revient à son point de départ".into())
                 .note(format!("Sujets de la boucle : {}.", cycle.join(", ")))
                 .help("une conversation ne peut pas revenir à un sujet déjà parcouru : supprimez l'un des `goto`".into()),
+            PeriodGap { missing } => d
+                .code("E405")
+                .message("ces périodes ne couvrent pas toutes les dates".into())
+                .label(format!("aucun texte en vigueur : {}", missing.join(", ")))
+                .note("Guichet ne doit jamais rester sans réponse : à chaque date, une et une seule période doit s'appliquer.".into())
+                .help("ajoutez une période pour les dates manquantes, par exemple `until JJ/MM/AAAA => handoff …` pour les dates antérieures aux textes connus".into()),
+            PeriodOverlap { shared, first } => d
+                .code("E406")
+                .message("deux périodes se chevauchent".into())
+                .label(format!("cette période et une précédente s'appliquent toutes deux {shared}"))
+                .secondary(*first, "période précédente".into())
+                .note("À une date donnée, un seul texte peut être en vigueur : sinon Guichet ne saurait pas lequel appliquer.".into())
+                .help("faites finir la période précédente la veille du premier jour de celle-ci".into()),
+            EmptyPeriod { from, until } => d
+                .code("E407")
+                .message(format!("période vide : le {from} est après le {until}"))
+                .label("aucune date dans cette période".into())
+                .help("le premier jour s'écrit avant le dernier : `from 01/03/2025 until 31/12/2025`".into()),
             UnreachableArm => d
                 .code("W001")
                 .message("branche inatteignable".into())
@@ -500,6 +589,18 @@ impl Problem {
                 .message("réponse sans source".into())
                 .label("aucun `source` après ce `answer`".into())
                 .help("citez le texte qui fonde la réponse : `source \"Décret n° …, article …\"`".into()),
+            ReviewMissing { topic } => d
+                .code("W010")
+                .message(format!("le sujet `{topic}` n'indique pas sa dernière relecture"))
+                .label("aucune ligne `reviewed` dans ce sujet".into())
+                .note("Chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("après relecture, ajoutez au début du sujet : `reviewed JJ/MM/AAAA by \"Nom, fonction\"` (en français : `relu le JJ/MM/AAAA par \"…\"`)".into()),
+            ReviewStale { topic, date, by, months } => d
+                .code("W011")
+                .message(format!("le sujet `{topic}` n'a pas été relu depuis plus de 12 mois"))
+                .label(format!("relu le {date} par « {by} », il y a {months} mois"))
+                .note("Le droit change souvent : chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("faites relire le sujet, puis mettez à jour la date et le nom du relecteur".into()),
         }
     }
 }

@@ -269,6 +269,13 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // A new topic from the button, then the hand-off on request.
     click(client, &button("Nouveau sujet")).await?;
     click(client, &button("Mes jours de RTT")).await?;
+    // The statut answered in the first topic is not asked again: it is shown,
+    // before the topic's first question.
+    wait_text(
+        client,
+        "//li[.//p[@class='understood'][contains(., 'Fonctionnaire titulaire') and contains(., 'plus tôt')]]//p[@class='prompt']",
+    )
+    .await?;
     click(client, &button("Parler à une personne")).await?;
     let handoff = wait_text(
         client,
@@ -327,6 +334,21 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     )
     .await?;
     click(client, &button("Mes jours de RTT")).await?;
+    // The statut the previous topic took from « je suis contractuelle » is not
+    // asked again: it is shown, with « corriger », which replays the walk.
+    let understood = wait_text(
+        client,
+        "//p[@class='understood'][contains(., 'Agent contractuel') and contains(., 'plus tôt')]",
+    )
+    .await?;
+    assert!(
+        understood.contains("Agent contractuel")
+            && understood.contains("répondu plus tôt dans la conversation")
+            && understood.contains("corriger"),
+        "{understood}"
+    );
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input.send_keys("corriger\n").await?;
     wait_text(
         client,
         "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
@@ -336,10 +358,10 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // No topic: the hand-off to the DRH, with the question.
     click(client, &button("Nouveau sujet")).await?;
     let input = client.find(Locator::Css("#reponse")).await?;
-    input.send_keys("chèques vacances\n").await?;
+    input.send_keys("prime de noël\n").await?;
     let handoff = wait_text(
         client,
-        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'chèques vacances')]]",
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'prime de noël')]]",
     )
     .await?;
     assert!(
@@ -347,5 +369,27 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
         "{handoff}"
     );
     std::fs::write(dir.join("handoff.png"), client.screenshot().await?)?;
+
+    // The agent's own words are text, never markdown: a link typed in the question stays text.
+    click(client, &button("Nouveau sujet")).await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input
+        .send_keys("xylophone zanzibar [cliquez ici](https://exemple.invalid/piege)\n")
+        .await?;
+    let quoted = wait_text(
+        client,
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')]]//p[contains(., 'cliquez ici')]",
+    )
+    .await?;
+    assert!(
+        quoted.contains("[cliquez ici](https://exemple.invalid/piege)"),
+        "{quoted}"
+    );
+    let links = script(
+        client,
+        "return document.querySelectorAll('a[href*=\"exemple.invalid\"]').length;",
+    )
+    .await?;
+    assert_eq!(links, json!(0), "no live link from the agent's text");
     Ok(())
 }

@@ -24,6 +24,8 @@ pub struct Text {
 pub enum TextPart {
     Literal(String),
     Interpolation(Expr),
+    /// `{}`: where the number goes in a `states` phrase of a number fact.
+    Placeholder,
 }
 
 impl Text {
@@ -33,7 +35,7 @@ impl Text {
         for part in &self.parts {
             match part {
                 TextPart::Literal(s) => out.push_str(s),
-                TextPart::Interpolation(_) => return None,
+                TextPart::Interpolation(_) | TextPart::Placeholder => return None,
             }
         }
         Some(out)
@@ -47,6 +49,15 @@ pub enum Item {
     Contact(ContactDecl),
     Topic(TopicDecl),
     Fallback(FallbackDecl),
+    Lexicon(LexiconDecl),
+}
+
+/// `lexicon "notion" "expression", …`: situation words for the router.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexiconDecl {
+    pub notion: Text,
+    pub expressions: Vec<Text>,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +87,7 @@ pub enum FactOption {
     FromProfile(Span),
     Range(Option<f64>, Option<f64>, Span),
     Unit(Text, Span),
+    States(States),
 }
 
 impl FactOption {
@@ -86,6 +98,7 @@ impl FactOption {
             | FactOption::FromProfile(s)
             | FactOption::Range(_, _, s)
             | FactOption::Unit(_, s) => *s,
+            FactOption::States(states) => states.span,
         }
     }
 }
@@ -96,6 +109,17 @@ pub struct ChoiceDecl {
     pub name: Name,
     pub label: Text,
     pub also: Vec<Text>,
+    pub states: Option<States>,
+}
+
+/// `states "…", "…"` (a choice value, a number fact) or
+/// `states oui "…" non "…"` (a yes/no fact): phrases that state the value
+/// about the agent in a free-text question.
+#[derive(Clone, Debug, PartialEq)]
+pub struct States {
+    /// Each phrase, with the yes/no value it states when written after `oui`/`non`.
+    pub phrases: Vec<(Option<bool>, Text)>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -165,9 +189,28 @@ pub struct TopicDecl {
     pub title: Text,
     pub triggers: Vec<Text>,
     pub synonyms: Vec<Text>,
+    /// `reviewed DATE by "…"`: every one written (more than one is an error).
+    pub reviews: Vec<Review>,
+    /// Whole questions as agents write them (`examples`), for the router.
+    pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,
+    pub span: Span,
+}
+
+/// `reviewed 15/11/2026 by "Mme Durand, DRH"`: when and by whom a topic was last signed off.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub date: DateLit,
+    pub by: Text,
+    pub span: Span,
+}
+
+/// A date literal as written (`jj/mm/aaaa`), checked by the compiler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DateLit {
+    pub text: String,
     pub span: Span,
 }
 
@@ -179,6 +222,7 @@ pub enum Stmt {
     Answer(AnswerStmt),
     Handoff(HandoffStmt),
     Goto(GotoStmt),
+    InForce(InForceStmt),
 }
 
 impl Stmt {
@@ -190,6 +234,7 @@ impl Stmt {
             Stmt::Answer(s) => s.span,
             Stmt::Handoff(s) => s.span,
             Stmt::Goto(s) => s.span,
+            Stmt::InForce(s) => s.span,
         }
     }
 }
@@ -247,6 +292,29 @@ pub enum CompareOp {
     Le,
     Gt,
     Ge,
+}
+
+/// `in force at EXPR { from D => … until D => … }`: the text in force at a date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InForceStmt {
+    /// The date the law is judged at; `None` is the conversation's date.
+    pub at: Option<Expr>,
+    pub arms: Vec<PeriodArm>,
+    /// The span of the keyword (`in force` / `en vigueur`), where coverage problems point.
+    pub keyword: Span,
+    pub span: Span,
+}
+
+/// One period and the statements in force during it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodArm {
+    /// First day, included; `None` is "since always".
+    pub from: Option<DateLit>,
+    /// Last day, included; `None` is "until further notice".
+    pub until: Option<DateLit>,
+    pub period_span: Span,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

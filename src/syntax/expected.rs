@@ -22,19 +22,32 @@ pub fn describe(rules: &[Rule], literals: &[String], language: Language) -> Vec<
             push(&mut out, format!("`{}`", keyword.english));
         }
     }
+    for (tokens, words) in GROUPS {
+        if literals.iter().any(|l| tokens.contains(&l.as_str())) {
+            push(&mut out, words.to_string());
+        }
+    }
     let described = out.join(" ");
     let names_expected = out.iter().any(|d| d == "un nom");
     for token in literals {
         // Both languages' forms are tried: name the keyword once.
         let token = keywords::translate(token, Language::English);
         let quoted = format!("`{token}`");
-        let keyword_already_named = described.contains(&quoted);
+        let keyword_already_named = named(&described, token);
+        // The first word of a keyword of two words (`en` of `en vigueur`) says nothing
+        // alone; `du` does, since a period reads `du … au …`.
+        let part_of_a_keyword = keywords::by_form(token).is_none()
+            && token != "du"
+            && keywords::all()
+                .iter()
+                .any(|k| k.forms().any(|f| f.starts_with(&format!("{token} "))));
         // `_` starts a name too: when a name is expected, it says nothing more.
         let underscore_of_a_name = token == "_" && names_expected;
         if !is_layout(token)
             && !is_char_range(token)
             && token != "BUILTIN_RULE"
             && !keyword_already_named
+            && !part_of_a_keyword
             && !underscore_of_a_name
         {
             push(&mut out, quoted);
@@ -68,6 +81,32 @@ const STARTS_AN_EXPRESSION: &[&str] = &[
     "`today`",
 ];
 
+/// Keywords of several words, or spelt in French, that pest lists piece by piece
+/// (`à`, `partir`…): when one of the tokens is expected, the words say it once.
+const GROUPS: &[(&[&str], &str)] = &[
+    (&["from", "until"], PERIOD),
+    (&["at"], "la date retenue (`at …`, `au …` ou `à …`)"),
+];
+
+const PERIOD: &str =
+    "une période (`from JJ/MM/AAAA`, `until …`, `à partir du …`, `jusqu'au …` ou `du … au …`)";
+
+/// Whether `described` already names `token`, alone or as the first word of a
+/// keyword (`in` in `in force`, `jusqu` in `jusqu'au`); accents are optional.
+fn named(described: &str, token: &str) -> bool {
+    if !token.chars().all(char::is_alphabetic) {
+        return described.contains(&format!("`{token}`"));
+    }
+    let fold = |s: &str| s.replace('à', "a");
+    let (described, token) = (fold(described), fold(&format!("`{token}")));
+    described.match_indices(&token).any(|(i, _)| {
+        described[i + token.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_alphanumeric() && c != '_')
+    })
+}
+
 fn push(out: &mut Vec<String>, s: String) {
     if !out.contains(&s) {
         out.push(s);
@@ -92,32 +131,58 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::string_list => "un ou plusieurs textes entre guillemets, séparés par des virgules",
         Rule::number | Rule::signed_number | Rule::number_pattern => "un nombre",
         Rule::date_lit => "une date (jj/mm/aaaa)",
-        Rule::fact | Rule::contact | Rule::topic | Rule::fallback => {
-            "une déclaration (`fact`, `contact`, `topic` ou `fallback`)"
+        Rule::fact | Rule::contact | Rule::topic | Rule::fallback | Rule::lexicon => {
+            "une déclaration (`fact`, `contact`, `topic`, `fallback` ou `lexicon`)"
         }
         Rule::fact_kind => {
             "un type de fait (`choice`, `yesno`, `integer`, `number`, `date` ou `text`)"
         }
-        Rule::choices | Rule::help | Rule::from_profile | Rule::range | Rule::unit => {
-            "une option du fait (`{ valeurs }`, `help`, `from profile`, `range` ou `unit`)"
+        Rule::choices | Rule::help | Rule::from_profile | Rule::range | Rule::unit | Rule::states => {
+            "une option du fait (`{ valeurs }`, `help`, `from profile`, `range`, `unit` ou `states`)"
         }
         Rule::choice => "une valeur de choix (`nom \"libellé\"`)",
         Rule::also => "`also`",
+        Rule::states_kw => "`states`",
+        Rule::states_yesno => "`oui` ou `non` suivi de phrases entre guillemets",
         Rule::contact_by => "`by`",
         Rule::channels => "`{`",
         Rule::contact_arm | Rule::match_arm => "une branche (`valeur => …`)",
         Rule::channel | Rule::channel_kind => {
             "un moyen de contact (`name`, `phone`, `email`, `hours`, `office` ou `web`)"
         }
-        Rule::triggers | Rule::synonyms => "`triggers` ou `synonyms`",
+        Rule::triggers
+        | Rule::synonyms
+        | Rule::examples
+        | Rule::review
+        | Rule::review_kw
+        | Rule::triggers_kw
+        | Rule::synonyms_kw
+        | Rule::examples_kw => "`triggers`, `synonyms`, `examples` ou `reviewed`",
+        Rule::review_by_kw => "`by`",
         Rule::match_stmt
         | Rule::if_stmt
         | Rule::let_stmt
         | Rule::answer_stmt
         | Rule::handoff_stmt
-        | Rule::goto_stmt => {
-            "une instruction (`match`, `if`, `let`, `answer`, `handoff` ou `goto`)"
+        | Rule::goto_stmt
+        | Rule::in_force
+        | Rule::in_force_kw
+        | Rule::match_kw
+        | Rule::if_kw
+        | Rule::let_kw
+        | Rule::answer_kw
+        | Rule::handoff_kw
+        | Rule::goto_kw => {
+            "une instruction (`match`, `if`, `let`, `answer`, `handoff`, `goto` ou `in force`)"
         }
+        Rule::in_force_at | Rule::at_kw => "la date retenue (`at …`, `au …` ou `à …`)",
+        Rule::period_arm
+        | Rule::period
+        | Rule::period_from
+        | Rule::period_until
+        | Rule::period_between
+        | Rule::from_kw
+        | Rule::until_kw => PERIOD,
         Rule::block => "un bloc `{ … }`",
         Rule::else_if | Rule::else_clause => "`else`",
         Rule::source => "`source`",

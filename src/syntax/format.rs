@@ -45,6 +45,7 @@ pub fn format_rules(text: &str, language: Option<Language>) -> Result<String, Ve
             Item::Contact(c) => p.contact(c),
             Item::Fallback(f) => p.fallback(f),
             Item::Topic(t) => p.topic(t),
+            Item::Lexicon(l) => p.lexicon(l),
         }
         p.last_end = span.end();
     }
@@ -72,6 +73,7 @@ fn item_span(item: &Item) -> Span {
         Item::Contact(c) => c.span,
         Item::Fallback(f) => f.span,
         Item::Topic(t) => t.span,
+        Item::Lexicon(l) => l.span,
     }
 }
 
@@ -354,6 +356,7 @@ impl<'s> Printer<'s> {
                     format!("{} {}", self.kw("range_kw"), without_blanks(bounds))
                 }
                 FactOption::Unit(t, _) => format!("{} {}", self.kw("unit_kw"), self.text(t, 2)),
+                FactOption::States(states) => self.states(states, 2),
             };
             self.line(2, &text);
             self.last_end = option.span().end();
@@ -379,6 +382,7 @@ impl<'s> Printer<'s> {
                 name,
                 label: _,
                 also,
+                states,
             } = choice;
             self.node_start(name.span.start(), 2);
             let mut text = format!("{:name_width$} {label}", name.text);
@@ -393,6 +397,13 @@ impl<'s> Printer<'s> {
             }
             self.line(2, text.trim_end());
             self.last_end = also.last().map_or(choice.label.span, |a| a.span).end();
+            if let Some(states) = states {
+                // Under the value's label.
+                let column = 2 + name_width + 1;
+                let line = self.states(states, column);
+                self.line(column, &line);
+                self.last_end = states.span.end();
+            }
         }
     }
 
@@ -511,6 +522,8 @@ impl<'s> Printer<'s> {
             title,
             triggers,
             synonyms,
+            reviews,
+            examples,
             body,
             end,
             span: _,
@@ -534,6 +547,24 @@ impl<'s> Printer<'s> {
             self.node_start(first.span.start(), 2);
             self.list(2, self.kw("synonyms_kw"), synonyms);
             self.last_end = synonyms.last().map_or(0, |t| t.span.end());
+        }
+        if let Some(first) = examples.first() {
+            self.node_start(first.span.start(), 2);
+            self.list(2, self.kw("examples_kw"), examples);
+            self.last_end = examples.last().map_or(0, |t| t.span.end());
+        }
+        for review in reviews {
+            let Review { date, by, span } = review;
+            self.node_start(span.start(), 2);
+            let line = format!(
+                "{} {} {} {}",
+                self.kw("review_kw"),
+                date.text,
+                self.kw("review_by_kw"),
+                self.text(by, 2)
+            );
+            self.line(2, &line);
+            self.last_end = span.end();
         }
         self.statements(body, 2);
         self.comments_before(end.start(), 2);
@@ -615,7 +646,94 @@ impl<'s> Printer<'s> {
             ),
             Stmt::If(i) => self.if_stmt(i, indent),
             Stmt::Match(m) => self.match_stmt(m, indent),
+            Stmt::InForce(f) => self.in_force(f, indent),
         }
+    }
+
+    /// `in force [at DATE] { PERIOD => … }`: periods written in the output language.
+    fn in_force(&mut self, f: &InForceStmt, indent: usize) -> String {
+        let InForceStmt {
+            at,
+            arms,
+            keyword: _,
+            span,
+        } = f;
+        let saved = std::mem::take(&mut self.out);
+        let mut head = self.kw("in_force_kw").to_string();
+        if let Some(at) = at {
+            head.push_str(&format!(" {} {}", self.kw("at_kw"), self.expr(at)));
+            self.last_end = at.span.end();
+        }
+        self.out.push_str(&format!("{head} {{\n"));
+        for arm in arms {
+            let PeriodArm {
+                from,
+                until,
+                period_span,
+                body,
+                span: arm_span,
+            } = arm;
+            self.node_start(arm_span.start(), indent + 2);
+            let period = match (from, until, self.language) {
+                (Some(a), Some(b), Language::French) => format!("du {} au {}", a.text, b.text),
+                (Some(a), Some(b), Language::English) => {
+                    format!(
+                        "{} {} {} {}",
+                        self.kw("from_kw"),
+                        a.text,
+                        self.kw("until_kw"),
+                        b.text
+                    )
+                }
+                (Some(a), None, _) => format!("{} {}", self.kw("from_kw"), a.text),
+                (None, Some(b), _) => format!("{} {}", self.kw("until_kw"), b.text),
+                (None, None, _) => self.raw(*period_span).to_string(),
+            };
+            let braced = body.stmts.first().map_or(true, |s| s.span() != body.span);
+            let text = if braced {
+                self.last_end = period_span.end();
+                self.block(body, indent + 2)
+            } else {
+                self.last_end = body.span.start();
+                self.statement(&body.stmts[0], indent + 2)
+            };
+            self.out.push_str(&" ".repeat(indent + 2));
+            self.out.push_str(&format!("{period} => {text}\n"));
+            self.last_end = arm_span.end();
+        }
+        self.comments_before(span.end().saturating_sub(1), indent + 2);
+        self.out.push_str(&" ".repeat(indent));
+        self.out.push('}');
+        std::mem::replace(&mut self.out, saved)
+    }
+
+    /// `states "…", "…"` or `states oui "…" non "…"`, continuation lines at `indent`.
+    fn states(&self, states: &States, indent: usize) -> String {
+        let mut out = self.kw("states_kw").to_string();
+        let mut current: Option<Option<bool>> = None;
+        for (i, (value, text)) in states.phrases.iter().enumerate() {
+            if current != Some(*value) {
+                if let Some(yes) = value {
+                    out.push_str(if *yes { " oui" } else { " non" });
+                }
+                current = Some(*value);
+            } else if i > 0 {
+                out.push(',');
+            }
+            out.push(' ');
+            out.push_str(&self.text(text, indent));
+        }
+        out
+    }
+
+    fn lexicon(&mut self, l: &LexiconDecl) {
+        let LexiconDecl {
+            notion,
+            expressions,
+            span: _,
+        } = l;
+        let head = format!("{} {}", self.kw("lexicon_kw"), self.text(notion, 0));
+        self.list(0, &head, expressions);
     }
 
     /// A block's statements and closing brace, as text after its `{`.

@@ -421,6 +421,7 @@ impl Builder {
             Rule::contact => Item::Contact(self.contact(pair)),
             Rule::topic => Item::Topic(self.topic(pair)),
             Rule::fallback => Item::Fallback(self.fallback(pair)),
+            Rule::lexicon => Item::Lexicon(self.lexicon(pair)),
             _ => return None,
         })
     }
@@ -459,6 +460,7 @@ impl Builder {
             }
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
+            Rule::states => FactOption::States(self.states(pair)),
             Rule::range => {
                 let keyword = pair
                     .clone()
@@ -476,11 +478,42 @@ impl Builder {
         let mut inner = pair.children();
         let name = self.name(next(&mut inner));
         let label = self.text(next(&mut inner));
-        let also = inner
-            .next()
-            .map(|a| self.string_list(first(a)))
-            .unwrap_or_default();
-        ChoiceDecl { name, label, also }
+        let mut also = Vec::new();
+        let mut states = None;
+        for clause in inner {
+            match clause.as_rule() {
+                Rule::states => states = Some(self.states(clause)),
+                _ => also = self.string_list(first(clause)),
+            }
+        }
+        ChoiceDecl {
+            name,
+            label,
+            also,
+            states,
+        }
+    }
+
+    /// `states "…", "…"` or `states oui "…" non "…"`.
+    fn states(&self, pair: Pair<Rule>) -> States {
+        let span = self.span(&pair);
+        let mut phrases = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::states_yesno => {
+                    let mut inner = part.into_inner();
+                    let yes = next(&mut inner).as_rule() == Rule::yes_lit;
+                    for list in inner {
+                        phrases.extend(self.string_list(list).into_iter().map(|t| (Some(yes), t)));
+                    }
+                }
+                Rule::string_list => {
+                    phrases.extend(self.string_list(part).into_iter().map(|t| (None, t)));
+                }
+                _ => {}
+            }
+        }
+        States { phrases, span }
     }
 
     fn string_list(&self, pair: Pair<Rule>) -> Vec<Text> {
@@ -559,6 +592,16 @@ impl Builder {
         }
     }
 
+    fn lexicon(&self, pair: Pair<Rule>) -> LexiconDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.children();
+        LexiconDecl {
+            notion: self.text(next(&mut inner)),
+            expressions: self.string_list(next(&mut inner)),
+            span,
+        }
+    }
+
     fn topic(&self, pair: Pair<Rule>) -> TopicDecl {
         let span = self.span(&pair);
         let end = Span::new(self.file, span.end as usize - 1, span.end as usize);
@@ -567,11 +610,15 @@ impl Builder {
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
         let mut synonyms = Vec::new();
+        let mut reviews = Vec::new();
+        let mut examples = Vec::new();
         let mut body = Vec::new();
         for p in inner {
             match p.as_rule() {
                 Rule::triggers => triggers.extend(self.string_list(first(p))),
                 Rule::synonyms => synonyms.extend(self.string_list(first(p))),
+                Rule::review => reviews.push(self.review(p)),
+                Rule::examples => examples.extend(self.string_list(first(p))),
                 _ => body.push(self.statement(p)),
             }
         }
@@ -580,8 +627,89 @@ impl Builder {
             title,
             triggers,
             synonyms,
+            reviews,
+            examples,
             body,
             end,
+            span,
+        }
+    }
+
+    fn review(&self, pair: Pair<Rule>) -> Review {
+        let span = self.span(&pair);
+        let mut inner = pair
+            .into_inner()
+            .filter(|p| matches!(p.as_rule(), Rule::date_lit | Rule::string));
+        let date = self.date_lit(next(&mut inner));
+        let by = self.text(next(&mut inner));
+        Review { date, by, span }
+    }
+
+    fn date_lit(&self, pair: Pair<Rule>) -> DateLit {
+        DateLit {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn in_force(&self, pair: Pair<Rule>) -> InForceStmt {
+        let span = self.span(&pair);
+        let mut at = None;
+        let mut arms = Vec::new();
+        let mut keyword = span;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::in_force_kw => keyword = self.span(&p),
+                Rule::in_force_at => {
+                    at = p
+                        .into_inner()
+                        .find(|e| e.as_rule() == Rule::expr)
+                        .map(|e| self.expr(e))
+                }
+                _ => arms.push(self.period_arm(p)),
+            }
+        }
+        InForceStmt {
+            at,
+            arms,
+            keyword,
+            span,
+        }
+    }
+
+    fn period_arm(&self, pair: Pair<Rule>) -> PeriodArm {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let period = next(&mut inner);
+        let period_span = self.span(&period);
+        let (mut from, mut until) = (None, None);
+        for bound in period.into_inner() {
+            let rule = bound.as_rule();
+            let dates: Vec<DateLit> = bound
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::date_lit)
+                .map(|p| self.date_lit(p))
+                .collect();
+            let mut dates = dates.into_iter();
+            match rule {
+                Rule::period_from => from = dates.next(),
+                Rule::period_until => until = dates.next(),
+                _ => {
+                    from = dates.next();
+                    until = dates.next();
+                }
+            }
+        }
+        let body_pair = next(&mut inner);
+        let body = match body_pair.as_rule() {
+            Rule::block => self.block(body_pair),
+            _ => self.block_of_one(body_pair),
+        };
+        PeriodArm {
+            from,
+            until,
+            period_span,
+            body,
             span,
         }
     }
@@ -622,6 +750,7 @@ impl Builder {
                 })
             }
             Rule::if_stmt => Stmt::If(self.if_stmt(pair)),
+            Rule::in_force => Stmt::InForce(self.in_force(pair)),
             Rule::let_stmt => {
                 let mut inner = pair.children();
                 Stmt::Let(LetStmt {
@@ -799,9 +928,10 @@ impl Builder {
         let mut parts: Vec<TextPart> = Vec::new();
         for part in pair.children() {
             match part.as_rule() {
-                Rule::interpolation => {
-                    parts.push(TextPart::Interpolation(self.expr(first(part))));
-                }
+                Rule::interpolation => match part.into_inner().next() {
+                    Some(expr) => parts.push(TextPart::Interpolation(self.expr(expr))),
+                    None => parts.push(TextPart::Placeholder),
+                },
                 rule => {
                     let piece = match rule {
                         Rule::escape => unescape(part.as_str()),
@@ -910,6 +1040,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::by_kw
             | Rule::triggers_kw
             | Rule::synonyms_kw
+            | Rule::examples_kw
+            | Rule::lexicon_kw
             | Rule::match_kw
             | Rule::if_kw
             | Rule::else_kw

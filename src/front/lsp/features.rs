@@ -225,6 +225,7 @@ fn fact_hover(f: &FactDecl) -> String {
                 out.push_str(&format!("\n\nBornes : {}..{}", bound(low), bound(high)));
             }
             FactOption::Unit(t, _) => out.push_str(&format!("\n\nUnité : {}", plain(t))),
+            FactOption::States(_) => {}
         }
     }
     out

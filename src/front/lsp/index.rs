@@ -53,7 +53,7 @@ impl Index {
                 Item::Topic(t) => {
                     index.topics.insert(t.name.text.clone(), t.clone());
                 }
-                Item::Fallback(_) => {}
+                Item::Fallback(_) | Item::Lexicon(_) => {}
             }
         }
         for item in rules {
@@ -130,6 +130,7 @@ impl Index {
                     }
                 }
             }
+            Item::Lexicon(_) => {}
             Item::Fallback(f) => self.add(
                 Symbol::Contact(f.contact.text.clone()),
                 f.contact.span,
@@ -182,6 +183,14 @@ impl Index {
                     }
                 }
                 Stmt::Goto(g) => self.add(Symbol::Topic(g.topic.text.clone()), g.topic.span, false),
+                Stmt::InForce(f) => {
+                    if let Some(at) = &f.at {
+                        self.expr(at, topic, None);
+                    }
+                    for arm in &f.arms {
+                        self.statements(&arm.body.stmts, topic);
+                    }
+                }
             }
         }
     }

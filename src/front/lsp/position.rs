@@ -70,7 +70,7 @@ mod tests {
         }
         // `𝄞` is two UTF-16 units and four bytes.
         assert_eq!(
-            lines.position(text.find('é').unwrap_or(0)),
+            lines.position(text.rfind('é').unwrap_or(0)),
             Position::new(1, 2)
         );
     }

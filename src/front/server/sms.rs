@@ -12,18 +12,25 @@
 //! recorded as unmatched. « SUPPRIMER » erases every conversation of the
 //! number, and its kept questions.
 //!
+//! Nobody can write as someone else's number: the webhook needs the gateway's
+//! secret (`security::check_sms`: URL token and/or Twilio signature) and is
+//! disabled without one. A number's messages are handled one at a time
+//! (`limits::Limits::sms_turn`), and once authenticated every answer is TwiML,
+//! a refusal or a failure included.
+//!
 //! Texts are flattened for a phone (links as `texte (adresse)`, numbered
 //! choices, typographic quotes and spaces replaced by their GSM-7 plain
 //! forms) and cut into messages of at most [`MAX_SEGMENTS`] segments each,
 //! at paragraph, line, sentence or word boundaries ([`split`]).
 
 use super::api::{self, blocking, ApiError, ApiResult};
+use super::security;
 use super::store::{Offer, Outcome, Selector};
 use super::App;
 use crate::compile::program::Program;
 use crate::engine::Command;
 use crate::front::chat::plain_markdown;
-use axum::extract::{Form, FromRequest, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -35,6 +42,9 @@ pub const MAX_SEGMENTS: usize = 4;
 /// How long topics offered for an ambiguous question wait for the agent's choice.
 const OFFER_FOR: i64 = 24 * 3600;
 
+/// How long after its last message a conversation lends its facts to the number's next topic.
+const CONTINUE_FOR: i64 = 24 * 3600;
+
 #[derive(Deserialize)]
 pub struct Incoming {
     #[serde(rename = "From")]
@@ -43,55 +53,72 @@ pub struct Incoming {
     body: String,
 }
 
-#[derive(Deserialize)]
-pub struct Token {
-    token: Option<String>,
-}
-
-pub async fn webhook(
-    State(app): State<App>,
-    Query(token): Query<Token>,
-    request: Request,
-) -> ApiResult<Response> {
-    if let Some(expected) = &app.sms_token {
-        let given = token.token.unwrap_or_default();
-        if !super::stats::same(given.as_bytes(), expected.as_bytes()) {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Jeton du webhook SMS absent ou invalide.",
-            ));
-        }
+/// The webhook: authenticated (`security::check_sms`), then one message of a number at a time.
+/// Past authentication every answer is TwiML, also a refusal or a failure (said to the phone).
+pub async fn webhook(State(app): State<App>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/api/sms", |p| p.as_str())
+        .to_string();
+    let bytes = match axum::body::to_bytes(body, super::MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return api::body_error(StatusCode::PAYLOAD_TOO_LARGE).into_response(),
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Err(e) = security::check_sms(&app, &parts.headers, &path_and_query, &params) {
+        return e.into_response();
     }
-    let Form(incoming) =
-        Form::<Incoming>::from_request(request, &())
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    api::body_error(rejection.status())
-                } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_form",
-                        "Formulaire attendu (application/x-www-form-urlencoded) avec From et Body.",
-                    )
-                }
-            })?;
-    let phone = incoming.from.trim().to_string();
-    if phone.is_empty() {
-        return Err(ApiError::new(
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let Some(from) = field("From").filter(|p| form && !p.is_empty()) else {
+        return ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_form",
-            "Le champ From (numéro de l'expéditeur) est vide.",
-        ));
-    }
-    let text = blocking(move || respond(&app, &phone, incoming.body.trim())).await?;
-    Ok(twiml(&split(&gsm_friendly(&text), MAX_SEGMENTS)))
+            "Formulaire attendu (application/x-www-form-urlencoded) avec From (numéro de l'expéditeur) et Body.",
+        )
+        .into_response();
+    };
+    let incoming = Incoming {
+        from,
+        body: field("Body").unwrap_or_default(),
+    };
+    let limits = app.limits.clone();
+    let _turn = limits.sms_turn(&incoming.from).await;
+    let text = match blocking(move || respond(&app, &incoming.from, &incoming.body)).await {
+        Ok(text) => text,
+        // Refused or failed: the phone is told, in TwiML, never with a JSON error.
+        Err(e) => e.message,
+    };
+    twiml(&split(&gsm_friendly(&text), MAX_SEGMENTS))
 }
 
 /// The text to send back to `phone` for `body`.
 fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     let latest = app.store.latest_for_phone(phone)?;
+    // A new topic continues the number's last conversation of the day: its facts are not
+    // asked again.
+    let agent = api::Agent {
+        channel: "sms",
+        phone: Some(phone),
+        profile: &[],
+        after: latest
+            .as_ref()
+            .filter(|c| c.updated_at >= app.now() - CONTINUE_FOR)
+            .map(|c| c.id.as_str()),
+    };
     let folded = crate::text::fold(body);
     if folded.trim() == "supprimer" {
         let n = app.store.delete(&Selector::Phone(phone.to_string()))?;
@@ -105,12 +132,12 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
         // among them drops the offer and is read as usual.
         if let Some(offer) = app.store.take_offer(phone, app.now() - OFFER_FOR)? {
             if let Some(topic) = offer_choice(&offer, body) {
-                let chosen = api::choose(app, "sms", Some(phone), &topic, &offer.question, &[]);
+                let chosen = api::choose(app, agent, &topic, &offer.question);
                 return routed_text(app, phone, &offer.question, chosen);
             }
         }
     }
-    if let Some(conversation) = latest {
+    if let Some(conversation) = &latest {
         let command = Command::parse(body);
         if is_open || command.is_some() {
             return match api::converse(app, &conversation.id, body) {
@@ -140,7 +167,7 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     }
     let program = app.rules.current();
     if let Some(topic) = topic_choice(&program, body) {
-        let (_, step) = api::start(app, "sms", Some(phone), &topic, &[])?;
+        let (_, step) = api::start(app, agent, &topic)?;
         return Ok(step_text(&step));
     }
     let greeting = format!(
@@ -150,7 +177,7 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     if !body.chars().any(char::is_alphanumeric) {
         return Ok(greeting);
     }
-    let routed = api::route_question(app, "sms", Some(phone), body, &[]).map(|(_, r)| r);
+    let routed = api::route_question(app, agent, body).map(|(_, r)| r);
     if let Ok(api::Routed::Menu { .. }) = routed {
         return Ok(greeting);
     }
@@ -232,6 +259,9 @@ fn step_text(step: &Value) -> String {
     let mut text = String::new();
     match step["type"].as_str() {
         Some("ask") => {
+            if let Some(message) = step["understood"]["message"].as_str() {
+                text.push_str(&format!("{message}\n\n"));
+            }
             text.push_str(&s(&step["prompt"]));
             match step["kind"].as_str() {
                 Some("yesno") => text.push_str(" (OUI ou NON)"),
@@ -268,6 +298,9 @@ fn step_text(step: &Value) -> String {
             if !sources.is_empty() {
                 text.push_str(&format!("\n\nSources : {}", sources.join(" ; ")));
             }
+            if let Some(note) = step["note"].as_str() {
+                text.push_str(&format!("\n\n{note}"));
+            }
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }
         Some("handoff") => {
@@ -290,6 +323,9 @@ fn step_text(step: &Value) -> String {
                 if let Some(v) = channels[key].as_str() {
                     text.push_str(&format!("\n{words} : {v}"));
                 }
+            }
+            if let Some(note) = step["note"].as_str() {
+                text.push_str(&format!("\n\n{note}"));
             }
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }

@@ -12,6 +12,7 @@
   const hint = document.getElementById('indication');
   const status = document.getElementById('status');
   let conversation = null; // { id, done }
+  let previous = null; // id of the conversation finished before this one: its facts carry over
   let topics = [];
   let busy = false;
 
@@ -121,6 +122,15 @@
     return out;
   }
 
+  // A hand-off of a question no topic matched ends with the agent's own words
+  // (« Votre question : « … » »): they are shown as typed, never read as markdown.
+  function handoffMessage(message) {
+    const text = String(message || '');
+    const at = text.lastIndexOf('\n\nVotre question : « ');
+    if (at < 0) return markdown(text);
+    return markdown(text.slice(0, at)).concat([el('p', {}, text.slice(at + 2))]);
+  }
+
   function trail(entries, open) {
     if (!entries || !entries.length) return null;
     return el('details', { class: 'trail', open },
@@ -206,13 +216,17 @@
   function showStep(step, options) {
     const opts = options || {};
     freezeChoices();
+    // What was taken from the question or an earlier topic, and how to correct it (issue 11).
+    const understood = step.understood && !opts.understoodShown
+      ? el('p', { class: 'understood' }, step.understood.message) : null;
+    const note = step.note ? el('p', { class: 'note' }, step.note) : null;
     if (step.type === 'ask') {
-      guichetSays(askNode(step), trail(step.trail, true));
+      guichetSays(understood, askNode(step), trail(step.trail, true));
     } else if (step.type === 'answer') {
       const sources = step.sources && step.sources.length
         ? el('div', { class: 'sources' }, el('h4', {}, 'Sources'), el('ul', {}, step.sources.map((s) => el('li', {}, inline(s)))))
         : null;
-      guichetSays(el('h3', {}, 'Réponse'), markdown(step.text), sources, trail(step.trail, false),
+      guichetSays(el('h3', {}, 'Réponse'), markdown(step.text), sources, note, trail(step.trail, false),
         opts.feedback ? feedbackNode(conversation.id) : null);
     } else if (step.type === 'handoff') {
       const contact = step.contact || {};
@@ -222,8 +236,8 @@
         : null;
       guichetSays(el('div', { class: 'contact' },
         el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
-        step.message ? markdown(step.message) : null,
-        channelNodes(contact.channels)), facts, trail(step.trail, false),
+        step.message ? handoffMessage(step.message) : null,
+        channelNodes(contact.channels)), facts, note, trail(step.trail, false),
         opts.feedback ? feedbackNode(conversation.id) : null);
     }
     setHint(step);
@@ -292,13 +306,13 @@
     focusNext();
   }
 
-  // What the router understood of a question that started a topic.
-  function routedNode(routed) {
+  // What the router understood of a question that started a topic, with the
+  // facts the first step took from it (« J'ai compris : … », correctable).
+  function routedNode(routed, step) {
     if (!routed || !routed.topics || !routed.topics.length) return null;
-    const found = (routed.extracted || []).map((e) => el('li', {}, e.label));
     return [
       el('p', {}, 'Votre question porte sur : ' + routed.topics[0].title + '.'),
-      found.length ? [el('p', {}, 'D\'après votre question :'), el('ul', {}, found)] : null,
+      step && step.understood ? el('p', { class: 'understood' }, step.understood.message) : null,
     ];
   }
 
@@ -308,16 +322,18 @@
     busy = true;
     if (shown) agentSays(shown);
     status.textContent = 'Envoi en cours…';
+    if (previous) body.after = previous;
     const r = await api('POST', '/api/sessions', body);
+    if (!r.ok) previous = null;
     busy = false;
     status.textContent = '';
     const step = r.data && r.data.step;
     if (r.status === 201 && r.data) {
       conversation = { id: r.data.id, done: false };
       try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
-      const routed = routedNode(r.data.routed);
+      const routed = routedNode(r.data.routed, step);
       if (routed) guichetSays(routed);
-      showStep(step, { feedback: true });
+      showStep(step, { feedback: true, understoodShown: !!routed });
     } else if (r.status === 200 && step && step.type === 'ask' && r.data.routed) {
       showOffer(step, body.question);
     } else if (r.status === 200 && step && step.type === 'ask') {
@@ -344,7 +360,7 @@
   async function send(text, shown) {
     const value = String(text).trim();
     if (busy || value === '') return;
-    if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne)/i.test(fold(value)))) {
+    if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne|corriger)/i.test(fold(value)))) {
       agentSays(shown || value);
       if (conversation && conversation.done) newTopic(false);
       askQuestion(value);
@@ -384,7 +400,9 @@
   }
 
   function newTopic(show) {
+    const finished = conversation && conversation.id;
     forget();
+    previous = finished || null;
     if (show !== false) showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
   }
 
