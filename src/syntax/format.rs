@@ -17,7 +17,9 @@
 //!
 //! The functions are pure, and the result is stable: formatting a formatted
 //! text changes nothing (`tests/format.rs` checks it, and that the program
-//! compiles to the same graph).
+//! compiles to the same graph). AST nodes are destructured field by field:
+//! a clause added to the language fails to compile here until it is
+//! written back, rather than being silently dropped.
 
 use super::ast::*;
 use super::expression::Writer;
@@ -637,13 +639,14 @@ impl<'s> Printer<'s> {
                     }
                 }
             }
-            Stmt::Goto(g) => format!("{} {}", self.kw("goto_kw"), g.topic.text),
-            Stmt::Let(l) => format!(
-                "{} {} = {}",
-                self.kw("let_kw"),
-                l.name.text,
-                self.expr(&l.value)
-            ),
+            Stmt::Goto(GotoStmt { topic, span: _ }) => {
+                format!("{} {}", self.kw("goto_kw"), topic.text)
+            }
+            Stmt::Let(LetStmt {
+                name,
+                value,
+                span: _,
+            }) => format!("{} {} = {}", self.kw("let_kw"), name.text, self.expr(value)),
             Stmt::If(i) => self.if_stmt(i, indent),
             Stmt::Match(m) => self.match_stmt(m, indent),
             Stmt::InForce(f) => self.in_force(f, indent),
@@ -709,9 +712,11 @@ impl<'s> Printer<'s> {
 
     /// `states "…", "…"` or `states oui "…" non "…"`, continuation lines at `indent`.
     fn states(&self, states: &States, indent: usize) -> String {
+        // Every field, so that one added to the AST cannot be dropped unnoticed.
+        let States { phrases, span: _ } = states;
         let mut out = self.kw("states_kw").to_string();
         let mut current: Option<Option<bool>> = None;
-        for (i, (value, text)) in states.phrases.iter().enumerate() {
+        for (i, (value, text)) in phrases.iter().enumerate() {
             if current != Some(*value) {
                 if let Some(yes) = value {
                     out.push_str(if *yes { " oui" } else { " non" });
