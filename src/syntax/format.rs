@@ -715,15 +715,17 @@ impl<'s> Printer<'s> {
         // Every field, so that one added to the AST cannot be dropped unnoticed.
         let States { phrases, span: _ } = states;
         let mut out = self.kw("states_kw").to_string();
-        let mut current: Option<Option<bool>> = None;
-        for (i, (value, text)) in phrases.iter().enumerate() {
-            if current != Some(*value) {
-                if let Some(yes) = value {
-                    out.push_str(if *yes { " oui" } else { " non" });
-                }
-                current = Some(*value);
-            } else if i > 0 {
+        let mut current: Option<StateTag> = None;
+        for (tag, text) in phrases {
+            if current == Some(*tag) {
                 out.push(',');
+            } else {
+                match tag {
+                    StateTag::Plain => {}
+                    StateTag::Bool(yes) => out.push_str(if *yes { " oui" } else { " non" }),
+                    StateTag::Number(n) => out.push_str(&format!(" {n}")),
+                }
+                current = Some(*tag);
             }
             out.push(' ');
             out.push_str(&self.text(text, indent));
