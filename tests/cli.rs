@@ -353,6 +353,39 @@ fn examples_export_without_a_database_exits_2() {
     insta::assert_snapshot!(stderr, @"erreur : nulle/part.db : base introuvable");
 }
 
+#[test]
+fn test_command_runs_one_test_file_against_the_rules_near_it() {
+    let (stdout, _) =
+        guichet(&["test", "rules/tests/conges.gtest", "--today", "25/11/2026"]).code(0);
+    assert!(stdout
+        .lines()
+        .all(|l| !l.starts_with("ok") || l.contains("rules/tests/conges.gtest")));
+    assert!(stdout.ends_with(" passed, 0 failed\n"), "{stdout}");
+    assert!(!stdout.contains("Couverture"), "{stdout}");
+    let (stdout, _) = guichet(&[
+        "test",
+        "examples/demarrage/conges.gtest",
+        "--rules",
+        "examples/demarrage/conges.guichet",
+        "--today",
+        "25/11/2026",
+    ])
+    .code(0);
+    assert!(stdout.ends_with("3 passed, 0 failed\n"), "{stdout}");
+}
+
+#[test]
+fn test_command_says_when_no_rules_are_near_a_test_file() {
+    let dir = std::env::temp_dir().join(format!("guichet-cli-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("seul.gtest");
+    std::fs::write(&file, "test \"t\" { sujet s attend transfert drh }\n").expect("write test");
+    let (_, stderr) = guichet(&["test", file.to_str().expect("utf-8 path")]).code(2);
+    std::fs::remove_dir_all(&dir).ok();
+    let stderr = stderr.replace(dir.to_str().expect("utf-8 path"), "TMP");
+    insta::assert_snapshot!(stderr);
+}
+
 /// « transmettre » after a hand-off prints what `guichet serve` would send (issue 13); before
 /// one, it says what it is for; nothing is sent.
 #[test]
