@@ -37,6 +37,20 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
             "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into(),
         ));
     }
+    parse_trimmed(fact, raw).map_err(|mut e| {
+        // A long reply is not echoed in full: its start is enough to recognise it.
+        if raw.chars().count() > QUOTED {
+            let start: String = raw.chars().take(QUOTED).collect();
+            e.message = e.message.replace(raw, &format!("{}…", start.trim_end()));
+        }
+        e
+    })
+}
+
+/// How much of a refused reply its message quotes.
+const QUOTED: usize = 60;
+
+fn parse_trimmed(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
     match &fact.ty {
         FactType::Choice(values) => choice(values, raw).map(|i| Value::Choice(i as u32)),
         FactType::YesNo => yes_no(raw).map(Value::Bool),

@@ -109,6 +109,10 @@ enum Command {
         /// Conversations untouched for this many days are deleted.
         #[arg(long, default_value_t = 90)]
         retention_days: u32,
+        /// The web page clears a conversation left this many minutes without activity
+        /// (shared computers, kiosks); 0 never clears.
+        #[arg(long, default_value_t = 10)]
+        idle_minutes: u32,
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
@@ -172,12 +176,14 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
+            idle_minutes,
             watch_interval_ms,
         } => crate::front::server::run(crate::front::server::ServeOptions {
             paths,
             addr,
             db,
             retention_days,
+            idle_minutes,
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),

@@ -328,7 +328,7 @@ pub async fn show(State(app): State<App>, Path(id): Path<String>) -> ApiResult<J
             "updated_at": conversation.updated_at,
             "done": session.is_done(),
             "helpful": conversation.helpful,
-            "step": wire::step(&program, &step),
+            "step": wire::explained(&program, &session, &step),
             "transcript": transcript_json(&transcript),
         })))
     })
@@ -492,7 +492,7 @@ fn begin(
         });
     }
     let step = session.step(program).map_err(refusal)?;
-    let wire_step = wire::step(program, &step);
+    let wire_step = wire::explained(program, &session, &step);
     let conversation = Conversation {
         id: new_id()?,
         channel: channel.into(),
@@ -764,9 +764,10 @@ pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
         return Err(error);
     }
     let step = session.step(&program).map_err(refusal)?;
-    let mut wire_step = wire::step(&program, &step);
+    let mut wire_step = wire::explained(&program, &session, &step);
     if Command::parse(text) == Some(Command::Why) {
         wire_step["trail"] = wire::trail(&program, session.why());
+        wire_step["why"] = wire::why(&program, &session);
     }
     let now = app.now();
     let revision = conversation.revision;

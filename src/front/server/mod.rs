@@ -53,6 +53,8 @@ pub struct ServeOptions {
     pub addr: String,
     pub db: PathBuf,
     pub retention_days: u32,
+    /// The web page clears a conversation left this many minutes without activity (0: never).
+    pub idle_minutes: u32,
     /// How often rule files are checked for changes.
     pub watch_interval: Duration,
     /// `GUICHET_ADMIN_TOKEN`: without it, the admin routes are disabled.
@@ -69,6 +71,7 @@ pub struct App {
     pub admin_token: Option<Arc<str>>,
     pub sms_token: Option<Arc<str>>,
     pub retention_days: u32,
+    pub idle_minutes: u32,
     /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
     pub offset: UtcOffset,
 }
@@ -276,6 +279,7 @@ pub fn router(app: App) -> axum::Router {
         .route("/", get(page::index))
         .route("/assets/app.js", get(page::script))
         .route("/assets/style.css", get(page::style))
+        .route("/accessibilite", get(page::accessibility))
         .route("/healthz", get(api::health))
         .route("/api/topics", get(api::topics))
         .route("/api/sessions", post(api::create))
@@ -284,6 +288,9 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/sessions/{id}/feedback", post(api::feedback))
         .route("/api/sms", post(sms::webhook))
         .route("/admin", get(stats::page))
+        .route("/admin/connexion", post(stats::login))
+        .route("/admin/deconnexion", post(stats::logout))
+        .route("/admin/questions.csv", get(stats::unmatched_csv))
         .route("/api/stats", get(stats::json))
         .route(
             "/api/admin/conversations",
@@ -371,6 +378,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
             .filter(|t| !t.is_empty())
             .map(Arc::from),
         retention_days: options.retention_days,
+        idle_minutes: options.idle_minutes,
         offset,
     };
     runtime.block_on(serve(app, options))

@@ -1,27 +1,134 @@
-//! The web chat page, embedded in the binary, and the security headers of
-//! every response.
+//! The web chat page and the accessibility statement, embedded in the
+//! binary, and the security headers of every response.
 //!
-//! `assets/` holds the page as written (HTML, CSS, JS; no build step, no
+//! `assets/` holds the pages as written (HTML, CSS, JS; no build step, no
 //! CDN). The script is served as its own file so the Content-Security-Policy
 //! can forbid inline scripts and styles: the page only talks to this server.
+//! The HTML files hold `{{name}}` slots filled when served: the footer every
+//! page shares (`footer.html`), the HR contact of the rules' `fallback` (so
+//! the page shows a number to call even when the API fails), the retention
+//! and the inactivity delay of `guichet serve`.
 
-use axum::extract::Request;
+use super::App;
+use crate::compile::program::{ContactResolution, Program};
+use crate::syntax::ast::ChannelKind;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("assets/index.html");
+const ACCESSIBILITY: &str = include_str!("assets/accessibilite.html");
+const FOOTER: &str = include_str!("assets/footer.html");
 const SCRIPT: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/style.css");
+
+/// The chat page, its slots filled for the rules served now.
+pub async fn index(State(app): State<App>) -> Response {
+    let program = app.rules.current();
+    let contact = hr_contact(&program);
+    let html = fill(
+        INDEX,
+        &[
+            ("footer", &footer(&app, &contact)),
+            ("contact", &contact),
+            ("idle", &app.idle_minutes.to_string()),
+        ],
+    );
+    page(html)
+}
+
+/// The accessibility statement (`/accessibilite`).
+pub async fn accessibility(State(app): State<App>) -> Response {
+    let contact = hr_contact(&app.rules.current());
+    page(fill(ACCESSIBILITY, &[("footer", &footer(&app, &contact))]))
+}
+
+/// The footer of every page: accessibility, personal data, the HR contact.
+pub fn footer(app: &App, contact: &str) -> String {
+    let idle = match app.idle_minutes {
+        0 => String::new(),
+        n => format!(" Sur un poste partagé, la conversation s'efface d'elle-même après {n} minutes sans activité."),
+    };
+    fill(
+        FOOTER,
+        &[
+            ("contact", contact),
+            ("retention", &app.retention_days.to_string()),
+            ("idle", &idle),
+        ],
+    )
+}
+
+/// The contact of the rules' `fallback` as an HTML description list (empty without one).
+fn hr_contact(program: &Program) -> String {
+    let Some(contact) = program
+        .fallback
+        .as_ref()
+        .and_then(|f| program.contacts.get(f.contact.index()))
+    else {
+        return String::new();
+    };
+    let ContactResolution::Fixed(channels) = &contact.resolution else {
+        return String::new();
+    };
+    let mut html = format!(
+        "<p class=\"contact-label\">{}</p><dl>",
+        escape_html(&capitalised(&contact.label))
+    );
+    for (kind, text) in channels {
+        let value = escape_html(text);
+        let shown = match kind {
+            ChannelKind::Phone => {
+                let digits: String = text
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                format!("<a href=\"tel:{digits}\">{value}</a>")
+            }
+            ChannelKind::Email if !text.contains(char::is_whitespace) => {
+                format!("<a href=\"mailto:{value}\">{value}</a>")
+            }
+            _ => value,
+        };
+        html.push_str(&format!("<dt>{}</dt><dd>{shown}</dd>", kind.words()));
+    }
+    html.push_str("</dl>");
+    html
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `template` with each `{{name}}` replaced by its value (values are HTML already).
+pub fn fill(template: &str, slots: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in slots {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    out
+}
+
+fn page(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        html,
+    )
+        .into_response()
+}
 
 /// No inline script or style, nothing from elsewhere, no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                        connect-src 'self'; img-src 'self'; base-uri 'none'; \
                        form-action 'self'; frame-ancestors 'none'";
-
-pub async fn index() -> Response {
-    asset("text/html; charset=utf-8", INDEX)
-}
 
 pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
