@@ -95,8 +95,18 @@ impl Session {
                 Vec::new(),
             ),
         };
+        // Numbers with their unit: « 10 heures », not « 10 ».
+        let mut facts = self.gathered(program);
+        for fact in &mut facts {
+            let unit = program
+                .fact_named(&fact.fact)
+                .and_then(|id| program.fact(id).unit.as_ref());
+            if let Some(unit) = unit {
+                fact.value = format!("{} {unit}", fact.value);
+            }
+        }
         Explanation {
-            facts: self.gathered(program),
+            facts,
             rule,
             sources,
         }

@@ -50,6 +50,9 @@ enum Command {
         /// JSON lines on stdin/stdout for integrations (see docs/protocol.md).
         #[arg(long)]
         json: bool,
+        /// « pourquoi » also lists the rules applied with their file:line (for rule writers).
+        #[arg(long)]
+        trail: bool,
         /// The date of the conversation, jj/mm/aaaa (default: today).
         #[arg(long)]
         today: Option<String>,
@@ -145,8 +148,9 @@ pub fn main() -> ExitCode {
             topic,
             profile,
             json,
+            trail,
             today,
-        } => chat(&paths, topic, &profile, json, today.as_deref()),
+        } => chat(&paths, topic, &profile, (json, trail), today.as_deref()),
         Command::Test { paths, today } => test(&paths, today.as_deref()),
         Command::Ask {
             path,
@@ -282,14 +286,15 @@ fn today(given: Option<&str>) -> Result<time::Date, ExitCode> {
     }
 }
 
+/// `modes`: JSON lines, and the developers' trail after « pourquoi ».
 fn chat(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    modes: (bool, bool),
     today_arg: Option<&str>,
 ) -> ExitCode {
-    match chat_session(paths, topic, profile, json, today_arg) {
+    match chat_session(paths, topic, profile, modes, today_arg) {
         Ok(code) | Err(code) => code,
     }
 }
@@ -298,7 +303,7 @@ fn chat_session(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    (json, trail): (bool, bool),
     today_arg: Option<&str>,
 ) -> Result<ExitCode, ExitCode> {
     let program = program_or_report(paths)?;
@@ -332,6 +337,7 @@ fn chat_session(
         json,
         color: !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         echo: !stdin.is_terminal(),
+        trail,
         today,
     };
     match crate::front::chat::run(&program, &options, stdin.lock(), std::io::stdout().lock()) {
