@@ -60,11 +60,12 @@ const ADMIN: &str = "jeton-du-test-navigateur";
 /// The viewport sizes every state is checked at: desktop, phone, 400 % zoom.
 const SIZES: [(u32, u32); 3] = [(1280, 900), (390, 844), (320, 256)];
 
-fn start_server(db: &Path) -> Result<(Guard, String)> {
+fn start_server(db: &Path, extra: &[&str]) -> Result<(Guard, String)> {
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
     let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
         .args(["serve", rules, "--addr", "127.0.0.1:0", "--db"])
         .arg(db)
+        .args(extra)
         .env("GUICHET_ADMIN_TOKEN", ADMIN)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -136,7 +137,10 @@ fn the_web_chat_is_usable_and_accessible_in_chromium() -> Result {
         .join(std::process::id().to_string());
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let (_server, site) = start_server(&dir.join("g.db"))?;
+    let (server, site) = start_server(&dir.join("g.db"), &[])?;
+    let mut server = Some(server);
+    // A kiosk that clears itself after 3 seconds without activity.
+    let (_kiosk, kiosk) = start_server(&dir.join("kiosk.db"), &["--idle-minutes", "0.05"])?;
     let (_driver, webdriver) = start_driver(&driver)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -165,7 +169,13 @@ fn the_web_chat_is_usable_and_accessible_in_chromium() -> Result {
             axe,
             violations: Vec::new(),
         };
-        let result = walk(&mut page, &site, &dir).await;
+        let mut result = walk(&mut page, &site, &dir).await;
+        if result.is_ok() {
+            result = idle(&client, &kiosk).await;
+        }
+        if result.is_ok() {
+            result = offline(&client, &site, &mut server).await;
+        }
         let violations = std::mem::take(&mut page.violations);
         let _ = client.close().await;
         result?;
@@ -323,6 +333,66 @@ async fn conversation_text(client: &Client) -> Result<String> {
     Ok(text.as_str().unwrap_or_default().to_string())
 }
 
+/// A kiosk left alone: the conversation is cleared from the screen, the tab and the server.
+async fn idle(client: &Client, kiosk: &str) -> Result {
+    client.goto(kiosk).await?;
+    click(client, &button("Mes jours de RTT")).await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    let id = script(
+        client,
+        "return sessionStorage.getItem('guichet.conversation')",
+    )
+    .await?;
+    let id = id.as_str().ok_or("no conversation id")?.to_string();
+    let warning = wait_text(client, "//div[@id='inactivite' and not(@hidden)]").await?;
+    assert!(warning.contains("sera effacée"), "{warning}");
+    wait_text(client, "//p[@class='prompt' and starts-with(., 'Conversation effacée après 3 secondes sans activité.')]").await?;
+    assert!(!conversation_text(client).await?.contains("statut"));
+    let stored = script(
+        client,
+        "return sessionStorage.getItem('guichet.conversation')",
+    )
+    .await?;
+    assert_eq!(stored, Value::Null);
+    let gone = script(
+        client,
+        &format!("return fetch('/api/sessions/{id}').then(r => r.status)"),
+    )
+    .await?;
+    assert_eq!(gone, json!(404), "deleted on the server");
+    Ok(())
+}
+
+/// The server stops mid-conversation: the typed text is kept, « Réessayer » and the HR number shown.
+async fn offline(client: &Client, site: &str, server: &mut Option<Guard>) -> Result {
+    client.goto(site).await?;
+    click(client, &button("Mes jours de RTT")).await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    drop(server.take());
+    type_in(client, "titulaire\n").await?;
+    let error = wait_text(client, "//li[contains(@class, 'error')]").await?;
+    assert!(error.contains("Le serveur ne répond pas"), "{error}");
+    assert!(error.contains("02 00 00 40 00"), "{error}");
+    find(client, &button("Réessayer")).await?;
+    let kept = script(client, "return document.getElementById('reponse').value").await?;
+    assert_eq!(kept, json!("titulaire"), "the typed text is kept");
+    let busy = script(
+        client,
+        "return document.getElementById('log').getAttribute('aria-busy')",
+    )
+    .await?;
+    assert_eq!(busy, json!("false"));
+    Ok(())
+}
+
 async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     let client = page.client;
     client.goto(site).await?;
@@ -418,7 +488,12 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
         link.text().await?.contains("(nouvelle fenêtre)")
             || link.html(true).await?.contains("nouvelle fenêtre")
     );
-    std::fs::write(dir.join("answer.png"), client.screenshot().await?)?;
+    // The screenshots of docs/server.md.
+    for (name, (width, height)) in [("desktop", SIZES[0]), ("phone", SIZES[1])] {
+        page.viewport(width, height).await?;
+        script(client, "document.querySelector('#log > li.guichet:last-of-type').scrollIntoView({block: 'start'})").await?;
+        std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await?)?;
+    }
 
     // Why, in plain words: what the agent said, the rule, the sources; no file:line.
     click(client, &button("Pourquoi ?")).await?;

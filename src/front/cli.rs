@@ -113,9 +113,9 @@ enum Command {
         #[arg(long, default_value_t = 90)]
         retention_days: u32,
         /// The web page clears a conversation left this many minutes without activity
-        /// (shared computers, kiosks); 0 never clears.
-        #[arg(long, default_value_t = 10)]
-        idle_minutes: u32,
+        /// (shared computers, kiosks); 0 never clears. Decimals are allowed (0.5: 30 s).
+        #[arg(long, default_value_t = 10.0)]
+        idle_minutes: f64,
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
@@ -187,7 +187,7 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
-            idle_minutes,
+            idle_seconds: (idle_minutes.clamp(0.0, 24.0 * 60.0) * 60.0).round() as u32,
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),

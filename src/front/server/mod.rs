@@ -53,8 +53,8 @@ pub struct ServeOptions {
     pub addr: String,
     pub db: PathBuf,
     pub retention_days: u32,
-    /// The web page clears a conversation left this many minutes without activity (0: never).
-    pub idle_minutes: u32,
+    /// The web page clears a conversation left this many seconds without activity (0: never).
+    pub idle_seconds: u32,
     /// How often rule files are checked for changes.
     pub watch_interval: Duration,
     /// `GUICHET_ADMIN_TOKEN`: without it, the admin routes are disabled.
@@ -71,7 +71,7 @@ pub struct App {
     pub admin_token: Option<Arc<str>>,
     pub sms_token: Option<Arc<str>>,
     pub retention_days: u32,
-    pub idle_minutes: u32,
+    pub idle_seconds: u32,
     /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
     pub offset: UtcOffset,
 }
@@ -378,7 +378,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
             .filter(|t| !t.is_empty())
             .map(Arc::from),
         retention_days: options.retention_days,
-        idle_minutes: options.idle_minutes,
+        idle_seconds: options.idle_seconds,
         offset,
     };
     runtime.block_on(serve(app, options))

@@ -32,7 +32,8 @@ pub async fn index(State(app): State<App>) -> Response {
         &[
             ("footer", &footer(&app, &contact)),
             ("contact", &contact),
-            ("idle", &app.idle_minutes.to_string()),
+            ("idle", &app.idle_seconds.to_string()),
+            ("idle_words", &duration_words(app.idle_seconds)),
         ],
     );
     page(html)
@@ -46,9 +47,12 @@ pub async fn accessibility(State(app): State<App>) -> Response {
 
 /// The footer of every page: accessibility, personal data, the HR contact.
 pub fn footer(app: &App, contact: &str) -> String {
-    let idle = match app.idle_minutes {
+    let idle = match app.idle_seconds {
         0 => String::new(),
-        n => format!(" Sur un poste partagé, la conversation s'efface d'elle-même après {n} minutes sans activité."),
+        n => format!(
+            " Sur un poste partagé, la conversation s'efface d'elle-même après {} sans activité.",
+            duration_words(n)
+        ),
     };
     fill(
         FOOTER,
@@ -95,6 +99,17 @@ fn hr_contact(program: &Program) -> String {
     }
     html.push_str("</dl>");
     html
+}
+
+/// « 10 minutes », « 1 minute », « 30 secondes ».
+pub fn duration_words(seconds: u32) -> String {
+    match seconds {
+        s if s % 60 == 0 && s >= 120 => format!("{} minutes", s / 60),
+        60 => "1 minute".into(),
+        s if s > 60 => format!("{} min {} s", s / 60, s % 60),
+        1 => "1 seconde".into(),
+        s => format!("{s} secondes"),
+    }
 }
 
 fn capitalised(text: &str) -> String {

@@ -6,7 +6,7 @@
 // Shared computers: the conversation id lives in sessionStorage (gone when
 // the tab closes), a finished conversation is never resumed, « Terminer et
 // effacer » deletes it on the server, and the page clears itself after the
-// inactivity delay of `guichet serve --idle-minutes`.
+// inactivity delay of `guichet serve --idle-minutes` (a warning a minute before).
 //
 // One small function a piece of the page (a message, a button row, a card):
 // a new piece is a function returning nodes, given to `guichetSays`.
@@ -21,7 +21,7 @@
   const hint = document.getElementById('indication');
   const announcer = document.getElementById('annonce');
   const idleBox = document.getElementById('inactivite');
-  const idleMinutes = Number(document.body.dataset.idleMinutes) || 0;
+  const idleSeconds = Number(document.body.dataset.idleSeconds) || 0;
   const phone = window.matchMedia('(pointer: coarse)').matches;
   let conversation = null; // { id, done }
   let topics = [];
@@ -564,14 +564,14 @@
   function hideIdle() { idleBox.hidden = true; }
 
   function watchIdle() {
-    if (!idleMinutes) return;
+    if (!idleSeconds) return;
     window.clearTimeout(idleTimer);
     window.clearTimeout(warnTimer);
     hideIdle();
-    const delay = idleMinutes * 60000;
+    const delay = idleSeconds * 1000;
     warnTimer = window.setTimeout(() => { if (log.querySelector('.agent')) idleBox.hidden = false; }, Math.max(delay - 60000, 0));
     idleTimer = window.setTimeout(() => {
-      if (log.querySelector('.agent')) erase('Conversation effacée après ' + idleMinutes + ' minutes sans activité.');
+      if (log.querySelector('.agent')) erase('Conversation effacée après ' + document.body.dataset.idleWords + ' sans activité.');
     }, delay);
   }
 
