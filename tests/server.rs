@@ -407,12 +407,23 @@ fn a_topic_is_talked_through_to_its_answer_then_feedback() -> Result {
     let why = server.step(&id, "pourquoi")?;
     assert_eq!(why["fact"], "jours_par_semaine");
     assert!(why["trail"].as_array().is_some_and(|t| !t.is_empty()));
+    // …and the plain explanation agents read.
+    assert_eq!(
+        why["why"]["facts"],
+        json!([{ "question": "Quel est votre statut ?", "value": "Fonctionnaire titulaire", "provenance": "asked" }])
+    );
+    assert!(str_of(&why["why"]["text"])
+        .starts_with("Vous avez indiqué : Quel est votre statut ? Fonctionnaire titulaire."));
     assert_eq!(server.step(&id, "retour")?["fact"], "statut");
     server.step(&id, "1")?;
     let answer = server.step(&id, "5")?;
     assert_eq!(answer["type"], "answer");
     assert!(str_of(&answer["text"]).contains("25 jours de congés annuels"));
     assert!(answer["sources"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(
+        str_of(&answer["why"]["rule"]).contains("Mes congés annuels"),
+        "{answer}"
+    );
 
     server.reply(&id, "5")?.error(409, "not_asking")?;
     let r = server.post(
@@ -790,6 +801,15 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
         );
     }
     assert!(answer.len() > 1, "a long answer is split");
+
+    // « pourquoi » by SMS: the plain explanation, no rule location.
+    let why = messages(&server.sms(phone, "pourquoi")?).join("\n");
+    assert!(
+        why.contains("Vous avez indiqué : Quel est votre statut ? Fonctionnaire titulaire"),
+        "{why}"
+    );
+    assert!(why.contains("Source"), "{why}");
+    assert!(!why.contains(".guichet:"), "{why}");
 
     let thanks = messages(&server.sms(phone, "oui")?).join("\n");
     assert!(thanks.contains("Merci"));
