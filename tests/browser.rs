@@ -9,7 +9,9 @@
 //! open, hand-off, admin page, accessibility statement) axe-core (npm, in
 //! `tools/browser/`, injected through the driver) must find no violation of
 //! WCAG 2.1 A/AA nor of its best practices at 1280×900, 390×844 and 320×256
-//! (400 % zoom), and the banner must not have scrolled away.
+//! (400 % zoom), the banner must not have scrolled away, and the conversation
+//! keeps a third of the height there and at 640×450 (200 % zoom) and 844×390
+//! (a phone held sideways).
 //!
 //! Without Chromium, chromedriver or axe-core the test says it skipped,
 //! unless `GUICHET_REQUIRE_BROWSER=1` (set by `.ci/run`), where it fails.
@@ -59,6 +61,9 @@ const ADMIN: &str = "jeton-du-test-navigateur";
 
 /// The viewport sizes every state is checked at: desktop, phone, 400 % zoom.
 const SIZES: [(u32, u32); 3] = [(1280, 900), (390, 844), (320, 256)];
+
+/// More sizes where the conversation must keep room: 200 % zoom, a phone held sideways.
+const MORE_SIZES: [(u32, u32); 2] = [(640, 450), (844, 390)];
 
 fn start_server(db: &Path, extra: &[&str]) -> Result<(Guard, String)> {
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
@@ -196,37 +201,52 @@ struct Page<'a> {
 }
 
 impl Page<'_> {
-    /// Resizes the viewport (not the window) to `width`×`height` CSS pixels.
+    /// Resizes the viewport (not the window) to `width`×`height` CSS pixels: the window is
+    /// resized until its inside has that size (the browser's frame differs between sizes).
     async fn viewport(&self, width: u32, height: u32) -> Result {
-        self.client.set_window_size(width, height).await?;
-        let inner = script(
-            self.client,
-            "return [window.innerWidth, window.innerHeight]",
-        )
-        .await?;
-        let (w, h) = (
-            inner[0].as_u64().unwrap_or(0),
-            inner[1].as_u64().unwrap_or(0),
-        );
-        let (w, h) = (width + (width - w as u32), height + (height - h as u32));
-        self.client.set_window_size(w, h).await?;
-        let inner = script(
-            self.client,
-            "return [window.innerWidth, window.innerHeight]",
-        )
-        .await?;
-        assert_eq!(inner, json!([width, height]), "viewport size");
-        Ok(())
+        let (mut w, mut h) = (width, height);
+        let mut inner = Value::Null;
+        for _ in 0..4 {
+            self.client.set_window_size(w, h).await?;
+            inner = script(
+                self.client,
+                "return [window.innerWidth, window.innerHeight]",
+            )
+            .await?;
+            let (iw, ih) = (
+                inner[0].as_i64().unwrap_or(0),
+                inner[1].as_i64().unwrap_or(0),
+            );
+            if (iw, ih) == (i64::from(width), i64::from(height)) {
+                return Ok(());
+            }
+            w = (i64::from(w) + i64::from(width) - iw).max(100) as u32;
+            h = (i64::from(h) + i64::from(height) - ih).max(100) as u32;
+        }
+        Err(format!("viewport {inner} instead of {width}×{height}").into())
     }
 
-    /// Runs axe-core and checks the banner at every size; records what is wrong under `state`.
+    /// Runs axe-core and checks the banner at every size, and that the conversation keeps
+    /// at least a third of the height; records what is wrong under `state`.
     async fn check(&mut self, state: &str) -> Result {
-        for (width, height) in SIZES {
+        for (width, height) in SIZES.into_iter().chain(MORE_SIZES) {
             self.viewport(width, height).await?;
-            let found = self.axe_run().await?;
-            for v in found {
-                self.violations
-                    .push(format!("{state} at {width}×{height}: {v}"));
+            if SIZES.contains(&(width, height)) {
+                for v in self.axe_run().await? {
+                    self.violations
+                        .push(format!("{state} at {width}×{height}: {v}"));
+                }
+            }
+            let room = script(
+                self.client,
+                "const s = document.getElementById('defilement'); \
+                 return s ? s.getBoundingClientRect().height / window.innerHeight : 1",
+            )
+            .await?;
+            if room.as_f64().is_none_or(|r| r < 0.33) {
+                self.violations.push(format!(
+                    "{state} at {width}×{height}: the conversation has {room} of the height"
+                ));
             }
             let banner = script(
                 self.client,
