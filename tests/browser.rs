@@ -208,11 +208,20 @@ impl Page<'_> {
         let mut inner = Value::Null;
         for _ in 0..4 {
             self.client.set_window_size(w, h).await?;
-            inner = script(
-                self.client,
-                "return [window.innerWidth, window.innerHeight]",
-            )
-            .await?;
+            // The resize is applied asynchronously: read the size once it has settled.
+            let mut last = Value::Null;
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                inner = script(
+                    self.client,
+                    "return [window.innerWidth, window.innerHeight]",
+                )
+                .await?;
+                if inner == last {
+                    break;
+                }
+                last = inner.clone();
+            }
             let (iw, ih) = (
                 inner[0].as_i64().unwrap_or(0),
                 inner[1].as_i64().unwrap_or(0),
@@ -243,7 +252,7 @@ impl Page<'_> {
                  return s ? s.getBoundingClientRect().height / window.innerHeight : 1",
             )
             .await?;
-            if room.as_f64().is_none_or(|r| r < 0.33) {
+            if !room.as_f64().is_some_and(|r| r >= 0.33) {
                 self.violations.push(format!(
                     "{state} at {width}×{height}: the conversation has {room} of the height"
                 ));
