@@ -19,6 +19,7 @@ fn bench_route(c: &mut Criterion) {
         .expect("tests/routing/questions.tsv");
     let questions: Vec<String> = guichet::route::parse_labelled(&program, &tsv)
         .expect("a valid evaluation file")
+        .questions
         .into_iter()
         .map(|l| l.question)
         .collect();

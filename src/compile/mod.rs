@@ -85,6 +85,7 @@ struct Parts {
     contacts: Vec<Contact>,
     topics: Vec<Topic>,
     fallback: Option<Fallback>,
+    lexicon: Vec<(String, Vec<String>)>,
     graph: DiGraph<Node, EdgeLabel, u32>,
     local_names: Vec<String>,
 }
@@ -98,6 +99,7 @@ impl Parts {
             contacts: self.contacts,
             topics: self.topics,
             fallback: self.fallback,
+            lexicon: self.lexicon,
             graph: self.graph,
             locals: self.local_names.len(),
             local_names: self.local_names,
@@ -125,10 +127,25 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
             title: cx.plain_text(&decl.title),
             triggers: decl.triggers.iter().map(|t| cx.plain_text(t)).collect(),
             synonyms: decl.synonyms.iter().map(|t| cx.plain_text(t)).collect(),
+            examples: decl.examples.iter().map(|t| cx.plain_text(t)).collect(),
             entry,
             span: decl.name.span,
         });
     }
+    let lexicon = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Lexicon(l) => Some(l),
+            _ => None,
+        })
+        .map(|l| {
+            let notion = cx.plain_text(&l.notion);
+            (
+                notion,
+                l.expressions.iter().map(|e| cx.plain_text(e)).collect(),
+            )
+        })
+        .collect();
     lints::check(&mut cx, &lowered, &topics);
     let failed = cx.problems.iter().any(Problem::is_error);
     problems.append(&mut cx.problems);
@@ -137,6 +154,7 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
         contacts: cx.contacts,
         topics: lowered,
         fallback: cx.fallback,
+        lexicon,
         graph: cx.graph,
         local_names: cx.local_names,
     })

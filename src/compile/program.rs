@@ -58,6 +58,8 @@ pub struct Program {
     pub contacts: Vec<Contact>,
     pub topics: Vec<Topic>,
     pub fallback: Option<Fallback>,
+    /// Situation words for the router (`lexicon`): each notion with its expressions.
+    pub lexicon: Vec<(String, Vec<String>)>,
     pub graph: DiGraph<Node, EdgeLabel, u32>,
     /// Number of `let` slots a session needs.
     pub locals: usize,
@@ -175,6 +177,8 @@ pub struct Topic {
     pub title: String,
     pub triggers: Vec<String>,
     pub synonyms: Vec<String>,
+    /// Whole questions as agents write them: the router learns from them.
+    pub examples: Vec<String>,
     pub entry: NodeId,
     pub span: Span,
 }

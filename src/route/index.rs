@@ -2,7 +2,10 @@
 //! synonyms) as stem ids with IDF weights, the stems of its own texts, the
 //! facts it may ask, and the choice phrases extraction looks for.
 
+use super::examples::{Class, ExampleIndex};
+use super::lexicon::Lexicon;
 use super::normalise::{is_common_word, Token};
+use super::Learned;
 use crate::compile::program::{
     ContactId, ContactResolution, Expr, ExprKind, FactId, FactType, NodeKind, Program,
     TemplatePart, TopicId,
@@ -31,6 +34,10 @@ pub struct Router {
     pub(super) vocabulary: HashMap<char, Vec<KnownWord>>,
     pub(super) facts: Vec<FactIndex>,
     pub(super) fallback: Option<ContactId>,
+    /// Situation words and the notions they name.
+    pub(super) lexicon: Lexicon,
+    /// Each topic's examples (title, triggers, `examples`, questions HR assigned).
+    pub(super) examples: ExampleIndex,
 }
 
 /// A word of the rules typos are corrected to: its length in characters,
@@ -50,7 +57,8 @@ pub(super) struct TopicIndex {
     /// Ids of the stems of the choice phrases of the facts this topic may ask, sorted.
     pub(super) fact_stems: Vec<u32>,
     /// Ids of the stems of its own texts, sorted: answers, hand-off messages,
-    /// the questions and help of the facts it asks (not of topics it `goto`s).
+    /// the questions and help of the facts it asks (not of topics it `goto`s),
+    /// and its examples.
     pub(super) text_stems: Vec<u32>,
     /// The facts this topic may ask (directly, in expressions, contacts, `goto`).
     pub(super) facts: Vec<FactId>,
@@ -71,6 +79,12 @@ pub(super) struct Word<'a> {
 
 impl Router {
     pub fn new(program: &Program) -> Router {
+        Router::with_learned(program, &[])
+    }
+
+    /// A router that also learns from the questions HR assigned (`learned`):
+    /// each is one more example of its topic, or of no topic.
+    pub fn with_learned(program: &Program, learned: &[Learned]) -> Router {
         let stemmer = Stemmer::create(Algorithm::French);
         let mut router = Router {
             stemmer,
@@ -82,6 +96,8 @@ impl Router {
             vocabulary: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
+            lexicon: Lexicon::default(),
+            examples: ExampleIndex::default(),
         };
         let mut words: HashMap<String, String> = HashMap::new();
         let mut fact_stems: Vec<u32> = Vec::new();
@@ -242,6 +258,43 @@ impl Router {
                     .push((word.chars().count(), (word, stem)));
             }
         }
+        router.lexicon = router.build_lexicon(program);
+        // Examples, read as questions are (typos corrected, situations named).
+        let mut examples: Vec<(Vec<Token>, Class)> = Vec::new();
+        for (i, topic) in program.topics.iter().enumerate() {
+            let texts = std::iter::once(&topic.title)
+                .chain(&topic.triggers)
+                .chain(&topic.examples);
+            for text in texts {
+                let words = router.situations(&router.analyse(text));
+                examples.push((words, Class::Topic(TopicId(i as u32))));
+            }
+        }
+        for l in learned {
+            let words = router.situations(&router.analyse(&l.question));
+            let class = l.topic.map_or(Class::OffTopic, Class::Topic);
+            examples.push((words, class));
+        }
+        // The words of a topic's examples are its vocabulary, not strangers to it.
+        for (words, class) in &examples {
+            let Class::Topic(t) = class else { continue };
+            for w in words {
+                let id = router.intern(&w.stem);
+                if let Some(topic) = router.topics.get_mut(t.index()) {
+                    topic.text_stems.push(id);
+                }
+            }
+        }
+        // Stems met only in examples weigh nothing as phrase or choice words.
+        let stems = router.ids.len();
+        router.weight.resize(stems, 0.0);
+        router.fact_weight.resize(stems, 0.0);
+        router.fact_stem.resize(stems, false);
+        for topic in &mut router.topics {
+            topic.text_stems.sort_unstable();
+            topic.text_stems.dedup();
+        }
+        router.examples = ExampleIndex::new(program.topics.len(), &examples);
         router
     }
 

@@ -50,13 +50,17 @@
 //! are data files in `data/route/`.
 
 mod eval;
+mod examples;
 mod extract;
 mod handoff;
 mod index;
+mod lexicon;
 mod normalise;
+mod phonetic;
 mod score;
 
-pub use eval::{parse_labelled, Figures, Labelled};
+pub use eval::{parse_labelled, Figures, Labelled, LabelledFile, LONG_WORDS, SHORT_WORDS};
+pub use examples::Similarity;
 pub use extract::{prefill, Extracted};
 pub use handoff::no_match_handoff;
 pub use index::Router;
@@ -65,6 +69,14 @@ pub use score::{CONFIDENT, MAX_CHOICES, MIN_SUPPORT, NO_MATCH};
 
 use crate::compile::program::{ContactId, TopicId};
 use serde::Serialize;
+
+/// A question HR assigned from the admin page: an example of `topic`, or,
+/// with `None`, of a question no topic answers (« hors sujet »).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Learned {
+    pub topic: Option<TopicId>,
+    pub question: String,
+}
 
 /// What to do with a question.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -85,6 +97,8 @@ pub struct Candidate {
     pub evidence: f64,
     /// Share (by weight) of the most complete phrase of the topic found in the question: 1 when one is whole.
     pub completeness: f64,
+    /// Cosine similarity of the question to the topic's nearest example.
+    pub similarity: f64,
 }
 
 /// The routing of one question.

@@ -29,6 +29,17 @@ const EXTRA_SHARE: f64 = 0.5;
 const SITUATION_SHARE: f64 = 0.3;
 /// Unexplained weight past which each further unknown word counts a quarter.
 const UNEXPLAINED_KNEE: f64 = 5.0;
+/// The runner-up's evidence must stay below this share of the best
+/// topic's for the best to be started: neighbours too close are offered.
+const LEAD_RATIO: f64 = 0.8;
+/// Evidence added by an example as alike as can be (similarity 1).
+const EXAMPLE_WEIGHT: f64 = 1.0;
+/// Similarity to an example below which it is no evidence.
+const EXAMPLE_FLOOR: f64 = 0.4;
+/// Similarity to an example below which it explains nothing of the question.
+const EXAMPLE_SUPPORT_FLOOR: f64 = 0.5;
+/// Similarity to an example at which it explains the whole question.
+const EXAMPLE_FULL: f64 = 0.8;
 /// Evidence scale: a best-topic score of this much gives 63 % of full strength.
 const EVIDENCE_SCALE: f64 = 0.8;
 
@@ -36,8 +47,9 @@ impl Router {
     /// Routes one question.
     pub fn route(&self, question: &str) -> Routing {
         let tokens = self.analyse(question);
+        let words = self.situations(&tokens);
         let mut content: Vec<Word> = Vec::new();
-        for t in tokens.iter().filter(|t| !t.stop) {
+        for t in &words {
             if !content.iter().any(|c| c.token.stem == t.stem) {
                 content.push(Word {
                     token: t,
@@ -46,30 +58,35 @@ impl Router {
             }
         }
         let ids: Vec<u32> = content.iter().filter_map(|w| w.id).collect();
-        let mut scored: Vec<(usize, f64, f64)> = self
+        let similarity = self.examples.similarity(&words);
+        // (topic, evidence, completeness, evidence from keywords alone)
+        let mut scored: Vec<(usize, f64, f64, f64)> = self
             .topics
             .iter()
             .enumerate()
             .map(|(i, topic)| {
-                let (evidence, completeness) = self.evidence(topic, &ids);
-                (i, evidence, completeness)
+                let (keywords, completeness) = self.evidence(topic, &ids);
+                let near = similarity.topics.get(i).copied().unwrap_or(0.0);
+                let evidence = keywords + EXAMPLE_WEIGHT * ramp(near);
+                (i, evidence, completeness, keywords)
             })
-            .filter(|(_, s, _)| *s > 0.0)
+            .filter(|(_, s, ..)| *s > 0.0)
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let ranking: Vec<Candidate> = scored
             .iter()
             .take(5)
-            .map(|(i, s, c)| Candidate {
+            .map(|(i, s, c, _)| Candidate {
                 topic: TopicId(*i as u32),
                 evidence: *s,
                 completeness: *c,
+                similarity: similarity.topics.get(*i).copied().unwrap_or(0.0),
             })
             .collect();
         let no_match = Decision::NoMatch {
             fallback: self.fallback,
         };
-        let Some(&(best, s1, completeness)) = scored.first() else {
+        let Some(&(best, s1, completeness, keywords)) = scored.first() else {
             return Routing {
                 decision: no_match,
                 score: 0.0,
@@ -78,13 +95,21 @@ impl Router {
             };
         };
         let s2 = scored.get(1).map_or(0.0, |c| c.1);
-        let coverage = self.coverage(&self.topics[best], &content, s1);
+        let coverage = self.coverage(&self.topics[best], &content, keywords);
         let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
         let lead = 1.0 - 0.5 * (s2 / s1);
-        // How well the best topic alone accounts for the question, whatever the others.
-        let support = coverage * completeness;
-        let score = (strength * lead * support).clamp(0.0, 1.0);
-        let decision = if score >= CONFIDENT {
+        // How well the best topic alone accounts for the question, whatever
+        // the others: by its phrases and the words it knows, or by an example close enough.
+        let near = similarity.topics.get(best).copied().unwrap_or(0.0);
+        let slo = EXAMPLE_SUPPORT_FLOOR;
+        let by_example = ((near - slo) / (EXAMPLE_FULL - slo)).clamp(0.0, 1.0);
+        let support = (coverage * completeness).max(by_example);
+        let mut score = (strength * lead * support).clamp(0.0, 1.0);
+        // Closer to a question HR marked « hors sujet » than to any example of the topic.
+        if similarity.off_topic >= near {
+            score = score.min(NO_MATCH / 2.0);
+        }
+        let decision = if score >= CONFIDENT && s2 < LEAD_RATIO * s1 {
             Decision::Confident {
                 topic: TopicId(best as u32),
             }
@@ -94,7 +119,7 @@ impl Router {
             let topics = scored
                 .iter()
                 .take(MAX_CHOICES)
-                .filter(|(_, s, _)| *s >= 0.35 * s1)
+                .filter(|(_, s, ..)| *s >= 0.35 * s1)
                 .map(|(i, ..)| TopicId(*i as u32))
                 .collect();
             Decision::Ambiguous { topics }
@@ -198,4 +223,10 @@ impl Router {
             evidence / (evidence + unexplained)
         }
     }
+}
+
+/// Similarity above the floor, rescaled to 0..1.
+fn ramp(similarity: f64) -> f64 {
+    let floor = EXAMPLE_FLOOR;
+    ((similarity - floor) / (1.0 - floor)).max(0.0)
 }

@@ -47,6 +47,15 @@ pub enum Item {
     Contact(ContactDecl),
     Topic(TopicDecl),
     Fallback(FallbackDecl),
+    Lexicon(LexiconDecl),
+}
+
+/// `lexicon "notion" "expression", …`: situation words for the router.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexiconDecl {
+    pub notion: Text,
+    pub expressions: Vec<Text>,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +174,8 @@ pub struct TopicDecl {
     pub title: Text,
     pub triggers: Vec<Text>,
     pub synonyms: Vec<Text>,
+    /// Whole questions as agents write them (`examples`), for the router.
+    pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,

@@ -78,8 +78,8 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::string_list => "un ou plusieurs textes entre guillemets, séparés par des virgules",
         Rule::number | Rule::signed_number | Rule::number_pattern => "un nombre",
         Rule::date_lit => "une date (jj/mm/aaaa)",
-        Rule::fact | Rule::contact | Rule::topic | Rule::fallback => {
-            "une déclaration (`fact`, `contact`, `topic` ou `fallback`)"
+        Rule::fact | Rule::contact | Rule::topic | Rule::fallback | Rule::lexicon => {
+            "une déclaration (`fact`, `contact`, `topic`, `fallback` ou `lexicon`)"
         }
         Rule::fact_kind => {
             "un type de fait (`choice`, `yesno`, `integer`, `number`, `date` ou `text`)"
@@ -95,7 +95,9 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::channel | Rule::channel_kind => {
             "un moyen de contact (`name`, `phone`, `email`, `hours`, `office` ou `web`)"
         }
-        Rule::triggers | Rule::synonyms => "`triggers` ou `synonyms`",
+        Rule::triggers | Rule::synonyms | Rule::examples => {
+            "`triggers`, `synonyms` ou `examples`"
+        }
         Rule::match_stmt
         | Rule::if_stmt
         | Rule::let_stmt
@@ -172,9 +174,10 @@ pub fn describe_found(found: &str) -> String {
 /// Every keyword of the language, for "did you mean" on syntax errors.
 const KEYWORDS: &[&str] = &[
     "fact", "contact", "topic", "fallback", "match", "if", "else", "let", "answer", "source",
-    "handoff", "goto", "triggers", "synonyms", "help", "from", "profile", "range", "unit", "also",
-    "choice", "yesno", "integer", "number", "date", "text", "phone", "email", "hours", "office",
-    "web", "name", "by", "test", "reply", "expect", "asks", "today", "question",
+    "handoff", "goto", "triggers", "synonyms", "examples", "exemples", "lexicon", "lexique",
+    "help", "from", "profile", "range", "unit", "also", "choice", "yesno", "integer", "number",
+    "date", "text", "phone", "email", "hours", "office", "web", "name", "by", "test", "reply",
+    "expect", "asks", "today", "question",
 ];
 
 /// A keyword close to the word at `at` or to the word just before it.

@@ -346,6 +346,7 @@ impl Builder {
             Rule::contact => Item::Contact(self.contact(pair)),
             Rule::topic => Item::Topic(self.topic(pair)),
             Rule::fallback => Item::Fallback(self.fallback(pair)),
+            Rule::lexicon => Item::Lexicon(self.lexicon(pair)),
             _ => return None,
         })
     }
@@ -479,6 +480,16 @@ impl Builder {
         }
     }
 
+    fn lexicon(&self, pair: Pair<Rule>) -> LexiconDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        LexiconDecl {
+            notion: self.text(next(&mut inner)),
+            expressions: self.string_list(next(&mut inner)),
+            span,
+        }
+    }
+
     fn topic(&self, pair: Pair<Rule>) -> TopicDecl {
         let span = self.span(&pair);
         let end = Span::new(self.file, span.end as usize - 1, span.end as usize);
@@ -487,11 +498,13 @@ impl Builder {
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
         let mut synonyms = Vec::new();
+        let mut examples = Vec::new();
         let mut body = Vec::new();
         for p in inner {
             match p.as_rule() {
                 Rule::triggers => triggers.extend(self.string_list(first(p))),
                 Rule::synonyms => synonyms.extend(self.string_list(first(p))),
+                Rule::examples => examples.extend(self.string_list(first(p))),
                 _ => body.push(self.statement(p)),
             }
         }
@@ -500,6 +513,7 @@ impl Builder {
             title,
             triggers,
             synonyms,
+            examples,
             body,
             end,
             span,
