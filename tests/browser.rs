@@ -680,10 +680,10 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
 
     // No topic: the hand-off to the DRH, with the question.
     click(client, &button("Nouveau sujet")).await?;
-    type_in(client, "chèques vacances\n").await?;
+    type_in(client, "badge perdu pour le parking\n").await?;
     let handoff = wait_text(
         client,
-        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'chèques vacances')]]",
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'badge perdu pour le parking')]]",
     )
     .await?;
     assert!(
@@ -710,7 +710,7 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
         .await?;
     let admin = wait_text(client, "//main").await?;
     assert!(admin.contains("Statistiques du guichet RH"), "{admin}");
-    assert!(admin.contains("chèques vacances"), "{admin}");
+    assert!(admin.contains("badge perdu pour le parking"), "{admin}");
     page.check("admin").await?;
     Ok(())
 }

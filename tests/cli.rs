@@ -244,7 +244,7 @@ fn chat_commands_at_every_state() {
         ),
         (
             "after_a_no_match",
-            "chèques vacances\npourquoi\nrecommencer\naide\nretour\npersonne\nau revoir\n",
+            "badge perdu pour le parking\npourquoi\nrecommencer\naide\nretour\npersonne\nau revoir\n",
         ),
     ] {
         let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])

@@ -30,7 +30,7 @@ pub async fn index(State(app): State<App>) -> Response {
     let html = fill(
         INDEX,
         &[
-            ("footer", &footer(&app, &contact)),
+            ("footer", &footer(&app)),
             ("contact", &contact),
             ("idle", &app.idle_seconds.to_string()),
             ("idle_words", &duration_words(app.idle_seconds)),
@@ -41,12 +41,12 @@ pub async fn index(State(app): State<App>) -> Response {
 
 /// The accessibility statement (`/accessibilite`).
 pub async fn accessibility(State(app): State<App>) -> Response {
-    let contact = hr_contact(&app.rules.current());
-    page(fill(ACCESSIBILITY, &[("footer", &footer(&app, &contact))]))
+    page(fill(ACCESSIBILITY, &[("footer", &footer(&app))]))
 }
 
 /// The footer of every page: accessibility, personal data, the HR contact.
-pub fn footer(app: &App, contact: &str) -> String {
+pub fn footer(app: &App) -> String {
+    let contact = hr_contact(&app.rules.current());
     let idle = match app.idle_seconds {
         0 => String::new(),
         n => format!(
@@ -57,7 +57,7 @@ pub fn footer(app: &App, contact: &str) -> String {
     fill(
         FOOTER,
         &[
-            ("contact", contact),
+            ("contact", &contact),
             ("retention", &app.retention_days.to_string()),
             ("idle", &idle),
         ],

@@ -172,7 +172,7 @@ pub async fn page(
     let titles = app.rules.current();
     let days = period.days.unwrap_or(app.retention_days).max(1);
     let today = app.today();
-    let footer = super::page::footer(&app, "");
+    let footer = super::page::footer(&app);
     match blocking(move || compute(&app, Some(days))).await {
         Ok(stats) => Html(render(
             &stats,
@@ -249,7 +249,7 @@ fn login_page(app: &App, status: StatusCode, error: Option<&str>) -> Response {
         &[
             ("error", &error),
             ("described", described),
-            ("footer", &super::page::footer(app, "")),
+            ("footer", &super::page::footer(app)),
         ],
     );
     (status, Html(html)).into_response()
