@@ -135,6 +135,18 @@ pub enum ProblemKind {
         first: Span,
     },
     MissingChoices,
+    /// A `states` phrase of a number fact without `{}`.
+    StatesWithoutPlaceholder,
+    /// `{}` outside a `states` phrase of a number fact.
+    PlaceholderNotAllowed,
+    /// A `states` phrase that says nothing but the number (or nothing), or has two `{}`.
+    StatesTooVague {
+        number: bool,
+    },
+    /// `states oui/non` on a fact that is not yes/no, or plain phrases on a yes/no fact.
+    StatesYesNoForm {
+        yes_no_fact: bool,
+    },
     InvalidRange {
         low: f64,
         high: f64,
@@ -317,6 +329,38 @@ impl Problem {
                 .message("un fait `choice` doit lister ses valeurs".into())
                 .label("valeurs manquantes".into())
                 .help("ajoutez un bloc `{ valeur \"libellé\" … }` après la question".into()),
+            StatesWithoutPlaceholder => d
+                .code("E320")
+                .message("cette phrase `states` ne dit pas où est le nombre".into())
+                .label("il manque `{}`".into())
+                .note("Pour un fait nombre, la phrase lie le nombre à son unité ou à un mot-clé ; `{}` marque la place du nombre.".into())
+                .help("par exemple : `states \"{} jours par semaine\", \"je suis à {} %\"`".into()),
+            PlaceholderNotAllowed => d
+                .code("E321")
+                .message("`{}` n'a de sens que dans une phrase `states` d'un fait nombre".into())
+                .label("pas de nombre à placer ici".into())
+                .help("écrivez la phrase en entier, sans `{}`".into()),
+            StatesTooVague { number: true } => d
+                .code("E322")
+                .message("une phrase `states` doit lier un seul nombre `{}` à des mots".into())
+                .label("un nombre seul ne dit pas de quoi il parle".into())
+                .note("« depuis 2 ans », « mon 3e enfant » ou « en 2 fois » contiennent des nombres qui ne sont pas cette valeur.".into())
+                .help("écrivez l'unité ou le mot-clé à côté : `\"{} jours par semaine\"`".into()),
+            StatesTooVague { number: false } => d
+                .code("E322")
+                .message("cette phrase `states` est vide".into())
+                .label("phrase vide".into())
+                .help("écrivez la phrase telle qu'un agent l'écrit : `\"je suis contractuel\"`".into()),
+            StatesYesNoForm { yes_no_fact: true } => d
+                .code("E323")
+                .message("les phrases `states` d'un fait oui/non disent la valeur qu'elles énoncent".into())
+                .label("`oui` ou `non` manquant".into())
+                .help("écrivez `states oui \"je suis enceinte\" non \"je ne suis pas enceinte\"`".into()),
+            StatesYesNoForm { yes_no_fact: false } => d
+                .code("E323")
+                .message("`states oui`/`states non` ne s'applique qu'à un fait oui/non".into())
+                .label("ce fait n'est pas oui/non".into())
+                .help("écrivez les phrases sans `oui` ni `non`".into()),
             InvalidRange { low, high } => d
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))

@@ -310,8 +310,17 @@ async fn click(client: &Client, xpath: &str) -> Result {
     Ok(())
 }
 
+/// The text of the element at `xpath` once it is there (found again if the page
+/// replaced it in between).
 async fn wait_text(client: &Client, xpath: &str) -> Result<String> {
-    Ok(find(client, xpath).await?.text().await?)
+    let mut tries = 0;
+    loop {
+        match find(client, xpath).await?.text().await {
+            Ok(text) => return Ok(text),
+            Err(_) if tries < 3 => tries += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The element at `xpath` once it is there; if it never comes, the error shows the page.
@@ -672,6 +681,20 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     )
     .await?;
     click(client, &button("Mes jours de RTT")).await?;
+    // The statut the previous topic took from « je suis contractuelle » is not
+    // asked again: it is shown, with « corriger », which replays the walk.
+    let understood = wait_text(
+        client,
+        "//p[@class='understood'][contains(., 'Agent contractuel') and contains(., 'plus tôt')]",
+    )
+    .await?;
+    assert!(
+        understood.contains("Agent contractuel")
+            && understood.contains("répondu plus tôt dans la conversation")
+            && understood.contains("corriger"),
+        "{understood}"
+    );
+    type_in(client, "corriger\n").await?;
     wait_text(
         client,
         "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",

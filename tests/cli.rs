@@ -177,6 +177,21 @@ fn chat_json_transcript_with_profile_and_hand_off() {
     insta::assert_snapshot!(stdout);
 }
 
+/// Issue 11: what a free-text question states is shown before the first
+/// question (or with the answer), « corriger » forgets it and replays the
+/// walk, and the next topic takes what the first one knows.
+#[test]
+fn chat_shows_what_it_understood_corrects_it_and_carries_it_over() {
+    let (stdout, _) = guichet(&["chat", "tests/fixtures/extraction", "--today", "25/11/2026"])
+        .stdin(
+            "je suis contractuelle, combien de congés ?\ncorriger\ntitulaire\n4\n\
+             combien de jours de RTT ?\ncorriger\ncontractuel\n\
+             je suis titulaire et je travaille 4 jours par semaine, combien de congés ?\n",
+        )
+        .code(0);
+    insta::assert_snapshot!(stdout);
+}
+
 #[test]
 fn chat_menu_then_topic_by_number() {
     let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])

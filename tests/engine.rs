@@ -358,3 +358,66 @@ fn the_plain_explanation_reads_as_the_agent_answered() {
          Source : s."
     );
 }
+
+#[test]
+fn correct_forgets_assumed_facts_only_and_replays_the_walk() {
+    let program = program();
+    let mut s = session(&program);
+    assert_eq!(s.correct(&program), Err(SessionError::NothingToCorrect));
+    s.prefill(&program, "statut", "contractuel", Provenance::Extracted)
+        .expect("a value");
+    s.prefill(&program, "temps_partiel", "non", Provenance::Profile)
+        .expect("a value");
+    assert!(matches!(s.step(&program), Ok(Step::Ask(q)) if q.fact == "entree"));
+    let assumed = s.assumed(&program);
+    assert_eq!(assumed.len(), 1);
+    assert_eq!(assumed[0].fact, "statut");
+    assert_eq!(assumed[0].provenance, Provenance::Extracted);
+    s.reply(&program, "01/01/2020").expect("a date");
+    s.correct(&program).expect("statut was extracted");
+    // The extracted fact is asked; the profile stays; the walk starts over.
+    assert!(matches!(s.step(&program), Ok(Step::Ask(q)) if q.fact == "statut"));
+    assert!(s.assumed(&program).is_empty());
+    assert!(s.known().any(|(_, k)| k.provenance == Provenance::Profile));
+    assert_eq!(s.correct(&program), Err(SessionError::NothingToCorrect));
+}
+
+#[test]
+fn a_new_topic_carries_over_what_the_earlier_one_knows_except_the_profile() {
+    let program = program();
+    let mut earlier = session(&program);
+    earlier
+        .prefill(&program, "temps_partiel", "non", Provenance::Profile)
+        .expect("a value");
+    earlier.step(&program).expect("asks statut");
+    earlier.reply(&program, "titulaire").expect("valid");
+    let facts: Vec<_> = ["statut", "temps_partiel", "jours"]
+        .iter()
+        .filter_map(|f| program.fact_named(f))
+        .collect();
+    let mut next = session(&program);
+    next.prefill(&program, "jours", "4", Provenance::Extracted)
+        .expect("a value");
+    next.carry_over(&program, &earlier, &facts)
+        .expect("same rules");
+    let assumed = next.assumed(&program);
+    let origin: Vec<(&str, Provenance)> = assumed
+        .iter()
+        .map(|g| (g.fact.as_str(), g.provenance))
+        .collect();
+    // statut carried; temps_partiel is the profile's (given again by the
+    // profile, not carried); jours stays what the new question stated.
+    assert_eq!(
+        origin,
+        [
+            ("statut", Provenance::Earlier),
+            ("jours", Provenance::Extracted)
+        ]
+    );
+    // A fact the new topic may not ask is not carried.
+    let mut other = session(&program);
+    other
+        .carry_over(&program, &earlier, &[])
+        .expect("same rules");
+    assert!(other.assumed(&program).is_empty());
+}

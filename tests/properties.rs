@@ -152,6 +152,26 @@ proptest! {
     }
 
     #[test]
+    fn extracted_facts_are_always_values_their_facts_accept(
+        words in prop::collection::vec(statement_word(), 0..24),
+        topic in 0usize..64,
+    ) {
+        let program = &*BUNDLED;
+        let question = words.join(" ");
+        let extractor = guichet::route::Extractor::new(program);
+        let extracted = extractor.extract(&question, |_| true);
+        let topic = guichet::compile::program::TopicId((topic % program.topics.len()) as u32);
+        let mut session = Session::new(program, topic, date!(2026 - 11 - 25));
+        // Every value is one the fact accepts (choice, range, whole numbers).
+        guichet::route::prefill(program, &mut session, &extracted)
+            .map_err(|e| TestCaseError::fail(format!("« {question} »: {}", e.message())))?;
+        // One value per fact.
+        let mut facts: Vec<_> = extracted.iter().map(|e| e.fact).collect();
+        facts.dedup();
+        prop_assert_eq!(facts.len(), extracted.len());
+    }
+
+    #[test]
     fn garbage_replies_never_change_the_session(garbage in "\\PC{0,40}", topic in 0usize..64) {
         let program = &*BUNDLED;
         let topic = guichet::compile::program::TopicId((topic % program.topics.len()) as u32);
@@ -162,6 +182,59 @@ proptest! {
             prop_assert_eq!(serde_json::to_string(&session).expect("serialisable"), before);
         }
     }
+}
+
+/// Words of statements and of the traps around them, so random questions
+/// reach every guard of the extraction.
+fn statement_word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "je",
+            "suis",
+            "j'ai",
+            "à",
+            "%",
+            "contractuelle",
+            "titulaire",
+            "en",
+            "CDD",
+            "ne",
+            "pas",
+            "jours",
+            "par",
+            "semaine",
+            "depuis",
+            "ans",
+            "3e",
+            "enfant",
+            "ma",
+            "collègue",
+            "et",
+            "ou",
+            ",",
+            "?",
+            "si",
+            "travaille",
+            "sur",
+            "mon",
+            "CET",
+            "catégorie",
+            "B",
+            "des",
+            "jumeaux",
+            "attends",
+            "deux",
+            "fois",
+            "du",
+            "4,5",
+            "2025",
+            "quatre",
+            "voudrais",
+            "passer",
+        ])
+        .prop_map(str::to_string),
+        (0u32..200).prop_map(|n| n.to_string()),
+    ]
 }
 
 /// A reply the question accepts, chosen by `pick`.

@@ -334,7 +334,7 @@ fn health_topics_page_and_assets() -> Result {
 
     let topics = server.get("/api/topics")?.json()?;
     let list = topics["topics"].as_array().ok_or("no topics")?;
-    assert_eq!(list.len(), 23);
+    assert_eq!(list.len(), 30);
     assert!(list
         .iter()
         .any(|t| t["id"] == "conges_annuels"
@@ -760,17 +760,17 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
     let phone = "+33600000042";
     let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
     assert!(
-        menu.contains("6. Mes congés annuels : combien de jours ?"),
+        menu.contains("12. Mes congés annuels : combien de jours ?"),
         "{menu}"
     );
 
-    let question = messages(&server.sms(phone, "6")?).join("\n");
+    let question = messages(&server.sms(phone, "12")?).join("\n");
     assert!(
         question.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{question}"
     );
     // Another number has its own conversation.
-    assert!(messages(&server.sms("+33600000043", "1")?)
+    assert!(messages(&server.sms("+33600000043", "7")?)
         .join("\n")
         .contains("catégorie"));
 
@@ -818,7 +818,7 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
     assert_eq!(stats["helpful_rate"], 1.0);
 
     // After the outcome, a new message chooses a new topic.
-    assert!(messages(&server.sms(phone, "10")?)
+    assert!(messages(&server.sms(phone, "16")?)
         .join("\n")
         .contains("statut"));
     let exported = server
@@ -1087,7 +1087,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(r.status, 200, "{}", r.body);
     let menu = r.json()?;
     assert_eq!(menu["step"]["fact"], "topic");
-    assert_eq!(menu["step"]["options"].as_array().map(Vec::len), Some(23));
+    assert_eq!(menu["step"]["options"].as_array().map(Vec::len), Some(30));
 
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
@@ -1181,7 +1181,18 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
         "{started}"
     );
     assert!(started.contains("par semaine"), "{started}");
-    assert!(!started.contains("statut"), "{started}");
+    // What the question stated is shown, with the one reply that corrects it; it is not asked.
+    assert!(
+        started.contains("J'ai compris : Quel est votre statut ? Agent contractuel de droit public (CDD ou CDI) (tiré de votre question). Si ce n'est pas le cas, répondez \"corriger\"."),
+        "{started}"
+    );
+    assert!(!started.contains("Fonctionnaire titulaire"), "{started}");
+    // « corriger » forgets it and replays the walk: the statut is asked.
+    let corrected = messages(&server.sms("+33600000051", "corriger")?).join("\n");
+    assert!(
+        corrected.starts_with("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{corrected}"
+    );
 
     // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
     let phone = "+33600000052";
@@ -1211,7 +1222,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     assert!(!handed.contains("Répondez OUI ou NON"), "{handed}");
     // A greeting still gets the menu.
     let menu = messages(&server.sms(phone, "Bonjour")?).join("\n");
-    assert!(menu.contains("6. Mes congés annuels"), "{menu}");
+    assert!(menu.contains("12. Mes congés annuels"), "{menu}");
 
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
@@ -1231,5 +1242,104 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
         json!([{ "question": "nb de rtt par an", "count": 1 }])
     );
     assert!(!server.log().contains("chèques"));
+    Ok(())
+}
+
+/// Issue 11 over HTTP: the first step shows what the question stated
+/// (`understood`), « corriger » forgets it and replays the walk, an answer
+/// says which facts it assumed (`note`), and a conversation started `after`
+/// another takes its facts (provenance `earlier`). The transcript keeps what
+/// each step says about assumed facts (answers' texts are the fixture's).
+#[test]
+fn facts_from_the_question_are_shown_corrected_and_carried_to_the_next_topic() -> Result {
+    let dir = scratch("understood")?;
+    let rules = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/extraction"
+    ));
+    let server = Server::start(&Options::new(rules, &dir.join("g.db")))?;
+    let mut transcript = Vec::new();
+    let mut keep = |sent: &str, step: &Value| {
+        let mut kept = json!({ "sent": sent, "type": step["type"] });
+        for key in ["fact", "understood", "text", "note", "assumed"] {
+            if !step[key].is_null() {
+                kept[key] = step[key].clone();
+            }
+        }
+        transcript.push(kept);
+    };
+
+    let question = "je suis contractuelle, combien de congés ?";
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    let first = str_of(&created["id"]);
+    keep(question, &created["step"]);
+    for text in ["corriger", "titulaire", "4"] {
+        keep(text, &server.step(&first, text)?);
+    }
+    // « corriger » with nothing assumed any more: refused, nothing changes.
+    server
+        .reply(&first, "corriger")?
+        .error(409, "nothing_to_correct")?;
+
+    // The next topic, after the first: statut is not asked again.
+    let question = "combien de jours de RTT ?";
+    let r = server.post(
+        "/api/sessions",
+        &json!({ "question": question, "after": first }),
+    )?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json()?;
+    let second = str_of(&created["id"]);
+    keep(question, &created["step"]);
+    keep("corriger", &server.step(&second, "corriger")?);
+    keep("contractuel", &server.step(&second, "contractuel")?);
+
+    // An unknown conversation to continue is an error, not a fresh start.
+    server
+        .post(
+            "/api/sessions",
+            &json!({ "question": question, "after": "0".repeat(32) }),
+        )?
+        .error(404, "unknown_session")?;
+    insta::assert_snapshot!(serde_json::to_string_pretty(&transcript)?);
+    Ok(())
+}
+
+/// By SMS, the number's next topic takes what the previous one knows, shown
+/// with « corriger » before its first question (or with its answer).
+#[test]
+fn an_sms_topic_takes_the_facts_of_the_numbers_previous_one() -> Result {
+    let dir = scratch("sms-continuity")?;
+    let rules = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/extraction"
+    ));
+    let server = Server::start(&Options::new(rules, &dir.join("g.db")))?;
+    let phone = "+33600000077";
+    let first = messages(&server.sms(phone, "je suis en CDD, combien de congés ?")?).join("\n");
+    assert!(
+        first.contains(
+            "J'ai compris : Quel est votre statut ? Agent contractuel (tiré de votre question)"
+        ),
+        "{first}"
+    );
+    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    assert!(answer.contains("Contractuel : 25 jours"), "{answer}");
+    let next = messages(&server.sms(phone, "et mes jours de RTT ?")?).join("\n");
+    assert!(next.contains("Contractuel : vos RTT"), "{next}");
+    assert!(
+        next.contains(
+            "Quel est votre statut ? Agent contractuel (répondu plus tôt dans la conversation)"
+        ),
+        "{next}"
+    );
+    // Another number starts afresh.
+    let other = messages(&server.sms("+33600000078", "combien de jours de RTT ?")?).join("\n");
+    assert!(
+        other.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
+        "{other}"
+    );
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::suggest;
 use super::Context;
 use crate::problem::{NameKind, ProblemKind};
 use crate::span::Span;
-use crate::syntax::ast::{self, FactKind, FactOption, Item, Pattern, Text};
+use crate::syntax::ast::{self, FactKind, FactOption, Item, Pattern, Text, TextPart};
 
 impl Context {
     /// Registers every declaration of `items`, in order.
@@ -37,6 +37,10 @@ impl Context {
 
     /// The text of a string that must not interpolate (questions, labels…).
     pub(super) fn plain_text(&mut self, text: &Text) -> String {
+        if text.parts.contains(&TextPart::Placeholder) {
+            self.report(ProblemKind::PlaceholderNotAllowed, text.span);
+            return String::new();
+        }
         match text.plain() {
             Some(s) => s,
             None => {
@@ -82,8 +86,10 @@ impl Context {
             help: None,
             unit: None,
             from_profile: false,
+            states: Vec::new(),
             span: decl.name.span,
         };
+        let mut states: Option<&ast::States> = None;
         let mut choices: Option<Vec<ChoiceValue>> = None;
         let mut range: Option<(Option<f64>, Option<f64>)> = None;
         let mut seen: Vec<(&'static str, Span)> = Vec::new();
@@ -110,7 +116,12 @@ impl Context {
                 continue;
             }
             match option {
-                FactOption::Choices(values, _) => choices = Some(self.lower_choices(values)),
+                FactOption::Choices(values, _) => {
+                    let (values, phrases) = self.lower_choices(values);
+                    choices = Some(values);
+                    fact.states.extend(phrases);
+                }
+                FactOption::States(s) => states = Some(s),
                 FactOption::Help(text, _) => fact.help = Some(self.plain_text(text)),
                 FactOption::Unit(text, _) => fact.unit = Some(self.plain_text(text)),
                 FactOption::FromProfile(_) => fact.from_profile = true,
@@ -139,11 +150,101 @@ impl Context {
             FactKind::Date => FactType::Date,
             FactKind::Text => FactType::Text,
         };
+        if let Some(states) = states {
+            let number = matches!(decl.kind, FactKind::Integer | FactKind::Number);
+            fact.states.extend(self.lower_states(states, number, None));
+        }
         fact
     }
 
-    fn lower_choices(&mut self, decls: &[ast::ChoiceDecl]) -> Vec<ChoiceValue> {
+    /// The phrases of a `states` clause: of a choice value (`value`), of a
+    /// number fact (`number`, one `{}` each) or of a yes/no fact (`oui`/`non`).
+    fn lower_states(
+        &mut self,
+        states: &ast::States,
+        number: bool,
+        value: Option<u32>,
+    ) -> Vec<StatePhrase> {
+        let mut out = Vec::new();
+        for (yes_no, text) in &states.phrases {
+            let stated = match (yes_no, value, number) {
+                (Some(_), Some(_), _) | (Some(_), None, true) => {
+                    self.report(
+                        ProblemKind::StatesYesNoForm { yes_no_fact: false },
+                        text.span,
+                    );
+                    continue;
+                }
+                (Some(b), None, false) => Stated::Bool(*b),
+                (None, Some(v), _) => Stated::Choice(v),
+                (None, None, true) => Stated::Number,
+                (None, None, false) => {
+                    self.report(
+                        ProblemKind::StatesYesNoForm { yes_no_fact: true },
+                        text.span,
+                    );
+                    continue;
+                }
+            };
+            let mut pieces: Vec<String> = vec![String::new()];
+            for part in &text.parts {
+                match part {
+                    TextPart::Literal(s) => {
+                        if let Some(piece) = pieces.last_mut() {
+                            piece.push_str(s);
+                        }
+                    }
+                    TextPart::Placeholder => pieces.push(String::new()),
+                    TextPart::Interpolation(_) => {
+                        self.report(ProblemKind::InterpolationNotAllowed, text.span);
+                        pieces.clear();
+                        break;
+                    }
+                }
+            }
+            if pieces.is_empty() {
+                continue;
+            }
+            let has_words = |s: &str| s.chars().any(char::is_alphanumeric);
+            let phrase = match (stated, pieces.as_slice()) {
+                (Stated::Number, [_]) => {
+                    self.report(ProblemKind::StatesWithoutPlaceholder, text.span);
+                    continue;
+                }
+                (Stated::Number, [before, after]) if has_words(before) || has_words(after) => {
+                    StatePhrase {
+                        value: stated,
+                        before: before.trim().to_string(),
+                        after: Some(after.trim().to_string()),
+                    }
+                }
+                (Stated::Number, _) => {
+                    self.report(ProblemKind::StatesTooVague { number: true }, text.span);
+                    continue;
+                }
+                (_, [whole]) if has_words(whole) => StatePhrase {
+                    value: stated,
+                    before: whole.trim().to_string(),
+                    after: None,
+                },
+                (_, [_]) => {
+                    self.report(ProblemKind::StatesTooVague { number: false }, text.span);
+                    continue;
+                }
+                _ => {
+                    self.report(ProblemKind::PlaceholderNotAllowed, text.span);
+                    continue;
+                }
+            };
+            out.push(phrase);
+        }
+        out
+    }
+
+    /// The values of a choice fact, and their `states` phrases.
+    fn lower_choices(&mut self, decls: &[ast::ChoiceDecl]) -> (Vec<ChoiceValue>, Vec<StatePhrase>) {
         let mut values: Vec<ChoiceValue> = Vec::new();
+        let mut phrases = Vec::new();
         let mut spans: Vec<Span> = Vec::new();
         for decl in decls {
             if let Some(i) = values.iter().position(|v| v.name == decl.name.text) {
@@ -155,6 +256,10 @@ impl Context {
             }
             let label = self.plain_text(&decl.label);
             let also = decl.also.iter().map(|t| self.plain_text(t)).collect();
+            if let Some(states) = &decl.states {
+                let value = values.len() as u32;
+                phrases.extend(self.lower_states(states, false, Some(value)));
+            }
             values.push(ChoiceValue {
                 name: decl.name.text.clone(),
                 label,
@@ -162,7 +267,7 @@ impl Context {
             });
             spans.push(decl.name.span);
         }
-        values
+        (values, phrases)
     }
 
     fn declare_contact(&mut self, decl: &ast::ContactDecl) {
@@ -364,6 +469,7 @@ fn option_name(option: &FactOption) -> &'static str {
         FactOption::FromProfile(..) => "from profile",
         FactOption::Range(..) => "range",
         FactOption::Unit(..) => "unit",
+        FactOption::States(..) => "states",
     }
 }
 
@@ -373,6 +479,8 @@ fn option_fits(option: &FactOption, kind: FactKind) -> bool {
         FactOption::Choices(..) => kind == FactKind::Choice,
         FactOption::Range(..) | FactOption::Unit(..) => number,
         FactOption::Help(..) | FactOption::FromProfile(..) => true,
+        // A choice fact states each value after it: `contractuel "…" states "…"`.
+        FactOption::States(..) => number || kind == FactKind::YesNo,
     }
 }
 

@@ -373,6 +373,10 @@ impl Context {
             .iter()
             .map(|part| match part {
                 TextPart::Literal(s) => TemplatePart::Literal(s.clone()),
+                TextPart::Placeholder => {
+                    self.report(ProblemKind::PlaceholderNotAllowed, text.span);
+                    TemplatePart::Literal("{}".into())
+                }
                 TextPart::Interpolation(e) => {
                     let (expr, ty) = self.expr(e, scope, None);
                     TemplatePart::Value {

@@ -102,7 +102,30 @@ pub struct Fact {
     pub help: Option<String>,
     pub unit: Option<String>,
     pub from_profile: bool,
+    /// The `states` phrases: what a free-text question must say for the
+    /// value to be taken as stated about the agent (`route::extract`).
+    pub states: Vec<StatePhrase>,
     pub span: Span,
+}
+
+/// One `states` phrase, as written (not folded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatePhrase {
+    pub value: Stated,
+    /// The words before `{}`, or the whole phrase when there is no `{}`.
+    pub before: String,
+    /// The words after `{}` (number facts only).
+    pub after: Option<String>,
+}
+
+/// The value a `states` phrase states.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stated {
+    /// The choice value of this index.
+    Choice(u32),
+    Bool(bool),
+    /// The number written where the phrase has `{}`.
+    Number,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -18,6 +18,9 @@ pub enum Command {
     Help,
     /// Talk to a person now.
     Person,
+    /// What was understood from the question (or an earlier topic) is wrong:
+    /// forget it and ask.
+    Correct,
 }
 
 const WORDS: &[(&str, Command)] = &[
@@ -37,6 +40,12 @@ const WORDS: &[(&str, Command)] = &[
     ("parler a quelqu'un", Command::Person),
     ("un humain", Command::Person),
     ("conseiller", Command::Person),
+    ("corriger", Command::Correct),
+    ("correction", Command::Correct),
+    ("rectifier", Command::Correct),
+    ("c'est faux", Command::Correct),
+    ("ce n'est pas ca", Command::Correct),
+    ("ce n'est pas le cas", Command::Correct),
 ];
 
 impl Command {
@@ -50,7 +59,7 @@ impl Command {
 
     /// How each command is typed, for help screens.
     pub fn usage() -> &'static str {
-        "« retour » revient à la question précédente, « recommencer » reprend depuis le début, « pourquoi » explique la réponse, « aide » donne de l'aide sur la question, « personne » vous met en relation avec une personne."
+        "« retour » revient à la question précédente, « recommencer » reprend depuis le début, « pourquoi » explique la réponse, « aide » donne de l'aide sur la question, « personne » vous met en relation avec une personne, « corriger » oublie ce que j'ai compris de votre question et vous le demande."
     }
 }
 

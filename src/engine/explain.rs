@@ -50,6 +50,7 @@ pub fn fact_words(fact: &GatheredFact) -> String {
         Provenance::Asked => "",
         Provenance::Profile => " (d'après votre profil)",
         Provenance::Extracted => " (d'après votre question)",
+        Provenance::Earlier => " (d'après un sujet précédent)",
     };
     format!("{} {}{from}", fact.question.trim_end(), fact.value)
 }

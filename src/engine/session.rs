@@ -35,6 +35,9 @@ pub enum Provenance {
     Extracted,
     /// Answered to a question of this conversation.
     Asked,
+    /// Known in an earlier topic of the same conversation (answered, or
+    /// taken from a question there), carried over to this one.
+    Earlier,
 }
 
 impl Provenance {
@@ -43,7 +46,14 @@ impl Provenance {
             Provenance::Profile => "profil",
             Provenance::Extracted => "tiré de votre question",
             Provenance::Asked => "répondu",
+            Provenance::Earlier => "répondu plus tôt dans la conversation",
         }
+    }
+
+    /// Whether the agent did not give the value to this topic nor to the
+    /// profile: it is shown before the first question and can be corrected.
+    pub fn is_assumed(self) -> bool {
+        matches!(self, Provenance::Extracted | Provenance::Earlier)
     }
 }
 
@@ -154,6 +164,9 @@ pub struct ChoiceOption {
 pub struct Answer {
     pub text: String,
     pub sources: Vec<String>,
+    /// The facts this answer took from the question or an earlier topic
+    /// (not asked here): the agent is told, and may correct them.
+    pub assumed: Vec<GatheredFact>,
     pub trail: Vec<TrailEntry>,
 }
 
@@ -196,6 +209,8 @@ pub enum SessionError {
     UnknownFact(String),
     /// There is no one to hand off to (the rules declare no `fallback`).
     NoFallback,
+    /// « corriger », but no fact was taken from the question or an earlier topic.
+    NothingToCorrect,
 }
 
 impl SessionError {
@@ -208,6 +223,7 @@ impl SessionError {
             SessionError::NothingToUndo => "Il n'y a pas de question précédente.".into(),
             SessionError::UnknownFact(f) => format!("Le profil donne « {f} », que les règles ne connaissent pas."),
             SessionError::NoFallback => "Aucun interlocuteur n'est prévu par les règles pour reprendre la conversation.".into(),
+            SessionError::NothingToCorrect => "Je n'ai rien déduit de votre question ni d'un sujet précédent : il n'y a rien à corriger. Tapez « retour » pour changer votre dernière réponse.".into(),
         }
     }
 
@@ -219,6 +235,7 @@ impl SessionError {
             SessionError::NothingToUndo => "nothing_to_undo",
             SessionError::UnknownFact(_) => "unknown_fact",
             SessionError::NoFallback => "no_fallback",
+            SessionError::NothingToCorrect => "nothing_to_correct",
         }
     }
 }
@@ -521,6 +538,7 @@ impl Session {
             NodeKind::Answer { text, sources } => Step::Answer(Answer {
                 text: self.evaluate_text(text, program).unwrap_or_default(),
                 sources: sources.clone(),
+                assumed: self.assumed(program),
                 trail: self.trail.clone(),
             }),
             NodeKind::Handoff { contact, message } => {
@@ -594,6 +612,56 @@ impl Session {
                 }
             })
             .collect()
+    }
+
+    /// The facts taken from the question or an earlier topic, as shown to the agent.
+    pub fn assumed(&self, program: &Program) -> Vec<GatheredFact> {
+        self.gathered(program)
+            .into_iter()
+            .filter(|g| g.provenance.is_assumed())
+            .collect()
+    }
+
+    /// Takes the facts among `facts` that `earlier` (a previous topic of the
+    /// same conversation, on the same rules) knows and this session does
+    /// not, with provenance [`Provenance::Earlier`]. A profile fact is not
+    /// carried: the profile gives it again.
+    pub fn carry_over(
+        &mut self,
+        program: &Program,
+        earlier: &Session,
+        facts: &[FactId],
+    ) -> Result<(), SessionError> {
+        self.check(program)?;
+        earlier.check(program)?;
+        for (id, known) in earlier.known() {
+            if known.provenance == Provenance::Profile
+                || !facts.contains(&id)
+                || self.facts[id.index()].is_some()
+            {
+                continue;
+            }
+            self.facts[id.index()] = Some(known.value);
+            self.provenance[id.index()] = Provenance::Earlier;
+        }
+        Ok(())
+    }
+
+    /// « corriger »: forgets the facts taken from the question or an earlier
+    /// topic and starts the topic again, so that they are asked.
+    pub fn correct(&mut self, program: &Program) -> Result<(), SessionError> {
+        self.check(program)?;
+        let assumed: Vec<usize> = (0..self.facts.len())
+            .filter(|&i| self.facts[i].is_some() && self.provenance[i].is_assumed())
+            .collect();
+        if assumed.is_empty() {
+            return Err(SessionError::NothingToCorrect);
+        }
+        for i in assumed {
+            self.facts[i] = None;
+            self.provenance[i] = Provenance::Asked;
+        }
+        self.restart(program)
     }
 
     /// Records the agent's reply to the pending question, or refuses it and changes nothing.

@@ -11,6 +11,7 @@
 //! with 1 when the tuning part misses a target ([`TARGETS`]).
 
 use crate::compile::program::{Program, TopicId};
+use crate::engine::value::display;
 use crate::front::cli::program_or_report;
 use crate::route::{parse_labelled, Decision, Figures, Router, Routing};
 use serde_json::json;
@@ -61,8 +62,12 @@ pub fn routing_json(program: &Program, routing: &Routing) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "extracted": routing.extracted.iter().map(|e| {
             let fact = program.fact(e.fact);
-            let value = &fact.ty.choices()[e.value as usize];
-            json!({ "fact": fact.name, "value": value.name, "label": value.label, "words": e.words })
+            json!({
+                "fact": fact.name,
+                "value": e.value_name(program),
+                "label": display(&e.value, Some(fact)),
+                "words": e.words,
+            })
         }).collect::<Vec<_>>(),
     })
 }
@@ -109,11 +114,11 @@ pub fn routing_text(program: &Program, routing: &Routing) -> String {
         None => out.push_str("Suivant : aucun\n"),
     }
     for e in &routing.extracted {
-        let fact = program.fact(e.fact);
-        let value = &fact.ty.choices()[e.value as usize];
         out.push_str(&format!(
             "Tiré de la question : {} = {} (« {} »)\n",
-            fact.name, value.name, e.words
+            program.fact(e.fact).name,
+            e.value_name(program),
+            e.words
         ));
     }
     out

@@ -15,7 +15,7 @@
 
 use crate::compile::program::{Program, TopicId};
 use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
-use crate::engine::{Command, Provenance, Session, SessionError};
+use crate::engine::{understood, Command, Provenance, Session, SessionError};
 use crate::front::wire;
 use crate::route::{self, Decision, Extracted, Router};
 use std::io::{self, BufRead, Write};
@@ -51,6 +51,7 @@ pub fn run(
         session: None,
         router: Router::new(program),
         offer: None,
+        earlier: None,
     };
     match options.topic {
         Some(topic) => chat.start(topic)?,
@@ -85,6 +86,8 @@ struct Chat<'a, W: Write> {
     router: Router,
     /// Topics offered for an ambiguous free-text question, and the question.
     offer: Option<(Vec<TopicId>, String)>,
+    /// The topic the agent finished before this one: its facts are carried over.
+    earlier: Option<Session>,
 }
 
 impl<W: Write> Chat<'_, W> {
@@ -101,6 +104,7 @@ impl<W: Write> Chat<'_, W> {
         let result = match Command::parse(line) {
             Some(command) => self.command(&mut session, command),
             None if session.is_done() && self.options.topic.is_none() => {
+                self.earlier = Some(session);
                 return self.choose_topic(line);
             }
             None => match session.reply(self.program, line) {
@@ -117,6 +121,7 @@ impl<W: Write> Chat<'_, W> {
             Command::Back => session.back(self.program),
             Command::Restart => session.restart(self.program),
             Command::Person => session.ask_for_person(self.program),
+            Command::Correct => session.correct(self.program),
             Command::Why => return self.why(session),
             Command::Help => return self.help(session),
         };
@@ -134,6 +139,7 @@ impl<W: Write> Chat<'_, W> {
             Command::Person => return self.no_match_person(),
             Command::Why => "Il n'y a pas encore de réponse à expliquer : posez votre question ou choisissez un sujet.",
             Command::Help => "Posez votre question en quelques mots, ou tapez le numéro d'un sujet de la liste. « personne » vous donne les coordonnées des ressources humaines, « quitter » termine.",
+            Command::Correct => "Il n'y a rien à corriger : je n'ai encore rien retenu de vous.",
             Command::Back | Command::Restart => "Reprenons depuis la liste des sujets.",
         };
         if self.options.json {
@@ -352,21 +358,41 @@ impl<W: Write> Chat<'_, W> {
                 writeln!(self.out, "{}", self.paint(&message, "33"))?;
             }
         }
+        // What an earlier topic of this conversation knows is not asked again.
+        if let Some(earlier) = &self.earlier {
+            let facts = route::facts_of_topic(self.program, topic);
+            // Another version of the rules (never in a terminal chat): nothing is carried.
+            let _ = session.carry_over(self.program, earlier, &facts);
+        }
         if !self.options.json {
             let title = &self.program.topic(topic).title;
             writeln!(self.out, "{}", self.paint(&format!("— {title} —"), "1"))?;
-            for (id, known) in session.known() {
-                if known.provenance == Provenance::Extracted {
-                    let fact = self.program.fact(id);
-                    let value = crate::engine::value::display(&known.value, Some(fact));
-                    let line = format!("(d'après votre question : {} {value})", fact.question);
-                    writeln!(self.out, "{}", self.paint(&line, "2"))?;
-                }
-            }
         }
-        let result = self.show_step(&mut session);
+        let result = self.show_first_step(&mut session);
         self.session = Some(session);
         result
+    }
+
+    /// The first step of a topic: before a question, what was assumed and how
+    /// to correct it (in JSON, the `ask` carries `understood`, docs/protocol.md);
+    /// an answer says it itself.
+    fn show_first_step(&mut self, session: &mut Session) -> io::Result<()> {
+        let step = match session.step(self.program) {
+            Ok(step) => step,
+            Err(e) => return self.refused(session, &e),
+        };
+        let assumed = session.assumed(self.program);
+        if self.options.json {
+            let mut object = wire::step(self.program, &step);
+            if let (Step::Ask(_), Some(understood)) = (&step, wire::understood(&assumed)) {
+                object["understood"] = understood;
+            }
+            return self.json_line(&object);
+        }
+        if let (Step::Ask(_), Some(message)) = (&step, understood::understood(&assumed)) {
+            writeln!(self.out, "{message}")?;
+        }
+        self.show_step(session)
     }
 
     fn show_step(&mut self, session: &mut Session) -> io::Result<()> {
@@ -387,6 +413,9 @@ impl<W: Write> Chat<'_, W> {
                     for s in &a.sources {
                         writeln!(self.out, "  - {s}")?;
                     }
+                }
+                if let Some(note) = understood::depends_on(&a.assumed) {
+                    writeln!(self.out, "{note}")?;
                 }
                 self.closing()
             }
@@ -420,7 +449,13 @@ impl<W: Write> Chat<'_, W> {
         if !h.gathered.is_empty() {
             writeln!(self.out, "  Ce que je lui transmets :")?;
             for g in &h.gathered {
-                writeln!(self.out, "  - {} {}", g.question, g.value)?;
+                // A fact not asked here says where it came from.
+                let origin = if g.provenance.is_assumed() {
+                    format!(" ({})", g.provenance.words())
+                } else {
+                    String::new()
+                };
+                writeln!(self.out, "  - {} {}{origin}", g.question, g.value)?;
             }
         }
         Ok(())

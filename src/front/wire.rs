@@ -6,19 +6,27 @@
 //! plain explanation agents read (`engine/explain.rs`).
 
 use crate::compile::program::Program;
-use crate::engine::session::{Handoff, Question, Step, TrailEntry};
+use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
+use crate::engine::understood;
 use crate::engine::{Session, SessionError};
 use serde_json::{json, Map, Value};
 
 pub fn step(program: &Program, step: &Step) -> Value {
     match step {
         Step::Ask(q) => ask(q),
-        Step::Answer(a) => json!({
-            "type": "answer",
-            "text": a.text,
-            "sources": a.sources,
-            "trail": trail(program, &a.trail),
-        }),
+        Step::Answer(a) => {
+            let mut answer = json!({
+                "type": "answer",
+                "text": a.text,
+                "sources": a.sources,
+                "trail": trail(program, &a.trail),
+            });
+            if let Some(note) = understood::depends_on(&a.assumed) {
+                answer["assumed"] = json!(a.assumed);
+                answer["note"] = json!(note);
+            }
+            answer
+        }
         Step::Handoff(h) => handoff(program, h),
     }
 }
@@ -43,6 +51,13 @@ pub fn why(program: &Program, session: &Session) -> Value {
         "rule": explanation.rule,
         "sources": explanation.sources,
     })
+}
+
+/// The `understood` member of a conversation's first step: the facts taken
+/// from the question or an earlier topic, and the sentence that shows them
+/// with the reply that corrects them (« corriger »); `None` when there are none.
+pub fn understood(assumed: &[GatheredFact]) -> Option<Value> {
+    understood::understood(assumed).map(|message| json!({ "message": message, "facts": assumed }))
 }
 
 pub fn ask(q: &Question) -> Value {
@@ -84,13 +99,23 @@ fn handoff(program: &Program, h: &Handoff) -> Value {
             )
         })
         .collect();
-    json!({
+    let mut object = json!({
         "type": "handoff",
         "contact": { "id": h.contact.id, "label": h.contact.label, "channels": channels },
         "message": h.message,
         "facts": h.gathered,
         "trail": trail(program, &h.trail),
-    })
+    });
+    let assumed: Vec<GatheredFact> = h
+        .gathered
+        .iter()
+        .filter(|g| g.provenance.is_assumed())
+        .cloned()
+        .collect();
+    if let Some(note) = understood::depends_on(&assumed) {
+        object["note"] = json!(note);
+    }
+    object
 }
 
 pub fn trail(program: &Program, entries: &[TrailEntry]) -> Value {

@@ -3,6 +3,7 @@
 //! facts it may ask, and the choice phrases extraction looks for.
 
 use super::examples::{Class, ExampleIndex};
+use super::extract::Extractor;
 use super::lexicon::Lexicon;
 use super::normalise::{is_common_word, Token};
 use super::Learned;
@@ -34,6 +35,8 @@ pub struct Router {
     pub(super) vocabulary: HashMap<char, Vec<KnownWord>>,
     pub(super) facts: Vec<FactIndex>,
     pub(super) fallback: Option<ContactId>,
+    /// The `states` phrases of the facts (`extract.rs`).
+    pub(super) extractor: Extractor,
     /// Situation words and the notions they name.
     pub(super) lexicon: Lexicon,
     /// Each topic's examples (title, triggers, `examples`, questions HR assigned).
@@ -66,7 +69,6 @@ pub(super) struct TopicIndex {
 
 pub(super) struct FactIndex {
     pub(super) fact: FactId,
-    pub(super) from_profile: bool,
     /// For each value, its phrases as stem id sequences (stop words kept).
     pub(super) values: Vec<Vec<Vec<u32>>>,
 }
@@ -96,6 +98,7 @@ impl Router {
             vocabulary: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
+            extractor: Extractor::new(program),
             lexicon: Lexicon::default(),
             examples: ExampleIndex::default(),
         };
@@ -108,7 +111,6 @@ impl Router {
             };
             let mut index = FactIndex {
                 fact: FactId(i as u32),
-                from_profile: fact.from_profile,
                 values: Vec::new(),
             };
             for value in values {
@@ -358,7 +360,7 @@ fn without_links(text: &str) -> String {
 
 /// The facts a topic may ask: asked, used in expressions or texts, or resolving
 /// a contact, in the topic and the topics it goes to.
-fn facts_of_topic(program: &Program, topic: TopicId) -> Vec<FactId> {
+pub fn facts_of_topic(program: &Program, topic: TopicId) -> Vec<FactId> {
     let mut facts: Vec<FactId> = Vec::new();
     let mut seen = HashSet::new();
     let mut stack = vec![program.topic(topic).entry];

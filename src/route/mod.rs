@@ -32,11 +32,11 @@
 //!    "chèques" in "chèques vacances", count against it). Above
 //!    [`CONFIDENT`] the topic is started; below [`NO_MATCH`] the question goes
 //!    to the fallback contact; in between the 2–3 best topics are offered.
-//! 4. **Extraction** ([`Router::extract`]): choice values that the question
-//!    names by their name, label or `also` phrase ("je suis contractuelle",
-//!    "accident de trajet") are returned for the facts the routed topic may
-//!    ask, when exactly one value matches and it is not negated ("je ne suis
-//!    pas titulaire").
+//! 4. **Extraction** ([`Router::extract`], [`Extractor`]): the facts the
+//!    routed topic may ask that the question **states about the agent**, by
+//!    the rules' `states` phrases only ("je suis contractuelle", "je suis à
+//!    {} %"), never under a negation, about another person, in a time
+//!    expression or a hypothesis; reply words (`also`) are no evidence.
 //!
 //! Naming: a *word* is folded text, a *stem* its Snowball stem, a *phrase*
 //! one trigger, synonym, title, label or `also`, a topic's *texts* what its
@@ -61,9 +61,9 @@ mod score;
 
 pub use eval::{parse_labelled, Figures, Labelled, LabelledFile, LONG_WORDS, SHORT_WORDS};
 pub use examples::Similarity;
-pub use extract::{prefill, Extracted};
+pub use extract::{prefill, Extracted, Extractor};
 pub use handoff::no_match_handoff;
-pub use index::Router;
+pub use index::{facts_of_topic, Router};
 pub use normalise::Token;
 pub use score::{CONFIDENT, MAX_CHOICES, MIN_SUPPORT, NO_MATCH};
 

@@ -125,7 +125,7 @@ impl Router {
             Decision::Ambiguous { topics }
         };
         let extracted = match decision {
-            Decision::Confident { topic } => self.extract_tokens(&tokens, topic),
+            Decision::Confident { topic } => self.extract(question, topic),
             _ => Vec::new(),
         };
         Routing {

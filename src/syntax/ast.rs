@@ -24,6 +24,8 @@ pub struct Text {
 pub enum TextPart {
     Literal(String),
     Interpolation(Expr),
+    /// `{}`: where the number goes in a `states` phrase of a number fact.
+    Placeholder,
 }
 
 impl Text {
@@ -33,7 +35,7 @@ impl Text {
         for part in &self.parts {
             match part {
                 TextPart::Literal(s) => out.push_str(s),
-                TextPart::Interpolation(_) => return None,
+                TextPart::Interpolation(_) | TextPart::Placeholder => return None,
             }
         }
         Some(out)
@@ -85,6 +87,7 @@ pub enum FactOption {
     FromProfile(Span),
     Range(Option<f64>, Option<f64>, Span),
     Unit(Text, Span),
+    States(States),
 }
 
 impl FactOption {
@@ -95,6 +98,7 @@ impl FactOption {
             | FactOption::FromProfile(s)
             | FactOption::Range(_, _, s)
             | FactOption::Unit(_, s) => *s,
+            FactOption::States(states) => states.span,
         }
     }
 }
@@ -105,6 +109,17 @@ pub struct ChoiceDecl {
     pub name: Name,
     pub label: Text,
     pub also: Vec<Text>,
+    pub states: Option<States>,
+}
+
+/// `states "…", "…"` (a choice value, a number fact) or
+/// `states oui "…" non "…"` (a yes/no fact): phrases that state the value
+/// about the agent in a free-text question.
+#[derive(Clone, Debug, PartialEq)]
+pub struct States {
+    /// Each phrase, with the yes/no value it states when written after `oui`/`non`.
+    pub phrases: Vec<(Option<bool>, Text)>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -84,11 +84,13 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::fact_kind => {
             "un type de fait (`choice`, `yesno`, `integer`, `number`, `date` ou `text`)"
         }
-        Rule::choices | Rule::help | Rule::from_profile | Rule::range | Rule::unit => {
-            "une option du fait (`{ valeurs }`, `help`, `from profile`, `range` ou `unit`)"
+        Rule::choices | Rule::help | Rule::from_profile | Rule::range | Rule::unit | Rule::states => {
+            "une option du fait (`{ valeurs }`, `help`, `from profile`, `range`, `unit` ou `states`)"
         }
         Rule::choice => "une valeur de choix (`nom \"libellé\"`)",
         Rule::also => "`also`",
+        Rule::states_kw => "`states`",
+        Rule::states_yesno => "`oui` ou `non` suivi de phrases entre guillemets",
         Rule::contact_by => "`by`",
         Rule::channels => "`{`",
         Rule::contact_arm | Rule::match_arm => "une branche (`valeur => …`)",
@@ -175,9 +177,9 @@ pub fn describe_found(found: &str) -> String {
 const KEYWORDS: &[&str] = &[
     "fact", "contact", "topic", "fallback", "match", "if", "else", "let", "answer", "source",
     "handoff", "goto", "triggers", "synonyms", "examples", "exemples", "lexicon", "lexique",
-    "help", "from", "profile", "range", "unit", "also", "choice", "yesno", "integer", "number",
-    "date", "text", "phone", "email", "hours", "office", "web", "name", "by", "test", "reply",
-    "expect", "asks", "today", "question",
+    "help", "from", "profile", "range", "unit", "also", "states", "enonce", "choice", "yesno",
+    "integer", "number", "date", "text", "phone", "email", "hours", "office", "web", "name", "by",
+    "test", "reply", "expect", "asks", "today", "question",
 ];
 
 /// A keyword close to the word at `at` or to the word just before it.

@@ -385,6 +385,7 @@ impl Builder {
             }
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
+            Rule::states => FactOption::States(self.states(pair)),
             Rule::range => {
                 let (low, high) = bounds(pair.as_str().trim_start_matches("range"));
                 FactOption::Range(low, high, span)
@@ -397,11 +398,42 @@ impl Builder {
         let mut inner = pair.into_inner();
         let name = self.name(next(&mut inner));
         let label = self.text(next(&mut inner));
-        let also = inner
-            .next()
-            .map(|a| self.string_list(first(a)))
-            .unwrap_or_default();
-        ChoiceDecl { name, label, also }
+        let mut also = Vec::new();
+        let mut states = None;
+        for clause in inner {
+            match clause.as_rule() {
+                Rule::states => states = Some(self.states(clause)),
+                _ => also = self.string_list(first(clause)),
+            }
+        }
+        ChoiceDecl {
+            name,
+            label,
+            also,
+            states,
+        }
+    }
+
+    /// `states "…", "…"` or `states oui "…" non "…"`.
+    fn states(&self, pair: Pair<Rule>) -> States {
+        let span = self.span(&pair);
+        let mut phrases = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::states_yesno => {
+                    let mut inner = part.into_inner();
+                    let yes = next(&mut inner).as_rule() == Rule::yes_lit;
+                    for list in inner {
+                        phrases.extend(self.string_list(list).into_iter().map(|t| (Some(yes), t)));
+                    }
+                }
+                Rule::string_list => {
+                    phrases.extend(self.string_list(part).into_iter().map(|t| (None, t)));
+                }
+                _ => {}
+            }
+        }
+        States { phrases, span }
     }
 
     fn string_list(&self, pair: Pair<Rule>) -> Vec<Text> {
@@ -733,9 +765,10 @@ impl Builder {
         let mut parts: Vec<TextPart> = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::interpolation => {
-                    parts.push(TextPart::Interpolation(self.expr(first(part))));
-                }
+                Rule::interpolation => match part.into_inner().next() {
+                    Some(expr) => parts.push(TextPart::Interpolation(self.expr(expr))),
+                    None => parts.push(TextPart::Placeholder),
+                },
                 rule => {
                     let piece = match rule {
                         Rule::escape => unescape(part.as_str()),

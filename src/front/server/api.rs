@@ -226,6 +226,21 @@ pub struct CreateRequest {
     question: Option<String>,
     #[serde(default)]
     profile: Map<String, Value>,
+    /// The agent's previous conversation (its id): the facts it knows are
+    /// not asked again (provenance `earlier`).
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// Who starts a conversation, and from where.
+#[derive(Clone, Copy)]
+pub struct Agent<'a> {
+    /// `web` or `sms`.
+    pub channel: &'a str,
+    pub phone: Option<&'a str>,
+    pub profile: &'a [(String, String)],
+    /// The agent's previous conversation, whose facts are carried over.
+    pub after: Option<&'a str>,
 }
 
 /// The profile of a request as fact names and raw values (texts, numbers, booleans).
@@ -257,22 +272,26 @@ pub async fn create(
         topic,
         question,
         profile,
+        after,
     } = request;
     let profile = profile_values(profile)?;
     let (status, body) = blocking(move || {
+        let agent = Agent {
+            channel: "web",
+            phone: None,
+            profile: &profile,
+            after: after.as_deref(),
+        };
         let (routed, outcome) = match (topic, question) {
             (Some(topic), None) => {
-                let (conversation, step) = start(&app, "web", None, &topic, &profile)?;
+                let (conversation, step) = start(&app, agent, &topic)?;
                 (None, Routed::Started { conversation, step })
             }
             (None, Some(question)) => {
-                let (routed, outcome) = route_question(&app, "web", None, &question, &profile)?;
+                let (routed, outcome) = route_question(&app, agent, &question)?;
                 (routed, outcome)
             }
-            (Some(topic), Some(question)) => (
-                None,
-                choose(&app, "web", None, &topic, &question, &profile)?,
-            ),
+            (Some(topic), Some(question)) => (None, choose(&app, agent, &topic, &question)?),
             (None, None) => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -452,32 +471,27 @@ fn with_profile(
 }
 
 /// Starts a conversation on `topic` and commits it with its first step.
-pub fn start(
-    app: &App,
-    channel: &str,
-    phone: Option<&str>,
-    topic: &str,
-    profile: &[(String, String)],
-) -> ApiResult<(Conversation, Value)> {
+pub fn start(app: &App, agent: Agent, topic: &str) -> ApiResult<(Conversation, Value)> {
     let program = app.rules.current();
     let topic = find_topic(&program, topic)?;
-    begin(app, &program, channel, phone, topic, profile, None)
+    begin(app, &program, agent, topic, None)
 }
 
 /// Starts a conversation on `topic` of `program` (the version served now) and commits it with
 /// its first step. With a `question` (the agent's free-text first message, and the facts it
 /// names for the topic), the question is the first line of the transcript and its facts are
-/// pre-filled with provenance `extracted` — after the profile, which wins.
+/// pre-filled with provenance `extracted` — after the profile, which wins. Then the facts of
+/// the agent's previous conversation (`agent.after`, on the same rules) that this topic may
+/// ask and does not know yet are carried over (provenance `earlier`). The first step carries
+/// `understood` when facts were assumed so (docs/protocol.md).
 fn begin(
     app: &App,
     program: &Program,
-    channel: &str,
-    phone: Option<&str>,
+    agent: Agent,
     topic: TopicId,
-    profile: &[(String, String)],
     question: Option<(&str, &[Extracted])>,
 ) -> ApiResult<(Conversation, Value)> {
-    let mut session = with_profile(app, program, topic, profile)?;
+    let mut session = with_profile(app, program, topic, agent.profile)?;
     let now = app.now();
     let mut turns = Vec::with_capacity(2);
     if let Some((question, extracted)) = question {
@@ -491,12 +505,21 @@ fn begin(
             content: json!(question),
         });
     }
+    if let Some(earlier) = earlier_session(app, program, agent)? {
+        let facts = route::facts_of_topic(program, topic);
+        session
+            .carry_over(program, &earlier, &facts)
+            .map_err(refusal)?;
+    }
     let step = session.step(program).map_err(refusal)?;
-    let wire_step = wire::explained(program, &session, &step);
+    let mut wire_step = wire::explained(program, &session, &step);
+    if let (Step::Ask(_), Some(understood)) = (&step, wire::understood(&session.assumed(program))) {
+        wire_step["understood"] = understood;
+    }
     let conversation = Conversation {
         id: new_id()?,
-        channel: channel.into(),
-        phone: phone.map(String::from),
+        channel: agent.channel.into(),
+        phone: agent.phone.map(String::from),
         topic: program.topic(topic).name.clone(),
         program_version: program.version.clone(),
         session: session_json(&session)?,
@@ -513,6 +536,20 @@ fn begin(
     });
     app.store.create(&conversation, &turns)?;
     Ok((conversation, wire_step))
+}
+
+/// The session of the agent's previous conversation (`agent.after`), when it is on the same
+/// version of the rules (facts of other rules are not carried over). An unknown id is 404.
+fn earlier_session(app: &App, program: &Program, agent: Agent) -> ApiResult<Option<Session>> {
+    let Some(id) = agent.after else {
+        return Ok(None);
+    };
+    let (conversation, _, session) = open(app, id)?;
+    // A phone's conversations only: an SMS never continues another number's.
+    if conversation.phone.as_deref() != agent.phone {
+        return Err(ApiError::unknown_session());
+    }
+    Ok((conversation.program_version == program.version).then_some(session))
 }
 
 // ---------------------------------------------------------------- free-text questions
@@ -594,11 +631,10 @@ pub fn menu_step(program: &Program) -> Value {
 /// unmatched (with `phone` for SMS). Also gives the `routed` object of docs/protocol.md.
 pub fn route_question(
     app: &App,
-    channel: &str,
-    phone: Option<&str>,
+    agent: Agent,
     question: &str,
-    profile: &[(String, String)],
 ) -> ApiResult<(Option<Value>, Routed)> {
+    let Agent { phone, profile, .. } = agent;
     let question = clean_question(question)?;
     let Served { program, router } = app.rules.served();
     if router.analyse(&question).iter().all(|t| t.stop) {
@@ -619,10 +655,8 @@ pub fn route_question(
             let (conversation, step) = begin(
                 app,
                 &program,
-                channel,
-                phone,
+                agent,
                 *topic,
-                profile,
                 Some((&question, &routing.extracted)),
             )?;
             Routed::Started { conversation, step }
@@ -651,14 +685,8 @@ pub fn route_question(
 
 /// The agent's choice among the topics offered for `question`: a topic starts with the facts
 /// the question names for it; [`OTHER`] hands the question off (recorded as unmatched).
-pub fn choose(
-    app: &App,
-    channel: &str,
-    phone: Option<&str>,
-    topic: &str,
-    question: &str,
-    profile: &[(String, String)],
-) -> ApiResult<Routed> {
+pub fn choose(app: &App, agent: Agent, topic: &str, question: &str) -> ApiResult<Routed> {
+    let Agent { phone, profile, .. } = agent;
     let question = clean_question(question)?;
     let Served { program, router } = app.rules.served();
     if topic == OTHER && program.topic_named(topic).is_none() {
@@ -668,15 +696,7 @@ pub fn choose(
     }
     let topic = find_topic(&program, topic)?;
     let extracted = router.extract(&question, topic);
-    let (conversation, step) = begin(
-        app,
-        &program,
-        channel,
-        phone,
-        topic,
-        profile,
-        Some((&question, &extracted)),
-    )?;
+    let (conversation, step) = begin(app, &program, agent, topic, Some((&question, &extracted)))?;
     Ok(Routed::Started { conversation, step })
 }
 
@@ -752,6 +772,7 @@ pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
         Some(Command::Back) => session.back(&program),
         Some(Command::Restart) => session.restart(&program),
         Some(Command::Person) => session.ask_for_person(&program),
+        Some(Command::Correct) => session.correct(&program),
         Some(Command::Why | Command::Help) => Ok(()),
         None => session.reply(&program, text),
     };

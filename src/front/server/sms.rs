@@ -35,6 +35,9 @@ pub const MAX_SEGMENTS: usize = 4;
 /// How long topics offered for an ambiguous question wait for the agent's choice.
 const OFFER_FOR: i64 = 24 * 3600;
 
+/// How long after its last message a conversation lends its facts to the number's next topic.
+const CONTINUE_FOR: i64 = 24 * 3600;
+
 #[derive(Deserialize)]
 pub struct Incoming {
     #[serde(rename = "From")]
@@ -92,6 +95,17 @@ pub async fn webhook(
 /// The text to send back to `phone` for `body`.
 fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     let latest = app.store.latest_for_phone(phone)?;
+    // A new topic continues the number's last conversation of the day: its facts are not
+    // asked again.
+    let agent = api::Agent {
+        channel: "sms",
+        phone: Some(phone),
+        profile: &[],
+        after: latest
+            .as_ref()
+            .filter(|c| c.updated_at >= app.now() - CONTINUE_FOR)
+            .map(|c| c.id.as_str()),
+    };
     let folded = crate::text::fold(body);
     if folded.trim() == "supprimer" {
         let n = app.store.delete(&Selector::Phone(phone.to_string()))?;
@@ -105,12 +119,12 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
         // among them drops the offer and is read as usual.
         if let Some(offer) = app.store.take_offer(phone, app.now() - OFFER_FOR)? {
             if let Some(topic) = offer_choice(&offer, body) {
-                let chosen = api::choose(app, "sms", Some(phone), &topic, &offer.question, &[]);
+                let chosen = api::choose(app, agent, &topic, &offer.question);
                 return routed_text(app, phone, &offer.question, chosen);
             }
         }
     }
-    if let Some(conversation) = latest {
+    if let Some(conversation) = &latest {
         let command = Command::parse(body);
         if is_open || command.is_some() {
             return match api::converse(app, &conversation.id, body) {
@@ -148,7 +162,7 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     }
     let program = app.rules.current();
     if let Some(topic) = topic_choice(&program, body) {
-        let (_, step) = api::start(app, "sms", Some(phone), &topic, &[])?;
+        let (_, step) = api::start(app, agent, &topic)?;
         return Ok(step_text(&step));
     }
     let greeting = format!(
@@ -158,7 +172,7 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     if !body.chars().any(char::is_alphanumeric) {
         return Ok(greeting);
     }
-    let routed = api::route_question(app, "sms", Some(phone), body, &[]).map(|(_, r)| r);
+    let routed = api::route_question(app, agent, body).map(|(_, r)| r);
     if let Ok(api::Routed::Menu { .. }) = routed {
         return Ok(greeting);
     }
@@ -240,6 +254,9 @@ fn step_text(step: &Value) -> String {
     let mut text = String::new();
     match step["type"].as_str() {
         Some("ask") => {
+            if let Some(message) = step["understood"]["message"].as_str() {
+                text.push_str(&format!("{message}\n\n"));
+            }
             text.push_str(&s(&step["prompt"]));
             match step["kind"].as_str() {
                 Some("yesno") => text.push_str(" (OUI ou NON)"),
@@ -276,6 +293,9 @@ fn step_text(step: &Value) -> String {
             if !sources.is_empty() {
                 text.push_str(&format!("\n\nSources : {}", sources.join(" ; ")));
             }
+            if let Some(note) = step["note"].as_str() {
+                text.push_str(&format!("\n\n{note}"));
+            }
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }
         Some("handoff") => {
@@ -298,6 +318,9 @@ fn step_text(step: &Value) -> String {
                 if let Some(v) = channels[key].as_str() {
                     text.push_str(&format!("\n{words} : {v}"));
                 }
+            }
+            if let Some(note) = step["note"].as_str() {
+                text.push_str(&format!("\n\n{note}"));
             }
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }

@@ -24,6 +24,7 @@
   const idleSeconds = Number(document.body.dataset.idleSeconds) || 0;
   const phone = window.matchMedia('(pointer: coarse)').matches;
   let conversation = null; // { id, done }
+  let previous = null; // id of the conversation finished before this one: its facts carry over
   let topics = [];
   let busy = false;
   let retry = null; // the request that failed for want of a server
@@ -192,7 +193,7 @@
   }
 
   function factItem(f) {
-    const from = { profile: ' (d\'après votre profil)', extracted: ' (d\'après votre question)' }[f.provenance] || '';
+    const from = { profile: ' (d\'après votre profil)', extracted: ' (d\'après votre question)', earlier: ' (d\'après un sujet précédent)' }[f.provenance] || '';
     return el('li', {}, f.question + ' ', el('strong', {}, f.value), from);
   }
 
@@ -328,15 +329,25 @@
     hint.textContent = text;
   }
 
+  // What was taken from the question or an earlier topic, and how to correct it (« corriger »).
+  function understoodNode(understood) {
+    return understood ? el('p', { class: 'understood' }, understood.message) : null;
+  }
+
+  // The sentence saying which facts an outcome assumed (not asked in this topic).
+  function noteNode(note) {
+    return note ? el('p', { class: 'note' }, note) : null;
+  }
+
   // The message for a step (question, answer or hand-off).
   function stepNodes(step, opts) {
-    if (step.type === 'ask') return askNode(step);
+    if (step.type === 'ask') return [opts.understoodShown ? null : understoodNode(step.understood), askNode(step)];
     const feedback = opts.feedback && conversation ? feedbackNode(conversation.id) : null;
     if (step.type === 'answer') {
-      return [el('div', { class: 'body' }, el('h3', {}, 'Réponse'), markdown(step.text), sourcesNode(step.sources)),
+      return [el('div', { class: 'body' }, el('h3', {}, 'Réponse'), markdown(step.text), sourcesNode(step.sources), noteNode(step.note)),
         whyNode(step.why, false), toolsNode(), feedback];
     }
-    return [el('div', { class: 'body' }, contactNode(step), factsNode(step.facts)),
+    return [el('div', { class: 'body' }, contactNode(step), factsNode(step.facts), noteNode(step.note)),
       whyNode(step.why, false), toolsNode(), feedback];
   }
 
@@ -421,13 +432,13 @@
     reveal(item, group.querySelector('button'));
   }
 
-  // What the router understood of a question that started a topic.
-  function routedNode(routed) {
+  // What the router understood of a question that started a topic, with the
+  // facts the first step took from it (« J'ai compris : … », correctable).
+  function routedNode(routed, step) {
     if (!routed || !routed.topics || !routed.topics.length) return null;
-    const found = (routed.extracted || []).map((e) => el('li', {}, e.label));
     return [
       el('p', {}, 'Votre question porte sur : ' + routed.topics[0].title + '.'),
-      found.length ? [el('p', {}, 'D\'après votre question :'), el('ul', {}, found)] : null,
+      understoodNode(step && step.understood),
     ];
   }
 
@@ -461,14 +472,16 @@
   function begin(body, shown) {
     if (shown) agentSays(shown);
     return request(async () => {
+      if (previous) body.after = previous;
       const r = await api('POST', '/api/sessions', body);
+      if (!r.ok) previous = null;
       const step = r.data && r.data.step;
       if (r.status === 201 && r.data) {
         conversation = { id: r.data.id, done: false };
         storage.set(r.data.id);
-        const routed = routedNode(r.data.routed);
+        const routed = routedNode(r.data.routed, step);
         if (routed) guichetSays(routed);
-        showStep(step, { feedback: true });
+        showStep(step, { feedback: true, understoodShown: !!routed });
       } else if (r.status === 200 && step && step.type === 'ask' && r.data.routed) {
         showOffer(step, body.question);
       } else if (r.status === 200 && step && step.type === 'ask') {
@@ -495,9 +508,9 @@
   function send(text, shown, typed) {
     const value = String(text).trim();
     if (busy || value === '') return;
-    if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne)/i.test(fold(value)))) {
+    if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne|corriger)/i.test(fold(value)))) {
       agentSays(shown || value);
-      if (conversation && conversation.done) forget();
+      if (conversation && conversation.done) finishTopic();
       askQuestion(value);
       return;
     }
@@ -537,8 +550,15 @@
     storage.clear();
   }
 
-  function newTopic() {
+  // Leaves the current topic; what it knows carries over to the next one.
+  function finishTopic() {
+    const finished = conversation && conversation.id;
     forget();
+    previous = finished || null;
+  }
+
+  function newTopic() {
+    finishTopic();
     showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
   }
 
@@ -546,6 +566,7 @@
   async function erase(reason) {
     const id = conversation && conversation.id;
     forget();
+    previous = null; // nothing carries over to the next person
     if (id) await api('DELETE', '/api/sessions/' + encodeURIComponent(id));
     log.replaceChildren();
     input.value = '';
@@ -608,8 +629,8 @@
   // ------------------------------------------------------------ start
 
   // An agent's turn as it was shown: the label of the option chosen, not its value.
-  function shownTurn(text, previous) {
-    const options = previous && previous.type === 'ask' ? previous.options || [] : [];
+  function shownTurn(text, asked) {
+    const options = asked && asked.type === 'ask' ? asked.options || [] : [];
     const folded = fold(text.trim());
     const byValue = options.find((o) => fold(o.value) === folded);
     const number = parseInt(folded, 10);
@@ -623,12 +644,12 @@
     if (!r.ok || !r.data || r.data.done) return false;
     conversation = { id, done: false };
     guichetSays(el('p', {}, 'Reprise de votre conversation : ' + (r.data.topic_title || r.data.topic) + '.'));
-    let previous = null;
+    let last = null;
     for (const turn of r.data.transcript || []) {
-      if (turn.who === 'agent') agentSays(shownTurn(String(turn.text), previous));
+      if (turn.who === 'agent') agentSays(shownTurn(String(turn.text), last));
       else if (turn.step) {
         showStep(turn.step, { replay: true });
-        previous = turn.step;
+        last = turn.step;
       }
     }
     setHint(r.data.step);
