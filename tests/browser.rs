@@ -597,12 +597,19 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     );
     page.check("hand-off").await?;
 
-    // Kiosk: « Terminer et effacer » mid-conversation deletes it on the server and the screen.
+    // Kiosk: « Terminer et effacer » deletes the visit's conversations on the server, clears
+    // the screen, and carries nothing over to the next person.
     click(client, &button("Nouveau sujet")).await?;
     click(client, &button("Mes congés annuels : combien de jours ?")).await?;
     wait_text(
         client,
         "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    click(client, &button("Fonctionnaire titulaire")).await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][contains(., 'par semaine')]",
     )
     .await?;
     let id = script(
@@ -615,6 +622,7 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
         .ok_or("no conversation id in sessionStorage")?
         .to_string();
     assert_eq!(id.len(), 32);
+    click(client, &button("Nouveau sujet")).await?;
     click(client, &button("Terminer et effacer")).await?;
     wait_text(
         client,
@@ -627,6 +635,22 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     )
     .await?;
     assert_eq!(gone, json!(404), "deleted on the server");
+    click(client, &button("Mes jours de RTT")).await?;
+    let first = wait_text(
+        client,
+        "(//li[contains(@class, 'guichet')])[last()][.//p[@class='prompt' and normalize-space()='Quel est votre statut ?']]",
+    )
+    .await?;
+    assert!(
+        first.contains("Quel est votre statut ?") && !first.contains("plus tôt"),
+        "nothing carried over: {first}"
+    );
+    click(client, &button("Terminer et effacer")).await?;
+    wait_text(
+        client,
+        "//p[@class='prompt' and starts-with(., 'Conversation effacée.')]",
+    )
+    .await?;
     client.refresh().await?;
     wait_text(client, "//p[@class='prompt' and starts-with(., 'Bonjour')]").await?;
     let page_text = conversation_text(client).await?;

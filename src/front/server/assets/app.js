@@ -25,6 +25,7 @@
   const phone = window.matchMedia('(pointer: coarse)').matches;
   let conversation = null; // { id, done }
   let previous = null; // id of the conversation finished before this one: its facts carry over
+  const visit = new Set(); // every conversation of this visit, erased together
   let topics = [];
   let busy = false;
   let retry = null; // the request that failed for want of a server
@@ -478,6 +479,7 @@
       const step = r.data && r.data.step;
       if (r.status === 201 && r.data) {
         conversation = { id: r.data.id, done: false };
+        visit.add(r.data.id);
         storage.set(r.data.id);
         const routed = routedNode(r.data.routed, step);
         if (routed) guichetSays(routed);
@@ -562,12 +564,15 @@
     showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
   }
 
-  // « Terminer et effacer »: deleted on the server, gone from the screen and the browser.
+  // « Terminer et effacer »: every conversation of the visit deleted on the server, gone
+  // from the screen and the browser; nothing carries over to the next person.
   async function erase(reason) {
-    const id = conversation && conversation.id;
+    if (conversation) visit.add(conversation.id);
     forget();
-    previous = null; // nothing carries over to the next person
-    if (id) await api('DELETE', '/api/sessions/' + encodeURIComponent(id));
+    previous = null;
+    const ids = Array.from(visit);
+    visit.clear();
+    await Promise.all(ids.map((id) => api('DELETE', '/api/sessions/' + encodeURIComponent(id))));
     log.replaceChildren();
     input.value = '';
     hideIdle();
@@ -643,6 +648,7 @@
     const r = await api('GET', '/api/sessions/' + encodeURIComponent(id));
     if (!r.ok || !r.data || r.data.done) return false;
     conversation = { id, done: false };
+    visit.add(id);
     guichetSays(el('p', {}, 'Reprise de votre conversation : ' + (r.data.topic_title || r.data.topic) + '.'));
     let last = null;
     for (const turn of r.data.transcript || []) {
