@@ -151,24 +151,20 @@ fn the_web_chat_is_usable_and_accessible_in_chromium() -> Result {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--hide-scrollbars",
-                    format!("--user-data-dir={}", dir.join("profile").display()),
-                ],
-            }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&webdriver)
-            .await?;
+        // Dark mode first (prefers-color-scheme: dark): its colours checked by axe too.
+        let dark_client =
+            open_browser(&chromium, &webdriver, &dir.join("dark-profile"), true).await?;
+        let mut page = Page {
+            client: &dark_client,
+            axe: axe.clone(),
+            violations: Vec::new(),
+        };
+        let dark_result = dark(&mut page, &site).await;
+        let mut violations = std::mem::take(&mut page.violations);
+        let _ = dark_client.close().await;
+        dark_result?;
+
+        let client = open_browser(&chromium, &webdriver, &dir.join("profile"), false).await?;
         let mut page = Page {
             client: &client,
             axe,
@@ -181,7 +177,7 @@ fn the_web_chat_is_usable_and_accessible_in_chromium() -> Result {
         if result.is_ok() {
             result = offline(&client, &site, &mut server).await;
         }
-        let violations = std::mem::take(&mut page.violations);
+        violations.append(&mut page.violations);
         let _ = client.close().await;
         result?;
         assert!(
@@ -191,6 +187,42 @@ fn the_web_chat_is_usable_and_accessible_in_chromium() -> Result {
         );
         Ok(())
     })
+}
+
+/// A new headless Chromium session, in dark mode (`prefers-color-scheme: dark`) if `dark`.
+async fn open_browser(
+    chromium: &Path,
+    webdriver: &str,
+    profile: &Path,
+    dark: bool,
+) -> Result<Client> {
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-dev-shm-usage".into(),
+        "--hide-scrollbars".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    if dark {
+        args.push("--force-dark-mode".into());
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": chromium, "args": args }),
+    );
+    Ok(
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(webdriver)
+            .await?,
+    )
 }
 
 /// The browser, the axe-core script, and the violations found so far.
@@ -369,6 +401,44 @@ async fn first_sentence_in_view(client: &Client) -> Result<bool> {
 async fn conversation_text(client: &Client) -> Result<String> {
     let text = script(client, "return document.getElementById('log').innerText").await?;
     Ok(text.as_str().unwrap_or_default().to_string())
+}
+
+/// The page in dark mode: the start and an answer with its « pourquoi », checked by axe.
+async fn dark(page: &mut Page<'_>, site: &str) -> Result {
+    let client = page.client;
+    client.goto(site).await?;
+    let dark = script(
+        client,
+        "return matchMedia('(prefers-color-scheme: dark)').matches",
+    )
+    .await?;
+    assert_eq!(dark, json!(true), "dark mode");
+    page.viewport(SIZES[1].0, SIZES[1].1).await?;
+    wait_text(client, "//p[@class='prompt' and starts-with(., 'Bonjour')]").await?;
+    page.check("dark: start").await?;
+    click(client, &button("Mes congés annuels : combien de jours ?")).await?;
+    click(client, &button("Fonctionnaire titulaire")).await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][contains(., 'par semaine')]",
+    )
+    .await?;
+    type_in(client, "5\n").await?;
+    wait_text(client, "//li[.//h3[normalize-space()='Réponse']]").await?;
+    click(client, &button("Pourquoi ?")).await?;
+    wait_text(
+        client,
+        "//details[@open]/summary[normalize-space()='Pourquoi cette réponse ?']",
+    )
+    .await?;
+    page.check("dark: answer with why").await?;
+    click(client, &button("Terminer et effacer")).await?;
+    wait_text(
+        client,
+        "//p[@class='prompt' and starts-with(., 'Conversation effacée.')]",
+    )
+    .await?;
+    Ok(())
 }
 
 /// A kiosk left alone: the conversation is cleared from the screen, the tab and the server.
