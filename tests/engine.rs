@@ -421,3 +421,11 @@ fn a_new_topic_carries_over_what_the_earlier_one_knows_except_the_profile() {
         .expect("same rules");
     assert!(other.assumed(&program).is_empty());
 }
+
+/// A long refused reply is quoted by its start only, not echoed in full.
+#[test]
+fn a_long_refused_reply_is_quoted_by_its_start() {
+    let long = format!("douze {}", "et encore ".repeat(40));
+    let message = refused("jours", &long);
+    insta::assert_snapshot!(message, @"Je n'ai pas compris « douze et encore et encore et encore et encore et encore et… » : répondez par un nombre (en jours), par exemple 2.");
+}

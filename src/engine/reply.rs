@@ -41,6 +41,13 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
         // A long reply is not echoed in full: its start is enough to recognise it.
         if raw.chars().count() > QUOTED {
             let start: String = raw.chars().take(QUOTED).collect();
+            // At a word boundary when there is one.
+            let start = match start.rfind(char::is_whitespace) {
+                Some(at) if raw[start.len()..].starts_with(|c: char| !c.is_whitespace()) => {
+                    &start[..at]
+                }
+                _ => start.as_str(),
+            };
             e.message = e.message.replace(raw, &format!("{}…", start.trim_end()));
         }
         e
