@@ -628,6 +628,25 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
         text.contains("25 jours de congés annuels"),
         "printed: {text}"
     );
+    // « Imprimer la réponse » prints that answer alone (the classes its button sets).
+    script(
+        client,
+        "const answer = document.evaluate(\"//li[.//h3[normalize-space()='Réponse']]\", document, null, 9, null).singleNodeValue; \
+         answer.classList.add('to-print'); document.body.classList.add('print-one');",
+    )
+    .await?;
+    let pdf = client.print(Default::default()).await?;
+    script(client, "document.body.classList.remove('print-one')").await?;
+    let alone = pdf_extract::extract_text_from_mem(&pdf)?;
+    let alone = alone.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        alone.contains("25 jours de congés annuels"),
+        "printed: {alone}"
+    );
+    assert!(
+        !alone.contains("Quel est votre statut"),
+        "the answer alone: {alone}"
+    );
 
     // Feedback.
     click(client, &button("Oui, merci")).await?;
@@ -829,5 +848,6 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     assert!(admin.contains("Statistiques du guichet RH"), "{admin}");
     assert!(admin.contains("badge perdu pour le parking"), "{admin}");
     page.check("admin").await?;
+    std::fs::write(dir.join("admin.png"), client.screenshot().await?)?;
     Ok(())
 }

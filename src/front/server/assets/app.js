@@ -216,7 +216,8 @@
       const item = event.currentTarget.closest('.msg');
       item.classList.add('to-print');
       document.body.classList.add('print-one');
-      window.print();
+      window.print(); // returns once the print dialog is closed
+      printedAll();
     };
     return el('div', { class: 'tools' },
       el('button', { type: 'button', onclick: copy }, 'Copier la réponse'),
@@ -232,10 +233,12 @@
     area.remove();
   }
 
-  window.addEventListener('afterprint', () => {
+  // Back to printing the whole conversation.
+  function printedAll() {
     document.body.classList.remove('print-one');
     for (const m of log.querySelectorAll('.to-print')) m.classList.remove('to-print');
-  });
+  }
+  window.addEventListener('afterprint', printedAll);
 
   // Numbered buttons: the number is what the agent may type instead.
   function choiceButtons(label, options, onChoose) {
