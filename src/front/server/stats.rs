@@ -627,6 +627,41 @@ mod tests {
     }
 
     #[test]
+    fn the_chart_has_a_bar_a_day_with_conversations_and_is_well_formed() {
+        let mut stats = Stats::default();
+        stats.per_day.insert("2026-11-29".into(), 4);
+        stats.per_day.insert("2026-11-20".into(), 2);
+        stats.per_day.insert("2026-01-01".into(), 9); // before the period: not drawn
+        let shown = Shown {
+            days: 30,
+            today: time::macros::date!(2026 - 11 - 29),
+        };
+        let svg = chart(&stats.per_day, &shown);
+        let document = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        let bars: Vec<_> = document
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("bar"))
+            .collect();
+        assert_eq!(bars.len(), 2);
+        let height =
+            |n: &roxmltree::Node| n.attribute("height").and_then(|h| h.parse::<f64>().ok());
+        assert_eq!(
+            height(&bars[0]).map(|h| h * 2.0),
+            height(&bars[1]),
+            "2 then 4"
+        );
+        assert!(svg.contains("du 31/10/2026 au 29/11/2026"), "{svg}");
+        let html = render(&stats, &shown, |_| String::new(), "");
+        assert!(
+            html.contains("aria-describedby=\"par-jour\"")
+                && html.contains("<table id=\"par-jour\">")
+        );
+        assert!(
+            html.contains("Période affichée : les 30 derniers jours, du 31/10/2026 au 29/11/2026.")
+        );
+    }
+
+    #[test]
     fn the_admin_page_escapes_what_it_shows() {
         let mut stats = Stats::default();
         stats.unmatched.push(super::super::store::Unmatched {
