@@ -120,12 +120,31 @@ fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `template` with each `{{name}}` replaced by its value (values are HTML already).
+/// `template` with each `{{name}}` replaced by its value (values are HTML already), in one
+/// pass: a value is never read for slots. An unknown slot stays as written.
 pub fn fill(template: &str, slots: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in slots {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let slot = after.find("}}").and_then(|close| {
+            let name = &after[..close];
+            let value = slots.iter().find(|(n, _)| *n == name)?.1;
+            Some((value, close))
+        });
+        match slot {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -196,4 +215,20 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_filled_once_and_values_are_not_read_again() {
+        assert_eq!(
+            fill("<p>{{a}} {{b}} {{c}}</p>", &[("a", "{{b}}"), ("b", "2")]),
+            "<p>{{b}} 2 {{c}}</p>"
+        );
+        assert_eq!(duration_words(600), "10 minutes");
+        assert_eq!(duration_words(3), "3 secondes");
+        assert_eq!(duration_words(90), "1 min 30 s");
+    }
 }
