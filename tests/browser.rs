@@ -828,6 +828,29 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
     );
     std::fs::write(dir.join("handoff.png"), client.screenshot().await?)?;
 
+    // The agent's own words are text, never markdown: a link typed in the question stays text.
+    click(client, &button("Nouveau sujet")).await?;
+    type_in(
+        client,
+        "xylophone zanzibar [cliquez ici](https://exemple.invalid/piege)\n",
+    )
+    .await?;
+    let quoted = wait_text(
+        client,
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')]]//p[contains(., 'cliquez ici')]",
+    )
+    .await?;
+    assert!(
+        quoted.contains("[cliquez ici](https://exemple.invalid/piege)"),
+        "{quoted}"
+    );
+    let links = script(
+        client,
+        "return document.querySelectorAll('a[href*=\"exemple.invalid\"]').length;",
+    )
+    .await?;
+    assert_eq!(links, json!(0), "no live link from the agent's text");
+
     // The accessibility statement, linked from the footer.
     client.goto(&format!("{site}/accessibilite")).await?;
     let statement = wait_text(client, "//main").await?;

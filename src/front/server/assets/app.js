@@ -176,6 +176,15 @@
     return out;
   }
 
+  // A hand-off of a question no topic matched ends with the agent's own words
+  // (« Votre question : « … » »): they are shown as typed, never read as markdown.
+  function handoffMessage(message) {
+    const text = String(message || '');
+    const at = text.lastIndexOf('\n\nVotre question : « ');
+    if (at < 0) return markdown(text);
+    return markdown(text.slice(0, at)).concat([el('p', {}, text.slice(at + 2))]);
+  }
+
   // ------------------------------------------------------------ pieces of messages
 
   // The plain « pourquoi »: what the agent told, the rule that applies, its sources.
@@ -301,7 +310,7 @@
     const contact = step.contact || {};
     return el('div', { class: 'contact' },
       el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
-      step.message ? markdown(step.message) : null,
+      step.message ? handoffMessage(step.message) : null,
       channelNodes(contact.channels));
   }
 
