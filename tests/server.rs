@@ -883,6 +883,14 @@ fn admin_routes_need_the_token_and_show_stats_export_delete_purge() -> Result {
         wrong.body
     );
     assert!(wrong.header("set-cookie").is_none());
+    // A login posted from another site is refused (a third-party page cannot log the browser in).
+    let cross = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    server
+        .request("POST", "/admin/connexion", &cross, b"jeton=jeton-de-test")?
+        .error(403, "cross_site")?;
     server
         .request(
             "GET",
