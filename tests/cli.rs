@@ -313,13 +313,13 @@ fn chat_commands_at_every_state() {
         ),
         (
             "after_a_no_match",
-            "badge perdu pour le parking\npourquoi\nrecommencer\naide\nretour\npersonne\nau revoir\n",
+            "badge perdu pour le parking\npourquoi\ntransmettre\nrecommencer\naide\nretour\npersonne\nau revoir\n",
         ),
     ] {
         let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])
             .stdin(input)
             .code(0);
-        for command in ["pourquoi", "aide", "retour", "recommencer", "personne"] {
+        for command in ["pourquoi", "aide", "retour", "recommencer", "personne", "transmettre"] {
             assert!(
                 !stdout.contains(&format!("Votre question : « {command} »")),
                 "{state}: « {command} » sent on as a question\n{stdout}"
@@ -348,4 +348,48 @@ fn chat_why_is_plain_and_the_trail_is_for_rule_writers() {
         .code(0);
     assert!(trail.contains("Vous avez indiqué"), "{trail}");
     assert!(trail.contains("conges.guichet:"), "{trail}");
+}
+
+/// « transmettre » after a hand-off prints what `guichet serve` would send (issue 13); before
+/// one, it says what it is for; nothing is sent.
+#[test]
+fn chat_transmettre_prints_what_would_be_sent() {
+    let (stdout, _) = guichet(&[
+        "chat",
+        "rules",
+        "--topic",
+        "gestionnaire_carriere",
+        "--profile",
+        "categorie=a",
+        "--today",
+        "25/11/2026",
+    ])
+    .stdin("transmettre merci de me rappeler le matin\n")
+    .code(0);
+    insta::assert_snapshot!(stdout);
+    let (stdout, _) = guichet(&[
+        "chat",
+        "rules",
+        "--topic",
+        "gestionnaire_carriere",
+        "--json",
+        "--today",
+        "25/11/2026",
+    ])
+    .stdin("transmettre\nb\ntechnique\ntransmettre à bientôt\n")
+    .code(0);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines[1]["code"], "not_handed_off", "{stdout}");
+    let request = lines.last().expect("a last line");
+    assert_eq!(request["type"], "request", "{stdout}");
+    assert_eq!(request["sent"], false);
+    assert_eq!(request["contact"], "gestionnaire");
+    assert_eq!(request["message"], "à bientôt");
+    assert_eq!(
+        request["notify"], "carrieres3@ville-exemple.fr",
+        "the arm resolved"
+    );
 }

@@ -15,7 +15,7 @@
 
 use super::api::{blocking, ApiError, ApiResult};
 use super::page::{escape_html, fill};
-use super::store::{Selector, Stats};
+use super::store::{RequestStats, Selector, Stats};
 use super::App;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -94,7 +94,7 @@ fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
     }
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -129,12 +129,13 @@ pub struct Period {
     days: Option<u32>,
 }
 
-fn compute(app: &App, days: Option<u32>) -> ApiResult<Stats> {
+fn compute(app: &App, days: Option<u32>) -> ApiResult<(Stats, RequestStats)> {
     let now = app.now();
     let days = i64::from(days.unwrap_or(app.retention_days).max(1));
-    Ok(app
-        .store
-        .stats(now - days * 86_400, now - ABANDONED_AFTER)?)
+    let since = now - days * 86_400;
+    let stats = app.store.stats(since, now - ABANDONED_AFTER)?;
+    let requests = super::requests::figures(app, since)?;
+    Ok((stats, requests))
 }
 
 pub async fn json(
@@ -146,7 +147,11 @@ pub async fn json(
         return e.into_response();
     }
     match blocking(move || compute(&app, period.days)).await {
-        Ok(stats) => Json(stats).into_response(),
+        Ok((stats, requests)) => {
+            let mut json = serde_json::to_value(&stats).unwrap_or(Value::Null);
+            json["requests"] = super::requests::stats_json(&stats, &requests);
+            Json(json).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -169,13 +174,15 @@ pub async fn page(
     let today = app.today();
     let footer = super::page::footer(&app);
     match blocking(move || compute(&app, Some(days))).await {
-        Ok(stats) => Html(render(
-            &stats,
-            &Shown { days, today },
-            |id| super::api::topic_title(&titles, id),
-            &footer,
-        ))
-        .into_response(),
+        Ok((stats, requests)) => {
+            let title = |id: &str| super::api::topic_title(&titles, id);
+            let requests = super::requests::stats_html(&stats, &requests, title);
+            Html(
+                render(&stats, &Shown { days, today }, title, &footer)
+                    .replace("</main>", &format!("{requests}</main>")),
+            )
+            .into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -260,7 +267,7 @@ pub async fn unmatched_csv(
     if let Err(e) = authorize(&app, &headers, true) {
         return e.into_response();
     }
-    let stats = match blocking(move || compute(&app, period.days)).await {
+    let (stats, _) = match blocking(move || compute(&app, period.days)).await {
         Ok(stats) => stats,
         Err(e) => return e.into_response(),
     };
@@ -557,8 +564,9 @@ pub async fn export(
                 })
             })
             .collect();
+        let requests = app.store.requests_selected(&selector)?;
         Ok(Json(
-            json!({ "conversations": conversations, "questions": questions }),
+            json!({ "conversations": conversations, "questions": questions, "requests": requests }),
         ))
     })
     .await
