@@ -1004,7 +1004,7 @@ async fn transmit_and_answer(client: &Client, site: &str) -> Result {
     click(client, &button("Qui est mon gestionnaire de carrière ?")).await?;
     click(
         client,
-        "//button[starts-with(normalize-space(), 'Catégorie A') and not(@disabled)]",
+        "//button[starts-with(normalize-space(text()[last()]), 'Catégorie A') and not(@disabled)]",
     )
     .await?;
     let message = "Merci de me dire qui suit mon dossier de détachement.";
