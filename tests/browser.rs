@@ -848,10 +848,10 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
 
     // No topic: the hand-off to the DRH, with the question.
     click(client, &button("Nouveau sujet")).await?;
-    type_in(client, "badge perdu pour le parking\n").await?;
+    type_in(client, "xylophone zanzibar orange\n").await?;
     let handoff = wait_text(
         client,
-        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'badge perdu pour le parking')]]",
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'xylophone zanzibar orange')]]",
     )
     .await?;
     assert!(
@@ -901,7 +901,7 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
         .await?;
     let admin = wait_text(client, "//main").await?;
     assert!(admin.contains("Statistiques du guichet RH"), "{admin}");
-    assert!(admin.contains("badge perdu pour le parking"), "{admin}");
+    assert!(admin.contains("xylophone zanzibar orange"), "{admin}");
     page.check("admin").await?;
     std::fs::write(dir.join("admin.png"), client.screenshot().await?)?;
     Ok(())

@@ -56,7 +56,7 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Checks the admin token; `basic` when a browser asks (the login cookie counts too).
-fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
+pub(super) fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
     let Some(expected) = &app.admin_token else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -173,13 +173,19 @@ pub async fn page(
     let days = period.days.unwrap_or(app.retention_days).max(1);
     let today = app.today();
     let footer = super::page::footer(&app);
-    match blocking(move || compute(&app, Some(days))).await {
-        Ok((stats, requests)) => {
+    let page = blocking(move || {
+        let stats = compute(&app, Some(days))?;
+        // The learning loop's section (learning.rs), kept apart from the statistics.
+        let learning = super::learning::section(&app)?;
+        Ok((stats, learning))
+    });
+    match page.await {
+        Ok(((stats, requests), learning)) => {
             let title = |id: &str| super::api::topic_title(&titles, id);
             let requests = super::requests::stats_html(&stats, &requests, title);
             Html(
                 render(&stats, &Shown { days, today }, title, &footer)
-                    .replace("</main>", &format!("{requests}</main>")),
+                    .replace("</main>", &format!("{requests}{learning}</main>")),
             )
             .into_response()
         }
