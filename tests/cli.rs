@@ -296,6 +296,60 @@ fn test_command_shows_a_readable_diff_and_exits_1() {
     insta::assert_snapshot!(stdout);
 }
 
+/// The chat's commands at every state: the first menu, mid-topic, after an answer, after a
+/// question no topic matched. Outside a conversation they are answered, never handed to HR
+/// as a question; « quitter » ends the chat (what follows it is not read).
+#[test]
+fn chat_commands_at_every_state() {
+    for (state, input) in [
+        (
+            "first_menu",
+            "aide\npourquoi\nretour\npersonne\nquitter\n1\n",
+        ),
+        ("mid_topic", "1\naide\npourquoi\nretour\npersonne\n"),
+        (
+            "after_an_answer",
+            "1\ntitulaire\n5\npourquoi\nretour\n4\nrecommencer\npersonne\nquitter\n",
+        ),
+        (
+            "after_a_no_match",
+            "badge perdu pour le parking\npourquoi\ntransmettre\nrecommencer\naide\nretour\npersonne\nau revoir\n",
+        ),
+    ] {
+        let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])
+            .stdin(input)
+            .code(0);
+        for command in ["pourquoi", "aide", "retour", "recommencer", "personne", "transmettre"] {
+            assert!(
+                !stdout.contains(&format!("Votre question : « {command} »")),
+                "{state}: « {command} » sent on as a question\n{stdout}"
+            );
+        }
+        assert!(stdout.trim_end().ends_with("Au revoir.") || state == "mid_topic");
+        insta::assert_snapshot!(format!("chat_commands_{state}"), stdout);
+    }
+}
+
+#[test]
+fn chat_why_is_plain_and_the_trail_is_for_rule_writers() {
+    let args = [
+        "chat",
+        "examples/demarrage",
+        "--topic",
+        "conges_annuels",
+        "--today",
+        "25/11/2026",
+    ];
+    let (plain, _) = guichet(&args).stdin("titulaire\n5\npourquoi\n").code(0);
+    assert!(plain.contains("Vous avez indiqué"), "{plain}");
+    assert!(!plain.contains(".guichet:"), "{plain}");
+    let (trail, _) = guichet(&[&args[..], &["--trail"]].concat())
+        .stdin("titulaire\n5\npourquoi\n")
+        .code(0);
+    assert!(trail.contains("Vous avez indiqué"), "{trail}");
+    assert!(trail.contains("conges.guichet:"), "{trail}");
+}
+
 /// A labelled file written for the test, in the target folder.
 fn labelled_file(name: &str, text: &str) -> String {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-eval");

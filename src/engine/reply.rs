@@ -42,6 +42,27 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
             "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into(),
         ));
     }
+    parse_trimmed(fact, raw).map_err(|mut e| {
+        // A long reply is not echoed in full: its start is enough to recognise it.
+        if raw.chars().count() > QUOTED {
+            let start: String = raw.chars().take(QUOTED).collect();
+            // At a word boundary when there is one.
+            let start = match start.rfind(char::is_whitespace) {
+                Some(at) if raw[start.len()..].starts_with(|c: char| !c.is_whitespace()) => {
+                    &start[..at]
+                }
+                _ => start.as_str(),
+            };
+            e.message = e.message.replace(raw, &format!("{}…", start.trim_end()));
+        }
+        e
+    })
+}
+
+/// How much of a refused reply its message quotes.
+const QUOTED: usize = 60;
+
+fn parse_trimmed(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
     match &fact.ty {
         FactType::Choice(values) => choice(values, raw).map(|i| Value::Choice(i as u32)),
         FactType::YesNo => yes_no(raw).map(Value::Bool),

@@ -56,6 +56,9 @@ enum Command {
         /// JSON lines on stdin/stdout for integrations (see docs/protocol.md).
         #[arg(long)]
         json: bool,
+        /// « pourquoi » also lists the rules applied with their file:line (for rule writers).
+        #[arg(long)]
+        trail: bool,
         /// The date of the conversation, jj/mm/aaaa (default: today).
         #[arg(long)]
         today: Option<String>,
@@ -145,6 +148,10 @@ enum Command {
         /// Conversations untouched for this many days are deleted.
         #[arg(long, default_value_t = 90)]
         retention_days: u32,
+        /// The web page clears a conversation left this many minutes without activity
+        /// (shared computers, kiosks); 0 never clears. Decimals are allowed (0.5: 30 s).
+        #[arg(long, default_value_t = 10.0)]
+        idle_minutes: f64,
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
@@ -205,8 +212,9 @@ pub fn main() -> ExitCode {
             topic,
             profile,
             json,
+            trail,
             today,
-        } => chat(&paths, topic, &profile, json, today.as_deref()),
+        } => chat(&paths, topic, &profile, (json, trail), today.as_deref()),
         Command::Test {
             paths,
             rules,
@@ -265,6 +273,7 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
+            idle_minutes,
             watch_interval_ms,
             requests,
         } => crate::front::server::run(crate::front::server::ServeOptions {
@@ -272,6 +281,7 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
+            idle_seconds: (idle_minutes.clamp(0.0, 24.0 * 60.0) * 60.0).round() as u32,
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
@@ -372,14 +382,15 @@ fn today(given: Option<&str>) -> Result<time::Date, ExitCode> {
     }
 }
 
+/// `modes`: JSON lines, and the developers' trail after « pourquoi ».
 fn chat(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    modes: (bool, bool),
     today_arg: Option<&str>,
 ) -> ExitCode {
-    match chat_session(paths, topic, profile, json, today_arg) {
+    match chat_session(paths, topic, profile, modes, today_arg) {
         Ok(code) | Err(code) => code,
     }
 }
@@ -388,7 +399,7 @@ fn chat_session(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    (json, trail): (bool, bool),
     today_arg: Option<&str>,
 ) -> Result<ExitCode, ExitCode> {
     let program = program_or_report(paths)?;
@@ -422,6 +433,7 @@ fn chat_session(
         json,
         color: !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         echo: !stdin.is_terminal(),
+        trail,
         today,
     };
     match crate::front::chat::run(&program, &options, stdin.lock(), std::io::stdout().lock()) {
