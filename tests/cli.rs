@@ -330,6 +330,29 @@ fn chat_commands_at_every_state() {
     }
 }
 
+/// Regression (trial of 29/11/2026): after an answer, « 15 » (meant as a
+/// number of days) opened the 15th topic of a list no longer on screen, and at
+/// a short list of offered topics a number past it opened that topic of the
+/// full list. A number is a topic only while the full list is shown.
+#[test]
+fn chat_a_number_is_a_topic_only_while_the_topic_list_is_shown() {
+    let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])
+        .stdin("1\ntitulaire\n5\n1\n")
+        .code(0);
+    let after = stdout.split("> 1\n").last().unwrap_or_default();
+    assert!(
+        after.contains("Ce numéro ne correspond à aucune liste affichée"),
+        "{stdout}"
+    );
+    let (stdout, _) = guichet(&["chat", "examples/demarrage", "--today", "25/11/2026"])
+        .stdin("1\ntitulaire\n5\nrecommencer\n1\n")
+        .code(0);
+    assert!(
+        !stdout.contains("Ce numéro ne correspond à aucune liste affichée"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn chat_why_is_plain_and_the_trail_is_for_rule_writers() {
     let args = [

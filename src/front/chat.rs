@@ -52,6 +52,7 @@ pub fn run(
         router: Router::new(program),
         offer: None,
         earlier: None,
+        menu_shown: false,
     };
     match options.topic {
         Some(topic) => chat.start(topic)?,
@@ -88,6 +89,10 @@ struct Chat<'a, W: Write> {
     offer: Option<(Vec<TopicId>, String)>,
     /// The topic the agent finished before this one: its facts are carried over.
     earlier: Option<Session>,
+    /// Whether the list of every topic is the last thing shown: only then is
+    /// a bare number a topic of that list (after an answer or a short list,
+    /// « 5 » is not the fifth topic of a list no longer on screen).
+    menu_shown: bool,
 }
 
 impl<W: Write> Chat<'_, W> {
@@ -207,7 +212,17 @@ impl<W: Write> Chat<'_, W> {
         self.show_step(session)
     }
 
+    /// A message refusing what was typed, as an error line in JSON.
+    fn say_error(&mut self, code: &str, message: &str) -> io::Result<()> {
+        if self.options.json {
+            self.json_line(&wire::error(code, message))
+        } else {
+            writeln!(self.out, "{}", self.paint(message, "33"))
+        }
+    }
+
     fn menu(&mut self) -> io::Result<()> {
+        self.menu_shown = true;
         if self.options.json {
             let options: Vec<_> = self
                 .program
@@ -234,6 +249,9 @@ impl<W: Write> Chat<'_, W> {
     }
 
     fn choose_topic(&mut self, line: &str) -> io::Result<()> {
+        let menu_shown = std::mem::take(&mut self.menu_shown);
+        let folded = crate::text::fold(line);
+        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
         if let Some((topics, question)) = self.offer.take() {
             match offer_choice(self.program, &topics, line) {
                 Some(Some(topic)) => {
@@ -241,11 +259,22 @@ impl<W: Write> Chat<'_, W> {
                     return self.start_with(topic, &extracted);
                 }
                 Some(None) => return self.no_match(&question),
+                None if number => {
+                    let message = format!(
+                        "Il n'y a pas de choix « {} » : tapez un numéro de 1 à {}.",
+                        line.trim(),
+                        topics.len() + 1
+                    );
+                    self.say_error("unknown_topic", &message)?;
+                    return self.offer(topics, &question);
+                }
                 None => {}
             }
         }
-        let folded = crate::text::fold(line);
-        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
+        if number && !menu_shown {
+            let message = "Ce numéro ne correspond à aucune liste affichée : posez votre question, ou tapez « recommencer » pour voir la liste des sujets.";
+            return self.say_error("unknown_topic", message);
+        }
         match topic_choice(self.program, line) {
             Some(topic) => self.start(topic),
             // Free text: route it.
@@ -548,7 +577,7 @@ impl<W: Write> Chat<'_, W> {
         let next = if self.options.topic.is_some() {
             "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, « quitter » pour finir."
         } else {
-            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, posez une autre question (ou le numéro d'un sujet), ou « quitter »."
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, posez une autre question, ou « quitter »."
         };
         writeln!(self.out, "{}", self.paint(next, "2"))
     }
