@@ -230,6 +230,8 @@ pub enum ProblemKind {
     },
     SharedTrigger {
         trigger: String,
+        /// Whether the repeated text is an example (else a trigger).
+        example: bool,
         /// The topic that has it first, and where.
         topic: String,
         first: Span,
@@ -592,15 +594,24 @@ impl Problem {
                 .help("ajoutez `triggers \"…\", \"…\"` : les questions libres des agents sont orientées grâce à elles".into()),
             SharedTrigger {
                 trigger,
+                example,
                 topic,
                 first,
             } => d
                 .code("W007")
-                .message(format!("« {trigger} » déclenche déjà le sujet `{topic}`"))
-                .label("déclencheur en double".into())
-                .secondary(*first, format!("déjà déclencheur de `{topic}` ici"))
+                .message(if *example {
+                    format!("« {trigger} » est déjà un exemple ou un déclencheur du sujet `{topic}`")
+                } else {
+                    format!("« {trigger} » déclenche déjà le sujet `{topic}`")
+                })
+                .label(if *example { "exemple en double" } else { "déclencheur en double" }.into())
+                .secondary(*first, format!("déjà dans `{topic}` ici"))
                 .note("Une question libre qui contient ces mots ne peut pas choisir entre les deux sujets.".into())
-                .help("gardez ce déclencheur dans un seul sujet, ou rendez-les plus précis (« congé maladie ordinaire », « congé maladie longue durée »)".into()),
+                .help(if *example {
+                    "gardez cet exemple dans le seul sujet qui répond à la question ; s'il vaut pour les deux, c'est qu'il manque une précision (« mon fils est malade » plutôt que « je suis malade »)"
+                } else {
+                    "gardez ce déclencheur dans un seul sujet, ou rendez-les plus précis (« congé maladie ordinaire », « congé maladie longue durée »)"
+                }.into()),
             NoSource => d
                 .code("W006")
                 .message("réponse sans source".into())

@@ -32,17 +32,25 @@ pub(super) fn check(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
     goto_cycles(cx, topics);
 }
 
-/// Warns when a trigger of a topic is also one of an earlier topic (compared
-/// folded: case and accents aside), since the router cannot tell them apart.
+/// Warns when a trigger or an example of a topic is also one of an earlier
+/// topic (compared folded: case and accents aside), since the router cannot
+/// tell them apart.
 fn shared_triggers(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
     let mut seen: HashMap<String, (String, Span)> = HashMap::new();
     for (topic, decl) in topics.iter().zip(decls) {
-        for (text, written) in topic.triggers.iter().zip(&decl.triggers) {
+        let triggers = topic
+            .triggers
+            .iter()
+            .zip(&decl.triggers)
+            .map(|t| (t, false));
+        let examples = topic.examples.iter().zip(&decl.examples).map(|t| (t, true));
+        for ((text, written), example) in triggers.chain(examples) {
             let key = fold(text.trim());
             match seen.get(&key) {
                 Some((first_topic, first)) if *first_topic != topic.name => {
                     let kind = ProblemKind::SharedTrigger {
                         trigger: text.clone(),
+                        example,
                         topic: first_topic.clone(),
                         first: *first,
                     };
