@@ -788,6 +788,21 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("carriere.guichet:"), "{}", r.body);
     assert!(r.body.contains(", \"billetterie du zoo\""), "{}", r.body);
+    // Or at once, for the router: the same question then starts that topic.
+    let r = server.post(
+        &format!("/api/requests/{rid}/example"),
+        Some(&bearer()),
+        &json!({ "topic": "gestionnaire_carriere" }),
+    )?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = server.post("/api/sessions", None, &json!({ "question": question }))?;
+    assert_eq!(r.json()?["topic"], "gestionnaire_carriere", "{}", r.body);
+    let r = server.post(
+        &format!("/api/requests/{rid}/example"),
+        Some(&bearer()),
+        &json!({ "topic": "nulle_part" }),
+    )?;
+    assert_eq!(r.status, 400, "{}", r.body);
     wait("the outbound SMS", || {
         Ok(gateway.forms.lock().map(|f| !f.is_empty()).unwrap_or(false))
     })?;

@@ -82,7 +82,7 @@ pub struct Assign {
 }
 
 /// Stores an assignment and has the router learn it; the topic's id, `None` for « hors sujet ».
-fn store_assignment(app: &App, question: &str, topic: Option<&str>) -> ApiResult<()> {
+pub(super) fn store_assignment(app: &App, question: &str, topic: Option<&str>) -> ApiResult<()> {
     let question = question.trim();
     if question.is_empty() || question.chars().count() > 500 {
         return Err(ApiError::new(

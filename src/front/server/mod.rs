@@ -361,7 +361,10 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/requests/{rid}/reply", post(requests::reply))
         .route("/api/requests/{rid}/assign", post(requests::assign))
         .route("/api/requests/{rid}/draft", get(requests::draft))
-        .route("/api/requests/{rid}/example", get(requests::example))
+        .route(
+            "/api/requests/{rid}/example",
+            get(requests::example).post(requests::learn),
+        )
         .route("/admin", get(stats::page))
         .route("/admin/connexion", post(stats::login))
         .route("/admin/deconnexion", post(stats::logout))

@@ -118,8 +118,8 @@
     }, 'Brouillon de sujet (.guichet)'), out];
   }
 
-  // The agent's typed question as an `examples` line of an existing topic (the router learns
-  // from them): the line and where it goes, for the person who writes the rules.
+  // The agent's typed question as an example of an existing topic: the router learns it at
+  // once (POST), and the `examples` line and where it goes are shown for the rule writers.
   function exampleNode(request) {
     if (!request.question) return null;
     const id = 'exemple-' + request.id;
@@ -130,12 +130,14 @@
       class: 'example',
       onsubmit: async (event) => {
         event.preventDefault();
+        const learnt = await api('POST', '/api/requests/' + request.id + '/example', { topic: select.value });
         const r = await api('GET', '/api/requests/' + request.id + '/example?topic=' + encodeURIComponent(select.value));
-        out.textContent = r.ok ? r.data : errorOf(r);
+        out.textContent = !learnt.ok ? errorOf(learnt)
+          : 'Le routage en tient compte dès maintenant.\n' + (r.ok ? r.data : errorOf(r));
         out.hidden = false;
       },
     }, el('label', { for: id }, 'Ajouter sa question comme exemple du sujet'), select,
-    el('button', { type: 'submit' }, 'Voir la ligne à ajouter'), out);
+    el('button', { type: 'submit' }, 'Ajouter comme exemple'), out);
   }
 
   function requestNode(request) {

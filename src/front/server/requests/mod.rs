@@ -802,6 +802,36 @@ pub async fn example(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct Learn {
+    /// The topic the question belongs to.
+    topic: String,
+}
+
+/// `POST /api/requests/{rid}/example` `{"topic": ID}`: the agent's question becomes an
+/// example of that topic for the router at once (the admin page's learning loop,
+/// `learning.rs`), and is exported by `guichet examples export` with the others.
+pub async fn learn(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(rid): Path<String>,
+    JsonBody(body): JsonBody<Learn>,
+) -> ApiResult<Json<Value>> {
+    blocking(move || {
+        let (_, request) = visible(&app, &headers, &rid)?;
+        let Some(question) = request.dossier["question"].as_str() else {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_question",
+                "L'agent n'a pas tapé sa question (il a choisi un sujet) : rien à ajouter comme exemple.",
+            ));
+        };
+        super::learning::store_assignment(&app, question, Some(&body.topic))?;
+        Ok(Json(json!({ "question": question, "topic": body.topic })))
+    })
+    .await
+}
+
 const INBOX: &str = include_str!("../assets/inbox.html");
 const INBOX_SCRIPT: &str = include_str!("../assets/inbox.js");
 const INBOX_STYLE: &str = include_str!("../assets/inbox.css");
