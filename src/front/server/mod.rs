@@ -14,7 +14,9 @@
 //! Files: `api.rs` (JSON routes, the conversation logic shared with SMS,
 //! error objects), `sms.rs` (Twilio-style webhook), `stats.rs` (admin token,
 //! statistics, export/delete/purge), `page.rs` (the embedded page and its
-//! security headers), `store.rs` (storage trait, SQLite). Wire step objects
+//! security headers), `store.rs` (storage trait, SQLite), `store/postgres.rs` (the same
+//! on PostgreSQL, for several instances: a reload on one instance is followed by the others
+//! through the store, [`Rules::follow`]). Wire step objects
 //! come from `front/wire.rs`; nothing here builds engine types by hand.
 //! Logs hold one line per request (method, route template, status, time) and
 //! never a fact value, a reply, a session id or a phone number.
@@ -40,6 +42,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use store::postgres::{self, PostgresStore};
 use store::{SqliteStore, Store};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -93,6 +96,8 @@ pub struct Rules {
     versions: Mutex<HashMap<String, Arc<Program>>>,
     /// The files last seen on disk (also when they were refused), to notice changes.
     seen: Mutex<Vec<(String, String)>>,
+    /// The version made current by another server that could not be followed (logged once).
+    unfollowed: Mutex<Option<String>>,
 }
 
 /// The version served now: its program and the router of its topics, built together so that a
@@ -138,6 +143,7 @@ impl Rules {
             current: RwLock::new(Served::new(program)),
             versions: Mutex::new(versions),
             seen: Mutex::new(files),
+            unfollowed: Mutex::new(None),
         })
     }
 
@@ -241,6 +247,61 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// Serves the version made current in the store by another server sharing it (a reload
+    /// there), recompiled from the sources kept in the store.
+    pub fn follow(&self, store: &dyn Store) -> Reload {
+        let version = match store.current_rules() {
+            Ok(Some(version)) => version,
+            // Unreachable database: requests report it; the next tick tries again.
+            Ok(None) | Err(_) => return Reload::Unchanged,
+        };
+        if version == self.current().version {
+            return Reload::Unchanged;
+        }
+        let program = match self.version(store, &version) {
+            Ok(Some(program)) => program,
+            Ok(None) => {
+                let mut unfollowed = self
+                    .unfollowed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if unfollowed.as_deref() == Some(version.as_str()) {
+                    return Reload::Unchanged;
+                }
+                *unfollowed = Some(version.clone());
+                return Reload::Refused(format!(
+                    "la version {version} chargée par une autre instance ne se compile pas ici"
+                ));
+            }
+            Err(_) => return Reload::Unchanged,
+        };
+        let served = Served::new(program);
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = served;
+        Reload::Loaded(version)
+    }
+}
+
+/// Opens the store `db` names: a PostgreSQL URL (`postgres://`, `postgresql://`), else an
+/// SQLite file.
+pub fn open_store(db: &std::path::Path) -> Result<Arc<dyn Store>, store::StoreError> {
+    match db.to_str().filter(|db| postgres::is_url(db)) {
+        Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
+        None => Ok(Arc::new(SqliteStore::open(db)?)),
+    }
+}
+
+/// The database as the log shows it (never a password).
+fn describe_db(db: &std::path::Path) -> String {
+    match db.to_str().filter(|db| postgres::is_url(db)) {
+        Some(url) => postgres::describe(url),
+        None => db.display().to_string(),
+    }
+}
+
 /// A log line on stderr, with the UTC time. Never give it personal data.
 pub fn log(line: &str) {
     let t = OffsetDateTime::now_utc();
@@ -337,12 +398,12 @@ pub fn run(options: ServeOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let store = match SqliteStore::open(&options.db) {
+    let store = match open_store(&options.db) {
         Ok(store) => store,
         Err(e) => {
             eprintln!(
                 "erreur : impossible d'ouvrir la base {} : {e}",
-                options.db.display()
+                describe_db(&options.db)
             );
             return ExitCode::from(2);
         }
@@ -358,7 +419,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
         }
     };
     let app = App {
-        store: Arc::new(store),
+        store,
         rules: Arc::new(rules),
         admin_token: options
             .admin_token
@@ -401,7 +462,7 @@ async fn serve(app: App, options: ServeOptions) -> ExitCode {
         "guichet écoute sur http://{addr} (règles {}, {} sujets, base {}, conservation {} jours{})",
         current.version,
         current.topics.len(),
-        options.db.display(),
+        describe_db(&options.db),
         options.retention_days,
         if app.admin_token.is_some() {
             ""
@@ -439,6 +500,19 @@ async fn reload(app: &App, why: &'static str, force: bool) {
     }
 }
 
+/// Serves the version another instance loaded (polled with the rule files).
+async fn follow(app: &App) {
+    let worker = app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let result = worker.rules.follow(worker.store.as_ref());
+        log_reload(&result, "autre instance", &worker.rules);
+    })
+    .await;
+    if result.is_err() {
+        log("erreur interne pendant le suivi des règles");
+    }
+}
+
 #[cfg(unix)]
 async fn watch_signal(app: App) {
     use tokio::signal::unix::{signal, SignalKind};
@@ -460,6 +534,7 @@ async fn watch_files(app: App, every: Duration) {
     loop {
         tick.tick().await;
         reload(&app, "fichiers modifiés", false).await;
+        follow(&app).await;
     }
 }
 
