@@ -367,3 +367,60 @@ fn two_instances_share_conversations_survive_kill_9_and_follow_reloads() -> Resu
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// The database becomes unreachable (a proxy between the server and PostgreSQL is cut): a
+/// reply is answered 503 `unavailable` and not stored; once the database is back, the same
+/// server answers it, without a restart.
+#[test]
+fn an_unreachable_database_is_a_503_and_the_server_recovers_without_restart() -> Result {
+    let Some(url) = postgres::url()? else {
+        return Ok(());
+    };
+    let scratch = Scratch::new(&url)?;
+    let (proxy, through) = support::postgres::Proxy::start(&url, &scratch)?;
+    let rules = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"));
+    let server = Server::start(rules, &through)?;
+    let (status, created) = request(
+        &server.addr,
+        "POST",
+        "/api/sessions",
+        Some(&json!({ "topic": "conges_annuels" })),
+    )?;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().ok_or("no id")?;
+    let path = format!("/api/sessions/{id}/replies");
+    let (status, _) = request(&server.addr, "POST", &path, Some(&json!({ "text": "titulaire" })))?;
+    assert_eq!(status, 200);
+
+    proxy.cut();
+    let (status, refused) = request(&server.addr, "POST", &path, Some(&json!({ "text": "4" })))?;
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["error"]["code"], "unavailable", "{refused}");
+    let (status, _) = request(&server.addr, "GET", &format!("/api/sessions/{id}"), None)?;
+    assert_eq!(status, 503);
+    assert_eq!(stored_replies(&scratch, id)?, ["titulaire"], "nothing written");
+    assert!(!server.log().contains(id), "no session id in the log");
+
+    proxy.restore();
+    let start = Instant::now();
+    let answer = loop {
+        let (status, body) = request(&server.addr, "POST", &path, Some(&json!({ "text": "4" })))?;
+        if status == 200 {
+            break body;
+        }
+        assert_eq!(status, 503, "{body}");
+        if start.elapsed() > Duration::from_secs(10) {
+            return Err("the server did not recover".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        answer["step"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("20 jours"),
+        "{answer}"
+    );
+    assert_eq!(stored_replies(&scratch, id)?, ["titulaire", "4"]);
+    Ok(())
+}
