@@ -176,6 +176,20 @@ pub enum ProblemKind {
     GotoCycle {
         cycle: Vec<String>,
     },
+    /// Dates no period of an `in force` holds, in words.
+    PeriodGap {
+        missing: Vec<String>,
+    },
+    /// Dates two periods of an `in force` both hold; `first` is the earlier period.
+    PeriodOverlap {
+        shared: String,
+        first: Span,
+    },
+    /// A period whose first day comes after its last.
+    EmptyPeriod {
+        from: String,
+        until: String,
+    },
     // --- warnings
     UnreachableArm,
     UnreachableStatement {
@@ -191,6 +205,17 @@ pub enum ProblemKind {
         topic: String,
     },
     NoSource,
+    /// A topic that does not say when it was last reviewed (only with a date to check against).
+    ReviewMissing {
+        topic: String,
+    },
+    /// A topic last reviewed more than 12 months before the date of the check.
+    ReviewStale {
+        topic: String,
+        date: String,
+        by: String,
+        months: i64,
+    },
 }
 
 impl Problem {
@@ -210,7 +235,9 @@ impl Problem {
             | UnusedFact { .. }
             | UnusedContact { .. }
             | NoTriggers { .. }
-            | NoSource => Severity::Warning,
+            | NoSource
+            | ReviewMissing { .. }
+            | ReviewStale { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -401,6 +428,24 @@ impl Problem {
                 .label("ce renvoi revient à son point de départ".into())
                 .note(format!("Sujets de la boucle : {}.", cycle.join(", ")))
                 .help("une conversation ne peut pas revenir à un sujet déjà parcouru : supprimez l'un des `goto`".into()),
+            PeriodGap { missing } => d
+                .code("E405")
+                .message("ces périodes ne couvrent pas toutes les dates".into())
+                .label(format!("aucun texte en vigueur : {}", missing.join(", ")))
+                .note("Guichet ne doit jamais rester sans réponse : à chaque date, une et une seule période doit s'appliquer.".into())
+                .help("ajoutez une période pour les dates manquantes, par exemple `until JJ/MM/AAAA => handoff …` pour les dates antérieures aux textes connus".into()),
+            PeriodOverlap { shared, first } => d
+                .code("E406")
+                .message("deux périodes se chevauchent".into())
+                .label(format!("cette période et une précédente s'appliquent toutes deux {shared}"))
+                .secondary(*first, "période précédente".into())
+                .note("À une date donnée, un seul texte peut être en vigueur : sinon Guichet ne saurait pas lequel appliquer.".into())
+                .help("faites finir la période précédente la veille du premier jour de celle-ci".into()),
+            EmptyPeriod { from, until } => d
+                .code("E407")
+                .message(format!("période vide : le {from} est après le {until}"))
+                .label("aucune date dans cette période".into())
+                .help("le premier jour s'écrit avant le dernier : `from 01/03/2025 until 31/12/2025`".into()),
             UnreachableArm => d
                 .code("W001")
                 .message("branche inatteignable".into())
@@ -430,6 +475,18 @@ impl Problem {
                 .message("réponse sans source".into())
                 .label("aucun `source` après ce `answer`".into())
                 .help("citez le texte qui fonde la réponse : `source \"Décret n° …, article …\"`".into()),
+            ReviewMissing { topic } => d
+                .code("W010")
+                .message(format!("le sujet `{topic}` n'indique pas sa dernière relecture"))
+                .label("aucune ligne `reviewed` dans ce sujet".into())
+                .note("Chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("après relecture, ajoutez au début du sujet : `reviewed JJ/MM/AAAA by \"Nom, fonction\"` (en français : `relu le JJ/MM/AAAA par \"…\"`)".into()),
+            ReviewStale { topic, date, by, months } => d
+                .code("W011")
+                .message(format!("le sujet `{topic}` n'a pas été relu depuis plus de 12 mois"))
+                .label(format!("relu le {date} par « {by} », il y a {months} mois"))
+                .note("Le droit change souvent : chaque sujet doit être relu et validé par la DRH au moins une fois par an.".into())
+                .help("faites relire le sujet, puis mettez à jour la date et le nom du relecteur".into()),
         }
     }
 }

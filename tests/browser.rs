@@ -358,10 +358,10 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     // No topic: the hand-off to the DRH, with the question.
     click(client, &button("Nouveau sujet")).await?;
     let input = client.find(Locator::Css("#reponse")).await?;
-    input.send_keys("chèques vacances\n").await?;
+    input.send_keys("prime de noël\n").await?;
     let handoff = wait_text(
         client,
-        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'chèques vacances')]]",
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')] and .//p[contains(., 'prime de noël')]]",
     )
     .await?;
     assert!(
@@ -369,5 +369,27 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
         "{handoff}"
     );
     std::fs::write(dir.join("handoff.png"), client.screenshot().await?)?;
+
+    // The agent's own words are text, never markdown: a link typed in the question stays text.
+    click(client, &button("Nouveau sujet")).await?;
+    let input = client.find(Locator::Css("#reponse")).await?;
+    input
+        .send_keys("xylophone zanzibar [cliquez ici](https://exemple.invalid/piege)\n")
+        .await?;
+    let quoted = wait_text(
+        client,
+        "//li[.//h3[starts-with(normalize-space(), 'Je vous oriente vers')]]//p[contains(., 'cliquez ici')]",
+    )
+    .await?;
+    assert!(
+        quoted.contains("[cliquez ici](https://exemple.invalid/piege)"),
+        "{quoted}"
+    );
+    let links = script(
+        client,
+        "return document.querySelectorAll('a[href*=\"exemple.invalid\"]').length;",
+    )
+    .await?;
+    assert_eq!(links, json!(0), "no live link from the agent's text");
     Ok(())
 }

@@ -2,10 +2,16 @@
 //! each is compiled, its diagnostics rendered without colour and snapshotted
 //! with the source. The file name's code must be among the codes reported,
 //! so a fixture that stops producing its diagnostic fails even before review.
+//! Review warnings (`W010`, `W011`) need the date of the check: their
+//! fixtures are checked on [`REVIEW_DAY`], as `guichet check --today` would.
 
 use guichet::compile::compile;
 use guichet::front::render;
 use guichet::span::Sources;
+use time::macros::date;
+
+/// The date review fixtures are checked on.
+const REVIEW_DAY: time::Date = date!(2026 - 12 - 01);
 
 #[test]
 fn every_diagnostic_kind_has_a_reviewed_rendering() {
@@ -17,7 +23,12 @@ fn every_diagnostic_kind_has_a_reviewed_rendering() {
         let bytes = std::fs::read(path).expect("fixture is readable");
         let mut sources = Sources::new();
         sources.add_bytes(name, &bytes);
-        let compiled = compile(sources);
+        let mut compiled = compile(sources);
+        if name.starts_with("W010") || name.starts_with("W011") {
+            let program = compiled.program.as_ref().expect("review fixtures compile");
+            let stale = guichet::compile::review::stale(program, REVIEW_DAY);
+            compiled.diagnostics.extend(stale);
+        }
         let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
         let expected_code = &name[..4];
         assert!(

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const ADMIN: &str = "jeton-de-test";
+/// The SMS webhook's secret (without one, `/api/sms` is disabled).
+const SMS_TOKEN: &str = "secret-sms-de-test";
 
 /// A running `guichet serve`, killed when dropped.
 struct Server {
@@ -54,7 +56,7 @@ impl Server {
             .args(["--retention-days", &o.retention_days.to_string()])
             .args(["--watch-interval-ms", &o.watch_ms.to_string()])
             .env_remove("GUICHET_ADMIN_TOKEN")
-            .env_remove("GUICHET_SMS_TOKEN")
+            .env("GUICHET_SMS_TOKEN", SMS_TOKEN)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -139,7 +141,7 @@ impl Server {
         let form = format!("From={}&Body={}", encode(from), encode(body));
         self.request(
             "POST",
-            "/api/sms",
+            &format!("/api/sms?token={SMS_TOKEN}"),
             &[("Content-Type", "application/x-www-form-urlencoded")],
             form.as_bytes(),
         )
@@ -817,7 +819,12 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
         .json()?;
     assert_eq!(exported["conversations"], json!([]));
 
-    let r = server.request("POST", "/api/sms", &[], b"Body=sans+numero")?;
+    let r = server.request(
+        "POST",
+        &format!("/api/sms?token={SMS_TOKEN}"),
+        &[],
+        b"Body=sans+numero",
+    )?;
     r.error(400, "bad_form")?;
     assert!(
         !server.log().contains("33600000042"),

@@ -59,6 +59,7 @@ impl Lowerer<'_> {
             Stmt::Answer(a) => self.answer(a, scope),
             Stmt::Handoff(h) => self.handoff(h, scope),
             Stmt::Goto(g) => self.goto(g),
+            Stmt::InForce(f) => self.in_force(f, scope, after),
             Stmt::Let(_) => unreachable!("handled above"),
         }
     }
@@ -207,6 +208,105 @@ impl Lowerer<'_> {
             labels,
         );
         self.with_asks(asks, node, m.subject.span)
+    }
+
+    /// `in force`: a `match` on a date whose arms are periods, which must
+    /// hold every date exactly once (no gap: `E405`, no overlap: `E406`).
+    fn in_force(&mut self, f: &ast::InForceStmt, scope: &Scope, after: Option<NodeId>) -> NodeId {
+        let subject = match &f.at {
+            Some(at) => self
+                .cx
+                .expect(at, scope, Type::Date, "la date d'un `in force`"),
+            None => Expr {
+                kind: ExprKind::Today,
+                span: f.keyword,
+            },
+        };
+        let errors_before = self.errors();
+        let periods: Vec<Period> = f.arms.iter().map(|arm| self.period(arm)).collect();
+        if self.errors() == errors_before {
+            self.check_periods(f, &periods);
+        }
+        let arms: Vec<NodeId> = f
+            .arms
+            .iter()
+            .map(|arm| self.seq(&arm.body.stmts, arm.body.end, scope, after))
+            .collect();
+        let labels = periods.iter().map(|p| EdgeLabel::Arm(p.words())).collect();
+        let asks = strict_facts(&subject);
+        let span = f.at.as_ref().map_or(f.keyword, |at| f.keyword.to(at.span));
+        let node = self.add(
+            NodeKind::Match {
+                subject,
+                dispatch: Dispatch::Period { periods },
+                arms,
+            },
+            span,
+            labels,
+        );
+        self.with_asks(asks, node, span)
+    }
+
+    /// The dates of one period arm, reporting dates that do not exist and empty periods.
+    fn period(&mut self, arm: &ast::PeriodArm) -> Period {
+        let mut day = |lit: &Option<ast::DateLit>| {
+            let lit = lit.as_ref()?;
+            let date = super::expression::parse_date(&lit.text);
+            if date.is_none() {
+                self.cx.report(
+                    ProblemKind::InvalidDate {
+                        text: lit.text.clone(),
+                    },
+                    lit.span,
+                );
+            }
+            date
+        };
+        let period = Period {
+            from: day(&arm.from),
+            until: day(&arm.until),
+        };
+        if let (Some(from), Some(until)) = (period.from, period.until) {
+            if from > until {
+                self.cx.report(
+                    ProblemKind::EmptyPeriod {
+                        from: day_words(from),
+                        until: day_words(until),
+                    },
+                    arm.period_span,
+                );
+            }
+        }
+        period
+    }
+
+    /// Reports the dates no period holds and the periods that share dates.
+    fn check_periods(&mut self, f: &ast::InForceStmt, periods: &[Period]) {
+        let intervals: Vec<Interval> = periods.iter().map(Period::interval).collect();
+        for (later, arm) in f.arms.iter().enumerate() {
+            let overlap = (0..later).find_map(|earlier| {
+                let shared = coverage::intersect(intervals[earlier], intervals[later])?;
+                let shared = coverage::subtract(shared, &[], true);
+                (!shared.is_empty()).then(|| (earlier, shared[0]))
+            });
+            if let Some((earlier, shared)) = overlap {
+                self.cx.report(
+                    ProblemKind::PeriodOverlap {
+                        shared: Period::of_interval(shared).words(),
+                        first: f.arms[earlier].period_span,
+                    },
+                    arm.period_span,
+                );
+            }
+        }
+        let missing: Vec<String> = coverage::subtract(Interval::ALL, &intervals, true)
+            .into_iter()
+            .map(|gap| Period::of_interval(gap).words())
+            .collect();
+        if !missing.is_empty() {
+            self.cx
+                .report(ProblemKind::PeriodGap { missing }, f.keyword);
+        }
     }
 
     fn choice_dispatch(&mut self, m: &ast::MatchStmt, fact: FactId) -> Dispatch {
@@ -496,6 +596,7 @@ fn terminates(stmt: &Stmt) -> bool {
                 && i.branches.iter().all(|(_, b)| block(&b.stmts))
         }
         Stmt::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| block(&a.body.stmts)),
+        Stmt::InForce(f) => !f.arms.is_empty() && f.arms.iter().all(|a| block(&a.body.stmts)),
     }
 }
 

@@ -5,15 +5,17 @@
 //! `expression.rs` (names and types of expressions), `lower.rs` (statements
 //! to the decision graph, with `match` coverage and the "every path ends"
 //! check), `lints.rs` (unused names, `goto` cycles, topics without
-//! triggers). [`Context`] carries the tables they share and the problems
+//! triggers), `review.rs` (each topic's sign-off, and the check of its
+//! age against a date the caller gives). [`Context`] carries the tables they share and the problems
 //! they report. The compiler is pure: it takes texts and returns values.
 
-mod coverage;
+pub mod coverage;
 mod declarations;
 mod expression;
 mod lints;
 mod lower;
 pub mod program;
+pub mod review;
 pub mod standalone;
 mod suggest;
 
@@ -122,11 +124,13 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
     let mut lowered = Vec::with_capacity(topics.len());
     for (index, decl) in topics.iter().enumerate() {
         let entry = lower::lower_topic(&mut cx, decl, TopicId(index as u32));
+        let review = review::declared(&mut cx, decl);
         lowered.push(Topic {
             name: decl.name.text.clone(),
             title: cx.plain_text(&decl.title),
             triggers: decl.triggers.iter().map(|t| cx.plain_text(t)).collect(),
             synonyms: decl.synonyms.iter().map(|t| cx.plain_text(t)).collect(),
+            review,
             examples: decl.examples.iter().map(|t| cx.plain_text(t)).collect(),
             entry,
             span: decl.name.span,

@@ -200,9 +200,19 @@ pub struct Topic {
     pub title: String,
     pub triggers: Vec<String>,
     pub synonyms: Vec<String>,
+    /// When and by whom the topic was last signed off, if it says so.
+    pub review: Option<Review>,
     /// Whole questions as agents write them: the router learns from them.
     pub examples: Vec<String>,
     pub entry: NodeId,
+    pub span: Span,
+}
+
+/// `reviewed 15/11/2026 by "Mme Durand, DRH"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub date: Date,
+    pub by: String,
     pub span: Span,
 }
 
@@ -281,6 +291,67 @@ pub enum Dispatch {
     Number {
         intervals: Vec<(Interval, u32)>,
     },
+    /// `in force`: arm `i` is in force during `periods[i]`. The checker
+    /// proved that exactly one period holds each date.
+    Period {
+        periods: Vec<Period>,
+    },
+}
+
+/// The days a text is in force, both bounds included; `None` is unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<Date>,
+    pub until: Option<Date>,
+}
+
+impl Period {
+    pub fn contains(&self, day: Date) -> bool {
+        !matches!(self.from, Some(f) if f > day) && !matches!(self.until, Some(u) if day > u)
+    }
+
+    /// The period in French: « du 01/01/2020 au 28/02/2025 », « à partir du 01/03/2025 »…
+    pub fn words(&self) -> String {
+        match (self.from, self.until) {
+            (Some(f), Some(u)) if f == u => format!("le {}", day_words(f)),
+            (Some(f), Some(u)) => format!("du {} au {}", day_words(f), day_words(u)),
+            (Some(f), None) => format!("à partir du {}", day_words(f)),
+            (None, Some(u)) => format!("jusqu'au {}", day_words(u)),
+            (None, None) => "à toute date".to_string(),
+        }
+    }
+
+    /// The set of days as an interval of Julian day numbers, for coverage.
+    pub fn interval(&self) -> Interval {
+        Interval {
+            lo: self
+                .from
+                .map_or(f64::NEG_INFINITY, |d| f64::from(d.to_julian_day())),
+            lo_inclusive: self.from.is_some(),
+            hi: self
+                .until
+                .map_or(f64::INFINITY, |d| f64::from(d.to_julian_day())),
+            hi_inclusive: self.until.is_some(),
+        }
+    }
+
+    /// The period of an interval of Julian day numbers (bounds outside the calendar are unbounded).
+    pub fn of_interval(i: Interval) -> Period {
+        let day = |x: f64| {
+            (x.is_finite() && x.abs() < f64::from(i32::MAX))
+                .then(|| Date::from_julian_day(x as i32).ok())
+                .flatten()
+        };
+        Period {
+            from: day(i.lo),
+            until: day(i.hi),
+        }
+    }
+}
+
+/// A date as `jj/mm/aaaa`.
+pub fn day_words(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
 }
 
 /// A set of numbers `lo..hi`, each bound inclusive or not, possibly infinite.

@@ -408,12 +408,13 @@ impl Session {
                         _ => String::new(),
                     })
                     .unwrap_or_default();
-                self.trail_at(
-                    node.span,
-                    format!("branche « {label} »"),
-                    here,
-                    Some(arm as u32),
-                );
+                let what = match (dispatch, &v) {
+                    (Dispatch::Period { .. }, Value::Date(day)) => {
+                        format!("texte en vigueur au {} : {label}", super::value::date(*day))
+                    }
+                    _ => format!("branche « {label} »"),
+                };
+                self.trail_at(node.span, what, here, Some(arm as u32));
                 Ok(arms[arm])
             }),
             NodeKind::Goto { topic } => {
@@ -784,6 +785,9 @@ fn arm_for(dispatch: &Dispatch, value: &Value) -> Option<usize> {
         (Dispatch::YesNo { no, .. }, Value::Bool(false)) => *no,
         (Dispatch::Number { intervals }, Value::Number(n)) => {
             intervals.iter().find(|(i, _)| i.contains(*n))?.1
+        }
+        (Dispatch::Period { periods }, Value::Date(day)) => {
+            periods.iter().position(|p| p.contains(*day))? as u32
         }
         _ => return None,
     };

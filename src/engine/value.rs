@@ -80,7 +80,7 @@ pub fn number(n: f64) -> String {
 }
 
 pub fn date(d: Date) -> String {
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+    crate::compile::program::day_words(d)
 }
 
 /// Dates as `2024-03-12` in stored sessions.

@@ -31,6 +31,10 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The date reviews are checked against, jj/mm/aaaa (default: today): a topic
+        /// not reviewed in the 12 months before it gets a warning.
+        #[arg(long)]
+        today: Option<String>,
     },
     /// List the topics of a rule base: one line per topic, `id<TAB>title`.
     Topics {
@@ -96,6 +100,17 @@ enum Command {
         #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
         output: Option<PathBuf>,
     },
+    /// Write a booklet for review by HR: one HTML page per topic, an index and the graphs.
+    Doc {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The folder to write into (created if missing).
+        #[arg(long, short, value_name = "DOSSIER")]
+        output: PathBuf,
+        /// The date reviews are judged on, jj/mm/aaaa (default: today): older than 12 months is « à relire ».
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Serve the web chat, the JSON API and the SMS webhook (see docs/server.md).
     Serve {
         #[arg(required = true)]
@@ -136,7 +151,11 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { paths, format } => check(&paths, format),
+        Command::Check {
+            paths,
+            format,
+            today,
+        } => check(&paths, format, today.as_deref()),
         Command::Topics { paths } => topics(&paths),
         Command::Chat {
             paths,
@@ -154,6 +173,14 @@ pub fn main() -> ExitCode {
         Command::EvalRouting { path, file } => crate::front::ask::eval_routing(&[path], &file),
         Command::Repl { paths, today: day } => match today(day.as_deref()) {
             Ok(day) => crate::front::repl::command(&paths, day),
+            Err(code) => code,
+        },
+        Command::Doc {
+            paths,
+            output,
+            today: day,
+        } => match today(day.as_deref()) {
+            Ok(day) => crate::front::doc::command(&paths, &output, day),
             Err(code) => code,
         },
         Command::Graph {
@@ -202,11 +229,20 @@ fn io_failure(e: LoadError) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn check(paths: &[PathBuf], format: Format) -> ExitCode {
-    let compiled = match compile_paths(paths) {
+fn check(paths: &[PathBuf], format: Format, today_arg: Option<&str>) -> ExitCode {
+    let today = match today(today_arg) {
+        Ok(day) => day,
+        Err(code) => return code,
+    };
+    let mut compiled = match compile_paths(paths) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Some(program) = &compiled.program {
+        let reviews = crate::compile::review::stale(program, today);
+        compiled.diagnostics.extend(reviews);
+        crate::diagnostic::sort(&mut compiled.diagnostics);
+    }
     match format {
         Format::Json => {
             let json = render::json(&compiled.sources, &compiled.diagnostics);

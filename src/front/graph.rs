@@ -11,7 +11,8 @@
 //! with no external program.
 
 use crate::compile::program::{
-    EdgeLabel, FactId, NodeId, NodeKind, Program, Template, TemplatePart, TopicId,
+    Dispatch, EdgeLabel, ExprKind, FactId, NodeId, NodeKind, Program, Template, TemplatePart,
+    TopicId,
 };
 use clap::ValueEnum;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -207,6 +208,20 @@ fn drawn(program: &Program, id: NodeId) -> DrawnNode {
             Shape::Condition,
             wrap(&format!("Si {} ?", source(condition.span)), WRAP),
         ),
+        NodeKind::Match {
+            subject,
+            dispatch: Dispatch::Period { .. },
+            ..
+        } => {
+            let at = match subject.kind {
+                ExprKind::Today => "à la date de la conversation".to_string(),
+                _ => format!("au {}", source(subject.span)),
+            };
+            (
+                Shape::Condition,
+                wrap(&format!("Texte en vigueur {at}"), WRAP),
+            )
+        }
         NodeKind::Match { subject, .. } => (
             Shape::Condition,
             wrap(&format!("Selon {}", source(subject.span)), WRAP),

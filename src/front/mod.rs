@@ -8,6 +8,7 @@
 pub mod ask;
 pub mod chat;
 pub mod cli;
+pub mod doc;
 pub mod graph;
 pub mod load;
 pub mod render;

@@ -189,11 +189,28 @@ pub struct TopicDecl {
     pub title: Text,
     pub triggers: Vec<Text>,
     pub synonyms: Vec<Text>,
+    /// `reviewed DATE by "…"`: every one written (more than one is an error).
+    pub reviews: Vec<Review>,
     /// Whole questions as agents write them (`examples`), for the router.
     pub examples: Vec<Text>,
     pub body: Vec<Stmt>,
     /// The span of the closing brace: where a body that ends without an outcome ends.
     pub end: Span,
+    pub span: Span,
+}
+
+/// `reviewed 15/11/2026 by "Mme Durand, DRH"`: when and by whom a topic was last signed off.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub date: DateLit,
+    pub by: Text,
+    pub span: Span,
+}
+
+/// A date literal as written (`jj/mm/aaaa`), checked by the compiler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DateLit {
+    pub text: String,
     pub span: Span,
 }
 
@@ -205,6 +222,7 @@ pub enum Stmt {
     Answer(AnswerStmt),
     Handoff(HandoffStmt),
     Goto(GotoStmt),
+    InForce(InForceStmt),
 }
 
 impl Stmt {
@@ -216,6 +234,7 @@ impl Stmt {
             Stmt::Answer(s) => s.span,
             Stmt::Handoff(s) => s.span,
             Stmt::Goto(s) => s.span,
+            Stmt::InForce(s) => s.span,
         }
     }
 }
@@ -273,6 +292,29 @@ pub enum CompareOp {
     Le,
     Gt,
     Ge,
+}
+
+/// `in force at EXPR { from D => … until D => … }`: the text in force at a date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InForceStmt {
+    /// The date the law is judged at; `None` is the conversation's date.
+    pub at: Option<Expr>,
+    pub arms: Vec<PeriodArm>,
+    /// The span of the keyword (`in force` / `en vigueur`), where coverage problems point.
+    pub keyword: Span,
+    pub span: Span,
+}
+
+/// One period and the statements in force during it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodArm {
+    /// First day, included; `None` is "since always".
+    pub from: Option<DateLit>,
+    /// Last day, included; `None` is "until further notice".
+    pub until: Option<DateLit>,
+    pub period_span: Span,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -17,11 +17,16 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
             push(&mut out, words.to_string());
         }
     }
+    for (tokens, words) in GROUPS {
+        if literals.iter().any(|l| tokens.contains(&l.as_str())) {
+            push(&mut out, words.to_string());
+        }
+    }
     let described = out.join(" ");
     let names_expected = out.iter().any(|d| d == "un nom");
     for token in literals {
         let quoted = format!("`{token}`");
-        let keyword_already_named = described.contains(&quoted);
+        let keyword_already_named = named(&described, token);
         // `_` starts a name too: when a name is expected, it says nothing more.
         let underscore_of_a_name = token == "_" && names_expected;
         if !is_layout(token)
@@ -53,6 +58,32 @@ const STARTS_AN_EXPRESSION: &[&str] = &[
     "`oui`",
     "`today`",
 ];
+
+/// Keywords of several words, or spelt in French, that pest lists piece by piece
+/// (`à`, `partir`…): when one of the tokens is expected, the words say it once.
+const GROUPS: &[(&[&str], &str)] = &[
+    (&["from", "until"], PERIOD),
+    (&["at"], "la date retenue (`at …`, `au …` ou `à …`)"),
+];
+
+const PERIOD: &str =
+    "une période (`from JJ/MM/AAAA`, `until …`, `à partir du …`, `jusqu'au …` ou `du … au …`)";
+
+/// Whether `described` already names `token`, alone or as the first word of a
+/// keyword (`in` in `in force`, `jusqu` in `jusqu'au`); accents are optional.
+fn named(described: &str, token: &str) -> bool {
+    if !token.chars().all(char::is_alphabetic) {
+        return described.contains(&format!("`{token}`"));
+    }
+    let fold = |s: &str| s.replace('à', "a");
+    let (described, token) = (fold(described), fold(&format!("`{token}")));
+    described.match_indices(&token).any(|(i, _)| {
+        described[i + token.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_alphanumeric() && c != '_')
+    })
+}
 
 fn push(out: &mut Vec<String>, s: String) {
     if !out.contains(&s) {
@@ -97,17 +128,28 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::channel | Rule::channel_kind => {
             "un moyen de contact (`name`, `phone`, `email`, `hours`, `office` ou `web`)"
         }
-        Rule::triggers | Rule::synonyms | Rule::examples => {
-            "`triggers`, `synonyms` ou `examples`"
+        Rule::triggers | Rule::synonyms | Rule::examples | Rule::review | Rule::review_kw => {
+            "`triggers`, `synonyms`, `examples` ou `reviewed` (`relu le`)"
         }
+        Rule::review_by_kw => "`by` (`par`)",
         Rule::match_stmt
         | Rule::if_stmt
         | Rule::let_stmt
         | Rule::answer_stmt
         | Rule::handoff_stmt
-        | Rule::goto_stmt => {
-            "une instruction (`match`, `if`, `let`, `answer`, `handoff` ou `goto`)"
+        | Rule::goto_stmt
+        | Rule::in_force
+        | Rule::in_force_kw => {
+            "une instruction (`match`, `if`, `let`, `answer`, `handoff`, `goto` ou `in force` (`en vigueur`))"
         }
+        Rule::in_force_at | Rule::at_kw => "la date retenue (`at …`, `au …` ou `à …`)",
+        Rule::period_arm
+        | Rule::period
+        | Rule::period_from
+        | Rule::period_until
+        | Rule::period_between
+        | Rule::from_kw
+        | Rule::until_kw => PERIOD,
         Rule::block => "un bloc `{ … }`",
         Rule::else_if | Rule::else_clause => "`else`",
         Rule::source => "`source`",
@@ -179,7 +221,8 @@ const KEYWORDS: &[&str] = &[
     "handoff", "goto", "triggers", "synonyms", "examples", "exemples", "lexicon", "lexique",
     "help", "from", "profile", "range", "unit", "also", "states", "enonce", "choice", "yesno",
     "integer", "number", "date", "text", "phone", "email", "hours", "office", "web", "name", "by",
-    "test", "reply", "expect", "asks", "today", "question",
+    "test", "reply", "expect", "asks", "today", "question", "reviewed", "force", "vigueur",
+    "until", "partir", "jusqu'au",
 ];
 
 /// A keyword close to the word at `at` or to the word just before it.

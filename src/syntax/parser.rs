@@ -530,12 +530,14 @@ impl Builder {
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
         let mut synonyms = Vec::new();
+        let mut reviews = Vec::new();
         let mut examples = Vec::new();
         let mut body = Vec::new();
         for p in inner {
             match p.as_rule() {
                 Rule::triggers => triggers.extend(self.string_list(first(p))),
                 Rule::synonyms => synonyms.extend(self.string_list(first(p))),
+                Rule::review => reviews.push(self.review(p)),
                 Rule::examples => examples.extend(self.string_list(first(p))),
                 _ => body.push(self.statement(p)),
             }
@@ -545,9 +547,89 @@ impl Builder {
             title,
             triggers,
             synonyms,
+            reviews,
             examples,
             body,
             end,
+            span,
+        }
+    }
+
+    fn review(&self, pair: Pair<Rule>) -> Review {
+        let span = self.span(&pair);
+        let mut inner = pair
+            .into_inner()
+            .filter(|p| matches!(p.as_rule(), Rule::date_lit | Rule::string));
+        let date = self.date_lit(next(&mut inner));
+        let by = self.text(next(&mut inner));
+        Review { date, by, span }
+    }
+
+    fn date_lit(&self, pair: Pair<Rule>) -> DateLit {
+        DateLit {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn in_force(&self, pair: Pair<Rule>) -> InForceStmt {
+        let span = self.span(&pair);
+        let mut at = None;
+        let mut arms = Vec::new();
+        let mut keyword = span;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::in_force_kw => keyword = self.span(&p),
+                Rule::in_force_at => {
+                    at = p
+                        .into_inner()
+                        .find(|e| e.as_rule() == Rule::expr)
+                        .map(|e| self.expr(e))
+                }
+                _ => arms.push(self.period_arm(p)),
+            }
+        }
+        InForceStmt {
+            at,
+            arms,
+            keyword,
+            span,
+        }
+    }
+
+    fn period_arm(&self, pair: Pair<Rule>) -> PeriodArm {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let period = next(&mut inner);
+        let period_span = self.span(&period);
+        let (mut from, mut until) = (None, None);
+        for bound in period.into_inner() {
+            let rule = bound.as_rule();
+            let dates: Vec<DateLit> = bound
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::date_lit)
+                .map(|p| self.date_lit(p))
+                .collect();
+            let mut dates = dates.into_iter();
+            match rule {
+                Rule::period_from => from = dates.next(),
+                Rule::period_until => until = dates.next(),
+                _ => {
+                    from = dates.next();
+                    until = dates.next();
+                }
+            }
+        }
+        let body_pair = next(&mut inner);
+        let body = match body_pair.as_rule() {
+            Rule::block => self.block(body_pair),
+            _ => self.block_of_one(body_pair),
+        };
+        PeriodArm {
+            from,
+            until,
+            period_span,
+            body,
             span,
         }
     }
@@ -588,6 +670,7 @@ impl Builder {
                 })
             }
             Rule::if_stmt => Stmt::If(self.if_stmt(pair)),
+            Rule::in_force => Stmt::InForce(self.in_force(pair)),
             Rule::let_stmt => {
                 let mut inner = pair.into_inner();
                 Stmt::Let(LetStmt {
@@ -834,7 +917,7 @@ impl Builder {
 ///
 /// The grammar fixes the shape of every rule used here, so a missing child
 /// would be a bug in this file, caught by the parser tests.
-fn next<'i>(inner: &mut Pairs<'i, Rule>) -> Pair<'i, Rule> {
+fn next<'i>(inner: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
     inner
         .next()
         .expect("the grammar guarantees this child; see grammar/guichet.pest")

@@ -145,6 +145,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        super::security::require_json(request.headers())?;
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| body_error(rejection.status()))?;
@@ -209,11 +210,6 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 // ---------------------------------------------------------------- routes
-
-pub async fn health(State(app): State<App>) -> Json<Value> {
-    let program = app.rules.current();
-    Json(json!({ "status": "ok", "rules": program.version, "topics": program.topics.len() }))
-}
 
 pub async fn topics(State(app): State<App>) -> Json<Value> {
     let program = app.rules.current();
@@ -346,12 +342,26 @@ pub async fn reply(
     Ok(Json(json!({ "step": step.step, "done": step.done })))
 }
 
-pub async fn show(State(app): State<App>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// `?from=N`: the transcript from its `N`th line (0 first); without it, its last lines.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptPage {
+    from: Option<usize>,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    axum::extract::Query(page): axum::extract::Query<TranscriptPage>,
+) -> ApiResult<Json<Value>> {
     blocking(move || {
         let (conversation, program, mut session) = open(&app, &id)?;
         let step = session.step(&program).map_err(refusal)?;
-        let transcript = app.store.transcript(&id)?;
+        let limit = app.limits.settings.transcript_page;
+        let (from, total, transcript) = app.store.transcript_page(&id, page.from, limit)?;
         Ok(Json(json!({
+            "transcript_from": from,
+            "transcript_total": total,
             "id": conversation.id,
             "topic": conversation.topic,
             "topic_title": topic_title(&program, &conversation.topic),
@@ -547,6 +557,7 @@ fn begin(
         who: "guichet".into(),
         content: wire_step.clone(),
     });
+    app.limits.check_room(app)?;
     app.store.create(&conversation, &turns)?;
     Ok((conversation, wire_step))
 }
@@ -780,6 +791,7 @@ pub fn open(app: &App, id: &str) -> ApiResult<(Conversation, Arc<Program>, Sessi
 /// A refused reply changes nothing and is an error carrying the current step.
 pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
     let (mut conversation, program, mut session) = open(app, id)?;
+    super::limits::check_turns(app, &conversation, &program, &mut session)?;
     let text = text.trim();
     let done = match Command::parse(text) {
         Some(Command::Back) => session.back(&program),

@@ -16,13 +16,21 @@
 //! statistics, export/delete/purge), `page.rs` (the embedded page and its
 //! security headers), `store.rs` (storage trait, SQLite), `store/postgres.rs` (the same
 //! on PostgreSQL, for several instances: a reload on one instance is followed by the others
-//! through the store, [`Rules::follow`]). Wire step objects
+//! through the store, [`Rules::follow`]), and the hardening of
+//! docs/server.md « Sécurité »: `security.rs` (settings, SMS authentication,
+//! cross-site checks, JSON errors, file modes), `limits.rs` (accept loop with
+//! header timeout and connection cap, rate limits, caps), `health.rs`
+//! (`/healthz`, `/readyz`), `crypto.rs` (personal data sealed at rest). Wire step objects
 //! come from `front/wire.rs`; nothing here builds engine types by hand.
 //! Logs hold one line per request (method, route template, status, time) and
 //! never a fact value, a reply, a session id or a phone number.
 
 mod api;
+mod crypto;
+mod health;
+mod limits;
 mod page;
+mod security;
 mod sms;
 mod stats;
 pub mod store;
@@ -74,6 +82,8 @@ pub struct App {
     pub retention_days: u32,
     /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
     pub offset: UtcOffset,
+    /// Hardening settings and their runtime state (rate limits, caps, probes): `limits.rs`.
+    pub limits: Arc<limits::Limits>,
 }
 
 impl App {
@@ -285,12 +295,26 @@ impl Rules {
     }
 }
 
-/// Opens the store `db` names: a PostgreSQL URL (`postgres://`, `postgresql://`), else an
-/// SQLite file.
-pub fn open_store(db: &std::path::Path) -> Result<Arc<dyn Store>, store::StoreError> {
+/// Whether `--db` names a PostgreSQL database (`postgres://`, `postgresql://`).
+fn is_postgres(db: &std::path::Path) -> bool {
+    db.to_str().is_some_and(postgres::is_url)
+}
+
+/// Opens the store `db` names: a PostgreSQL URL, else an SQLite file; sealed when a data key
+/// is set.
+fn open_store(
+    db: &std::path::Path,
+    keys: Option<crypto::Keys>,
+) -> Result<Arc<dyn Store>, store::StoreError> {
+    fn sealed<S: Store + 'static>(store: S, keys: Option<crypto::Keys>) -> Arc<dyn Store> {
+        match keys {
+            Some(keys) => Arc::new(crypto::EncryptedStore::new(store, keys)),
+            None => Arc::new(store),
+        }
+    }
     match db.to_str().filter(|db| postgres::is_url(db)) {
-        Some(url) => Ok(Arc::new(PostgresStore::connect(url)?)),
-        None => Ok(Arc::new(SqliteStore::open(db)?)),
+        Some(url) => Ok(sealed(PostgresStore::connect(url)?, keys)),
+        None => Ok(sealed(SqliteStore::open(db)?, keys)),
     }
 }
 
@@ -337,7 +361,8 @@ pub fn router(app: App) -> axum::Router {
         .route("/", get(page::index))
         .route("/assets/app.js", get(page::script))
         .route("/assets/style.css", get(page::style))
-        .route("/healthz", get(api::health))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/api/topics", get(api::topics))
         .route("/api/sessions", post(api::create))
         .route("/api/sessions/{id}", get(api::show).delete(api::forget))
@@ -353,7 +378,21 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/admin/purge", post(stats::purge))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .with_state(app);
+        .with_state(app.clone());
+    // Hardening (issue 17): rate limits, admin cross-site checks and no-store, time limits.
+    let routes = routes
+        .layer(axum::middleware::from_fn(security::admin_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            app.limits.clone(),
+            limits::rate_limit,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            app.limits.settings.request_timeout,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            app.limits.settings.request_timeout,
+        ));
     with_layers(routes)
 }
 
@@ -361,6 +400,7 @@ pub fn router(app: App) -> axum::Router {
 fn with_layers(routes: axum::Router) -> axum::Router {
     routes
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(security::json_errors))
         .layer(axum::middleware::from_fn(page::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             api::panic_response,
@@ -398,7 +438,50 @@ pub fn run(options: ServeOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let store = match open_store(&options.db) {
+    let settings = match security::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A PostgreSQL URL names no file here: the database server keeps its own.
+    let file = (!is_postgres(&options.db)).then(|| options.db.clone());
+    if let Err(e) = file.as_deref().map_or(Ok(()), security::private_files) {
+        eprintln!(
+            "erreur : impossible de créer la base {} en mode 0600 : {e}",
+            options.db.display()
+        );
+        return ExitCode::from(2);
+    }
+    let keys = match crypto::Keys::from_env() {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let open_files = limits::raise_open_files();
+    let limits = limits::Limits::new(settings, open_files, file);
+    match open_files {
+        Some(n) if (n as usize) < limits.settings.max_connections + 64 => log(&format!(
+            "attention : limite de fichiers ouverts {n} (RLIMIT_NOFILE) ; connexions simultanées ramenées à {} (relevez LimitNOFILE)",
+            limits.max_connections
+        )),
+        Some(n) => log(&format!(
+            "limite de fichiers ouverts {n} ; connexions simultanées : {} au plus",
+            limits.max_connections
+        )),
+        None => {}
+    }
+    match &keys {
+        Some(keys) => log(&format!(
+            "données personnelles chiffrées dans la base (clé {})",
+            keys.id()
+        )),
+        None => log("attention : données personnelles NON chiffrées dans la base (ni GUICHET_DATA_KEY ni GUICHET_DATA_KEY_FILE)"),
+    }
+    let store = match open_store(&options.db, keys) {
         Ok(store) => store,
         Err(e) => {
             eprintln!(
@@ -433,6 +516,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
             .map(Arc::from),
         retention_days: options.retention_days,
         offset,
+        limits: Arc::new(limits),
     };
     runtime.block_on(serve(app, options))
 }
@@ -470,11 +554,15 @@ async fn serve(app: App, options: ServeOptions) -> ExitCode {
             ", administration désactivée : GUICHET_ADMIN_TOKEN absent"
         }
     ));
+    if let Some(reason) = security::sms_disabled_reason(&app) {
+        log(reason);
+    }
     tokio::spawn(watch_signal(app.clone()));
+    tokio::spawn(forget_idle_clients(app.limits.clone()));
     tokio::spawn(watch_files(app.clone(), options.watch_interval));
     tokio::spawn(purge_daily(app.clone()));
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown());
-    match server.await {
+    let limits = app.limits.clone();
+    match limits::serve(listener, router(app), limits, shutdown()).await {
         Ok(()) => {
             log("arrêt du serveur");
             ExitCode::SUCCESS
@@ -487,17 +575,24 @@ async fn serve(app: App, options: ServeOptions) -> ExitCode {
 }
 
 async fn reload(app: &App, why: &'static str, force: bool) {
+    if let Some(result) = reload_quietly(app, force).await {
+        log_reload(&result, why, &app.rules);
+    }
+}
+
+/// Reloads on the blocking pool; `None` (logged) if that panicked.
+async fn reload_quietly(app: &App, force: bool) -> Option<Reload> {
     let worker = app.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let result = worker
+        worker
             .rules
-            .reload(worker.store.as_ref(), worker.now(), force);
-        log_reload(&result, why, &worker.rules);
+            .reload(worker.store.as_ref(), worker.now(), force)
     })
     .await;
     if result.is_err() {
         log("erreur interne pendant le rechargement des règles");
     }
+    result.ok()
 }
 
 /// Serves the version another instance loaded (polled with the rule files).
@@ -531,10 +626,30 @@ async fn watch_signal(_app: App) {}
 async fn watch_files(app: App, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A refusal that repeats (a rules folder gone) is logged once, until something changes.
+    let mut last_refusal: Option<String> = None;
     loop {
         tick.tick().await;
-        reload(&app, "fichiers modifiés", false).await;
         follow(&app).await;
+        let Some(result) = reload_quietly(&app, false).await else {
+            continue;
+        };
+        match &result {
+            Reload::Unchanged => continue,
+            Reload::Refused(why) if last_refusal.as_ref() == Some(why) => continue,
+            Reload::Refused(why) => last_refusal = Some(why.clone()),
+            Reload::Loaded(_) => last_refusal = None,
+        }
+        log_reload(&result, "fichiers modifiés", &app.rules);
+    }
+}
+
+/// Every minute, forgets the rate-limit state of clients back within their quotas.
+async fn forget_idle_clients(limits: Arc<limits::Limits>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        limits.forget_idle_clients();
     }
 }
 

@@ -12,18 +12,25 @@
 //! recorded as unmatched. « SUPPRIMER » erases every conversation of the
 //! number, and its kept questions.
 //!
+//! Nobody can write as someone else's number: the webhook needs the gateway's
+//! secret (`security::check_sms`: URL token and/or Twilio signature) and is
+//! disabled without one. A number's messages are handled one at a time
+//! (`limits::Limits::sms_turn`), and once authenticated every answer is TwiML,
+//! a refusal or a failure included.
+//!
 //! Texts are flattened for a phone (links as `texte (adresse)`, numbered
 //! choices, typographic quotes and spaces replaced by their GSM-7 plain
 //! forms) and cut into messages of at most [`MAX_SEGMENTS`] segments each,
 //! at paragraph, line, sentence or word boundaries ([`split`]).
 
 use super::api::{self, blocking, ApiError, ApiResult};
+use super::security;
 use super::store::{Offer, Outcome, Selector};
 use super::App;
 use crate::compile::program::Program;
 use crate::engine::Command;
 use crate::front::chat::plain_markdown;
-use axum::extract::{Form, FromRequest, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -46,50 +53,56 @@ pub struct Incoming {
     body: String,
 }
 
-#[derive(Deserialize)]
-pub struct Token {
-    token: Option<String>,
-}
-
-pub async fn webhook(
-    State(app): State<App>,
-    Query(token): Query<Token>,
-    request: Request,
-) -> ApiResult<Response> {
-    if let Some(expected) = &app.sms_token {
-        let given = token.token.unwrap_or_default();
-        if !super::stats::same(given.as_bytes(), expected.as_bytes()) {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Jeton du webhook SMS absent ou invalide.",
-            ));
-        }
+/// The webhook: authenticated (`security::check_sms`), then one message of a number at a time.
+/// Past authentication every answer is TwiML, also a refusal or a failure (said to the phone).
+pub async fn webhook(State(app): State<App>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/api/sms", |p| p.as_str())
+        .to_string();
+    let bytes = match axum::body::to_bytes(body, super::MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return api::body_error(StatusCode::PAYLOAD_TOO_LARGE).into_response(),
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Err(e) = security::check_sms(&app, &parts.headers, &path_and_query, &params) {
+        return e.into_response();
     }
-    let Form(incoming) =
-        Form::<Incoming>::from_request(request, &())
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    api::body_error(rejection.status())
-                } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_form",
-                        "Formulaire attendu (application/x-www-form-urlencoded) avec From et Body.",
-                    )
-                }
-            })?;
-    let phone = incoming.from.trim().to_string();
-    if phone.is_empty() {
-        return Err(ApiError::new(
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let Some(from) = field("From").filter(|p| form && !p.is_empty()) else {
+        return ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_form",
-            "Le champ From (numéro de l'expéditeur) est vide.",
-        ));
-    }
-    let text = blocking(move || respond(&app, &phone, incoming.body.trim())).await?;
-    Ok(twiml(&split(&gsm_friendly(&text), MAX_SEGMENTS)))
+            "Formulaire attendu (application/x-www-form-urlencoded) avec From (numéro de l'expéditeur) et Body.",
+        )
+        .into_response();
+    };
+    let incoming = Incoming {
+        from,
+        body: field("Body").unwrap_or_default(),
+    };
+    let limits = app.limits.clone();
+    let _turn = limits.sms_turn(&incoming.from).await;
+    let text = match blocking(move || respond(&app, &incoming.from, &incoming.body)).await {
+        Ok(text) => text,
+        // Refused or failed: the phone is told, in TwiML, never with a JSON error.
+        Err(e) => e.message,
+    };
+    twiml(&split(&gsm_friendly(&text), MAX_SEGMENTS))
 }
 
 /// The text to send back to `phone` for `body`.

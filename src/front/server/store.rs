@@ -214,6 +214,15 @@ pub trait Store: Send + Sync {
     /// Records a free-text question that no topic matched; `phone` for SMS (so that the
     /// number's erasure and export reach it), `None` on the web (nothing links it to anyone).
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
+    /// The same, with the key that groups spellings given (an encrypted store gives a keyed
+    /// hash of [`question_key`], so that the clear key is not stored either).
+    fn record_unmatched_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Keeps the topics offered to a phone number (replacing an earlier offer).
     fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()>;
     /// Removes and returns the number's offer, if it was made at or after `since`.
@@ -230,6 +239,16 @@ pub trait Store: Send + Sync {
     /// Deletes conversations, unmatched questions and offers not touched since `before`;
     /// how many conversations.
     fn purge(&self, before: i64) -> StoreResult<usize>;
+    /// How many conversations are stored (the global cap, `limits.rs`).
+    fn count_conversations(&self) -> StoreResult<u64>;
+    /// At most `limit` lines of a transcript from line `from` (default: its last lines); the
+    /// index of the first line given, the number of lines, and the lines.
+    fn transcript_page(
+        &self,
+        id: &str,
+        from: Option<usize>,
+        limit: usize,
+    ) -> StoreResult<(usize, usize, Vec<Turn>)>;
 }
 
 /// The embedded store: one SQLite file, one writer thread that commits in groups, and a pool of
@@ -733,7 +752,17 @@ impl Store for SqliteStore {
     }
 
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        let folded = question_key(question);
+        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    }
+
+    fn record_unmatched_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let folded = folded.to_string();
         let question = question.to_string();
         let phone = phone.map(String::from);
         self.write(move |connection| {
@@ -875,6 +904,59 @@ impl Store for SqliteStore {
             connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
             connection.execute("DELETE FROM offers WHERE at < ?1", [before])?;
             Ok(deleted)
+        })
+    }
+
+    fn count_conversations(&self) -> StoreResult<u64> {
+        self.count()
+    }
+
+    fn transcript_page(
+        &self,
+        id: &str,
+        from: Option<usize>,
+        limit: usize,
+    ) -> StoreResult<(usize, usize, Vec<Turn>)> {
+        self.page(id, from, limit)
+    }
+}
+
+impl SqliteStore {
+    fn count(&self) -> StoreResult<u64> {
+        self.read(|connection| {
+            let n: i64 = connection
+                .prepare_cached("SELECT COUNT(*) FROM conversations")?
+                .query_row([], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn page(
+        &self,
+        id: &str,
+        from: Option<usize>,
+        limit: usize,
+    ) -> StoreResult<(usize, usize, Vec<Turn>)> {
+        let id = id.to_string();
+        self.read(move |connection| {
+            let total: i64 = connection
+                .prepare_cached("SELECT COUNT(*) FROM turns WHERE conversation = ?1")?
+                .query_row([&id], |r| r.get(0))?;
+            let total = usize::try_from(total).unwrap_or(0);
+            let from = from.unwrap_or(total.saturating_sub(limit)).min(total);
+            let mut query = connection.prepare_cached(
+                "SELECT at, who, content FROM turns WHERE conversation = ?1
+                 ORDER BY seq LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = query.query_map(params![id, limit as i64, from as i64], |r| {
+                let content: String = r.get(2)?;
+                Ok(Turn {
+                    at: r.get(0)?,
+                    who: r.get(1)?,
+                    content: serde_json::from_str(&content).unwrap_or(serde_json::Value::Null),
+                })
+            })?;
+            Ok((from, total, rows.collect::<Result<_, _>>()?))
         })
     }
 }

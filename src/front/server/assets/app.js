@@ -122,6 +122,15 @@
     return out;
   }
 
+  // A hand-off of a question no topic matched ends with the agent's own words
+  // (« Votre question : « … » »): they are shown as typed, never read as markdown.
+  function handoffMessage(message) {
+    const text = String(message || '');
+    const at = text.lastIndexOf('\n\nVotre question : « ');
+    if (at < 0) return markdown(text);
+    return markdown(text.slice(0, at)).concat([el('p', {}, text.slice(at + 2))]);
+  }
+
   function trail(entries, open) {
     if (!entries || !entries.length) return null;
     return el('details', { class: 'trail', open },
@@ -227,7 +236,7 @@
         : null;
       guichetSays(el('div', { class: 'contact' },
         el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
-        step.message ? markdown(step.message) : null,
+        step.message ? handoffMessage(step.message) : null,
         channelNodes(contact.channels)), facts, note, trail(step.trail, false),
         opts.feedback ? feedbackNode(conversation.id) : null);
     }

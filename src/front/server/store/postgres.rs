@@ -524,7 +524,17 @@ impl Store for PostgresStore {
     }
 
     fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        let folded = question_key(question);
+        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    }
+
+    fn record_unmatched_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let folded = folded.to_string();
         let question = question.to_string();
         let phone = phone.map(String::from);
         self.with(move |client| async move {
@@ -747,6 +757,53 @@ impl Store for PostgresStore {
                 .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
+        })
+    }
+
+    fn count_conversations(&self) -> StoreResult<u64> {
+        self.with(|client| async move {
+            let n: i64 = client
+                .query_one("SELECT COUNT(*) FROM conversations", &[])
+                .await
+                .map_err(pg)?
+                .try_get(0)
+                .map_err(pg)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn transcript_page(
+        &self,
+        id: &str,
+        from: Option<usize>,
+        limit: usize,
+    ) -> StoreResult<(usize, usize, Vec<Turn>)> {
+        let id = id.to_string();
+        self.with(move |client| async move {
+            let total: i64 = client
+                .query_one("SELECT COUNT(*) FROM turns WHERE conversation = $1", &[&id])
+                .await
+                .map_err(pg)?
+                .try_get(0)
+                .map_err(pg)?;
+            let total = usize::try_from(total).unwrap_or(0);
+            let from = from.unwrap_or(total.saturating_sub(limit)).min(total);
+            let (limit_sql, from_sql) = (
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(from).unwrap_or(i64::MAX),
+            );
+            let turns = client
+                .query(
+                    "SELECT at, who, content FROM turns WHERE conversation = $1
+                     ORDER BY seq LIMIT $2 OFFSET $3",
+                    &[&id, &limit_sql, &from_sql],
+                )
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(row_to_turn)
+                .collect::<StoreResult<_>>()?;
+            Ok((from, total, turns))
         })
     }
 }
