@@ -355,7 +355,12 @@ fn two_instances_share_conversations_survive_kill_9_and_follow_reloads() -> Resu
     )?;
     let id = created["id"].as_str().ok_or("no id")?;
     let path = format!("/api/sessions/{id}/replies");
-    request(&b.addr, "POST", &path, Some(&json!({ "text": "titulaire" })))?;
+    request(
+        &b.addr,
+        "POST",
+        &path,
+        Some(&json!({ "text": "titulaire" })),
+    )?;
     let (_, answer) = request(&a.addr, "POST", &path, Some(&json!({ "text": "5" })))?;
     assert!(
         answer["step"]["text"]
@@ -389,7 +394,12 @@ fn an_unreachable_database_is_a_503_and_the_server_recovers_without_restart() ->
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().ok_or("no id")?;
     let path = format!("/api/sessions/{id}/replies");
-    let (status, _) = request(&server.addr, "POST", &path, Some(&json!({ "text": "titulaire" })))?;
+    let (status, _) = request(
+        &server.addr,
+        "POST",
+        &path,
+        Some(&json!({ "text": "titulaire" })),
+    )?;
     assert_eq!(status, 200);
 
     proxy.cut();
@@ -398,7 +408,11 @@ fn an_unreachable_database_is_a_503_and_the_server_recovers_without_restart() ->
     assert_eq!(refused["error"]["code"], "unavailable", "{refused}");
     let (status, _) = request(&server.addr, "GET", &format!("/api/sessions/{id}"), None)?;
     assert_eq!(status, 503);
-    assert_eq!(stored_replies(&scratch, id)?, ["titulaire"], "nothing written");
+    assert_eq!(
+        stored_replies(&scratch, id)?,
+        ["titulaire"],
+        "nothing written"
+    );
     assert!(!server.log().contains(id), "no session id in the log");
 
     proxy.restore();

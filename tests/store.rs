@@ -170,10 +170,7 @@ fn concurrent_replies_keep_one_winner_per_revision() -> Result {
                         let store = store.map_err(|e| e.to_string())?;
                         let mut wins = 0;
                         for _ in 0..15 {
-                            let mut c = store
-                                .get(&id)
-                                .map_err(|e| e.to_string())?
-                                .ok_or("lost")?;
+                            let mut c = store.get(&id).map_err(|e| e.to_string())?.ok_or("lost")?;
                             let revision = c.revision;
                             c.revision += 1;
                             if store
@@ -200,7 +197,10 @@ fn concurrent_replies_keep_one_winner_per_revision() -> Result {
             assert_eq!(again.transcript(id)?.len() as i64, 1 + c.revision);
             revisions += c.revision;
         }
-        assert_eq!(wins as i64, revisions, "one win per revision, no lost update");
+        assert_eq!(
+            wins as i64, revisions,
+            "one win per revision, no lost update"
+        );
         assert!(wins >= ids.len());
         Ok(())
     })
@@ -263,7 +263,11 @@ fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
         assert_eq!(store.take_offer(phone, 0)?, None, "taken once");
         store.save_offer(phone, &offer, 20)?;
         store.save_offer(phone, &offer, 25)?;
-        assert_eq!(store.take_offer(phone, 21)?, Some(offer.clone()), "replaced");
+        assert_eq!(
+            store.take_offer(phone, 21)?,
+            Some(offer.clone()),
+            "replaced"
+        );
         store.save_offer(phone, &offer, 20)?;
 
         assert_eq!(store.delete(&Selector::Phone(phone.into()))?, 0);
@@ -381,7 +385,9 @@ fn a_database_from_a_newer_guichet_is_refused() -> Result {
 #[test]
 fn an_unreachable_database_is_unavailable_at_start() -> Result {
     // A port nothing listens on (bound, then closed).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let e = PostgresStore::connect(&format!("postgres://guichet@127.0.0.1:{port}/guichet"))
         .err()
         .ok_or("connected to nothing")?;

@@ -159,18 +159,20 @@ impl Target {
         client: std::net::TcpStream,
         open: &std::sync::Mutex<Vec<std::net::TcpStream>>,
     ) -> std::io::Result<()> {
-        let (mut up_read, mut up_write): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Write + Send>) =
-            match self {
-                Target::Tcp(addr) => {
-                    let s = std::net::TcpStream::connect(addr)?;
-                    (Box::new(s.try_clone()?), Box::new(s))
-                }
-                #[cfg(unix)]
-                Target::Unix(path) => {
-                    let s = std::os::unix::net::UnixStream::connect(path)?;
-                    (Box::new(s.try_clone()?), Box::new(s))
-                }
-            };
+        let (mut up_read, mut up_write): (
+            Box<dyn std::io::Read + Send>,
+            Box<dyn std::io::Write + Send>,
+        ) = match self {
+            Target::Tcp(addr) => {
+                let s = std::net::TcpStream::connect(addr)?;
+                (Box::new(s.try_clone()?), Box::new(s))
+            }
+            #[cfg(unix)]
+            Target::Unix(path) => {
+                let s = std::os::unix::net::UnixStream::connect(path)?;
+                (Box::new(s.try_clone()?), Box::new(s))
+            }
+        };
         if let Ok(mut open) = open.lock() {
             open.push(client.try_clone()?);
         }

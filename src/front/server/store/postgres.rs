@@ -321,10 +321,7 @@ fn stored_turns(turns: &[Turn]) -> Vec<(i64, String, String)> {
         .collect()
 }
 
-async fn read_transcript(
-    client: &deadpool_postgres::Object,
-    id: &str,
-) -> StoreResult<Vec<Turn>> {
+async fn read_transcript(client: &deadpool_postgres::Object, id: &str) -> StoreResult<Vec<Turn>> {
     let query = client
         .prepare_cached("SELECT at, who, content FROM turns WHERE conversation = $1 ORDER BY seq")
         .await
@@ -746,7 +743,10 @@ impl Store for PostgresStore {
         self.with(move |mut client| async move {
             let tx = client.transaction().await.map_err(pg)?;
             let deleted = tx
-                .execute("DELETE FROM conversations WHERE updated_at < $1", &[&before])
+                .execute(
+                    "DELETE FROM conversations WHERE updated_at < $1",
+                    &[&before],
+                )
                 .await
                 .map_err(pg)?;
             tx.execute("DELETE FROM unmatched_questions WHERE at < $1", &[&before])
