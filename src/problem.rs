@@ -147,6 +147,13 @@ pub enum ProblemKind {
     StatesYesNoForm {
         yes_no_fact: bool,
     },
+    /// A number before a `states` phrase of a fact that is not a number.
+    StatesValueNotNumber,
+    /// A number before a `states` phrase that the fact does not accept.
+    StatesValueOutOfRange {
+        value: f64,
+        range: String,
+    },
     InvalidRange {
         low: f64,
         high: f64,
@@ -388,6 +395,16 @@ impl Problem {
                 .message("`states oui`/`states non` ne s'applique qu'à un fait oui/non".into())
                 .label("ce fait n'est pas oui/non".into())
                 .help("écrivez les phrases sans `oui` ni `non`".into()),
+            StatesValueNotNumber => d
+                .code("E324")
+                .message("un nombre devant une phrase `states` ne va qu'avec un fait nombre".into())
+                .label("ce fait n'est pas un nombre".into())
+                .help("retirez le nombre : la phrase d'une valeur de choix énonce cette valeur ; pour un oui/non, écrivez `states oui \"…\" non \"…\"`".into()),
+            StatesValueOutOfRange { value, range } => d
+                .code("E325")
+                .message(format!("le fait n'accepte pas {}", number(*value)))
+                .label(format!("valeurs possibles : {range}"))
+                .help("corrigez le nombre, ou l'intervalle `range` du fait".into()),
             InvalidRange { low, high } => d
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))

@@ -323,6 +323,38 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     )
     .await?;
     assert!(answer.contains("Sources"), "{answer}");
+    // The answer says it used the statut taken from the question.
+    let answer = wait_text(
+        client,
+        "(//li[.//h3[normalize-space()='Réponse']])[last()][.//p[@class='note']]",
+    )
+    .await?;
+    assert!(
+        answer.contains("Cette réponse tient compte de ce que je n'ai pas demandé")
+            && answer.contains("Agent contractuel"),
+        "{answer}"
+    );
+
+    // « corriger » after the answer: the statut is asked, the replies that
+    // follow continue this conversation.
+    input.send_keys("corriger\n").await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][normalize-space()='Quel est votre statut ?']",
+    )
+    .await?;
+    input.send_keys("contractuel\n").await?;
+    wait_text(
+        client,
+        "(//p[@class='prompt'])[last()][contains(., 'par semaine')]",
+    )
+    .await?;
+    input.send_keys("5\n").await?;
+    wait_text(
+        client,
+        "(//li[.//h3[normalize-space()='Réponse']])[last()][contains(., 'contractuels') and not(contains(., 'tient compte'))]",
+    )
+    .await?;
 
     // An ambiguous question: the likely topics as buttons.
     click(client, &button("Nouveau sujet")).await?;
@@ -391,5 +423,163 @@ async fn walk(client: &Client, site: &str, dir: &Path) -> Result {
     )
     .await?;
     assert_eq!(links, json!(0), "no live link from the agent's text");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- requests to a person (issue 13)
+
+const INBOX_TOKEN: &str = "jeton-du-pole-encadrement-0123";
+
+/// `guichet serve` with a contacts file in which `encadrement` opens the inbox with a token.
+fn start_requests_server(dir: &Path) -> Result<(Guard, String)> {
+    let contacts = dir.join("contacts.txt");
+    std::fs::write(&contacts, format!("encadrement jeton:{INBOX_TOKEN}\n"))?;
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .args(["serve", rules, "--addr", "127.0.0.1:0", "--db"])
+        .arg(dir.join("g.db"))
+        .arg("--contacts")
+        .arg(&contacts)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let guard = Guard(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+            if let Some(at) = line.find("écoute sur http://") {
+                let rest = &line[at + "écoute sur ".len()..];
+                let _ = tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(60))?;
+    Ok((guard, url))
+}
+
+/// The agent clicks « Transmettre », the contact answers in /inbox (another tab), and the
+/// agent's page shows the reply without a reload, then again after one.
+#[test]
+fn a_question_is_transmitted_answered_in_the_inbox_and_the_reply_shown_in_chromium() -> Result {
+    let required = std::env::var("GUICHET_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let chromium = find_program(&["chromium", "chromium-browser"]);
+    let driver = find_program(&["chromedriver"]);
+    let (Some(chromium), Some(driver)) = (chromium, driver) else {
+        if required {
+            return Err("GUICHET_REQUIRE_BROWSER=1 but chromium or chromedriver is missing".into());
+        }
+        eprintln!("skipped: chromium and chromedriver are not installed");
+        return Ok(());
+    };
+    let dir = std::env::temp_dir()
+        .join("guichet-browser-requests")
+        .join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let (_server, site) = start_requests_server(&dir)?;
+    let (_driver, webdriver) = start_driver(&driver)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=420,900",
+                    format!("--user-data-dir={}", dir.join("profile").display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await?;
+        let result = transmit_and_answer(&client, &site).await;
+        if result.is_err() {
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(dir.join("requests-failure.png"), png);
+            }
+        }
+        let _ = client.close().await;
+        result
+    })
+}
+
+async fn transmit_and_answer(client: &Client, site: &str) -> Result {
+    client.goto(site).await?;
+    click(client, &button("Qui est mon gestionnaire de carrière ?")).await?;
+    click(
+        client,
+        "//button[starts-with(normalize-space(), 'Catégorie A') and not(@disabled)]",
+    )
+    .await?;
+    let message = "Merci de me dire qui suit mon dossier de détachement.";
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("form.transmit textarea"))
+        .await?
+        .send_keys(message)
+        .await?;
+    click(
+        client,
+        &button("Transmettre ma question au pôle encadrement de la DRH"),
+    )
+    .await?;
+    let sent = wait_text(client, "//p[@class='request-sent']").await?;
+    assert!(sent.contains("au pôle encadrement de la DRH"), "{sent}");
+    let agent = client.window().await?;
+
+    // The contact, in another tab: signs in, reads the request, answers it.
+    let inbox = client.new_window(true).await?;
+    client.switch_to_window(inbox.handle).await?;
+    client.goto(&format!("{site}/inbox")).await?;
+    client
+        .find(Locator::Css("#contact"))
+        .await?
+        .send_keys("encadrement")
+        .await?;
+    client
+        .find(Locator::Css("#secret"))
+        .await?
+        .send_keys(INBOX_TOKEN)
+        .await?;
+    click(client, &button("Ouvrir ma boîte")).await?;
+    let request = wait_text(client, "//li[contains(@class, 'request')]").await?;
+    assert!(request.contains(message), "{request}");
+    assert!(
+        request.contains("Catégorie A"),
+        "the facts gathered: {request}"
+    );
+    let reply =
+        "Le pôle encadrement suit votre détachement : Mme Roussel vous appelle cette semaine.";
+    client
+        .find(Locator::Css("li.request textarea"))
+        .await?
+        .send_keys(reply)
+        .await?;
+    click(client, &button("Envoyer la réponse")).await?;
+    wait_text(client, "//div[@class='reply-given']").await?;
+
+    // The agent's page shows it (looked at every few seconds), and again after a reload.
+    client.switch_to_window(agent).await?;
+    let shown = wait_text(client, "//div[@class='request-reply']").await?;
+    assert!(shown.contains(reply), "{shown}");
+    client.refresh().await?;
+    let shown = wait_text(client, "//div[@class='request-reply']").await?;
+    assert!(shown.contains(reply), "{shown}");
     Ok(())
 }

@@ -295,3 +295,47 @@ fn test_command_shows_a_readable_diff_and_exits_1() {
     assert!(stdout.ends_with("0 passed, 2 failed\n"), "{stdout}");
     insta::assert_snapshot!(stdout);
 }
+
+/// « transmettre » after a hand-off prints what `guichet serve` would send (issue 13); before
+/// one, it says what it is for; nothing is sent.
+#[test]
+fn chat_transmettre_prints_what_would_be_sent() {
+    let (stdout, _) = guichet(&[
+        "chat",
+        "rules",
+        "--topic",
+        "gestionnaire_carriere",
+        "--profile",
+        "categorie=a",
+        "--today",
+        "25/11/2026",
+    ])
+    .stdin("transmettre merci de me rappeler le matin\n")
+    .code(0);
+    insta::assert_snapshot!(stdout);
+    let (stdout, _) = guichet(&[
+        "chat",
+        "rules",
+        "--topic",
+        "gestionnaire_carriere",
+        "--json",
+        "--today",
+        "25/11/2026",
+    ])
+    .stdin("transmettre\nb\ntechnique\ntransmettre à bientôt\n")
+    .code(0);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines[1]["code"], "not_handed_off", "{stdout}");
+    let request = lines.last().expect("a last line");
+    assert_eq!(request["type"], "request", "{stdout}");
+    assert_eq!(request["sent"], false);
+    assert_eq!(request["contact"], "gestionnaire");
+    assert_eq!(request["message"], "à bientôt");
+    assert_eq!(
+        request["notify"], "carrieres3@ville-exemple.fr",
+        "the arm resolved"
+    );
+}

@@ -184,6 +184,13 @@ fn what_is_said_of_another_person_is_not_the_agents() {
         ("ma femme attend des jumeaux", &[]),
         ("mon collègue qui est en CDI m'a dit que", &[]),
         ("elle est à 80 %", &[]),
+        // named after the phrase, in its clause
+        ("je voudrais utiliser mon CPF pour mon fils", &[]),
+        ("je prépare le concours de mon fils", &[]),
+        (
+            "je travaille aux espaces verts et ma femme à la cantine",
+            &["direction=cadre_de_vie"],
+        ),
     ]);
 }
 
@@ -194,6 +201,9 @@ fn a_word_inside_a_longer_word_or_term_states_nothing() {
         ("je suis titulaire du permis poids lourd", &[]),
         ("je suis titulaire d'un master", &[]),
         ("je suis titularisée depuis mars", &["statut=titulaire"]),
+        ("je n'ai pas de diplôme de secouriste", &[]),
+        ("je suis policier municipal à la retraite", &[]),
+        ("j'ai un CDI dans le privé, puis-je être vacataire ?", &[]),
     ]);
 }
 
@@ -221,6 +231,8 @@ fn negations_hypotheses_and_wishes_state_nothing() {
         ("si je suis à 80 %, combien de RTT ?", &[]),
         ("est-ce que je suis titulaire ?", &[]),
         ("je voudrais être à 80 %", &["quotite_souhaitee=80"]),
+        ("je voudrais être à temps plein", &[]),
+        ("je ne suis plus à mi-temps", &[]),
         ("est-ce que je peux passer à 80 % ?", &[]),
         ("titulaire ou contractuel, combien de congés ?", &[]),
         ("je suis titulaire ou contractuelle je sais plus", &[]),
@@ -230,6 +242,15 @@ fn negations_hypotheses_and_wishes_state_nothing() {
             &["statut=contractuel"],
         ),
         ("pour un agent à 80 %, combien de congés ?", &[]),
+        // beliefs, doubts, and a statement asked back
+        ("je pense que je suis contractuel", &[]),
+        ("je crois que je suis en CDD", &[]),
+        ("je suis en CDD ? ou en CDI ?", &[]),
+        ("je suis titulaire ?", &[]),
+        (
+            "je suis titulaire, j'ai droit à combien ?",
+            &["statut=titulaire"],
+        ),
     ]);
 }
 
@@ -268,6 +289,11 @@ fn explicit_statements_are_taken() {
             &["statut=contractuel", "quotite=80"],
         ),
         ("j'attends des jumeaux", &["naissance_multiple=jumeaux"]),
+        // a number fact's phrase with its value written before it
+        ("je suis à temps plein, combien de RTT ?", &["quotite=100"]),
+        ("je suis en 4/5, combien de RTT ?", &["quotite=80"]),
+        // a phrase ending with a number takes it only at the end of a clause
+        ("je suis en 4/5 depuis 2 ans", &[]),
         (
             "j'ai eu un accident de trajet hier",
             &["type_accident=trajet"],

@@ -670,6 +670,12 @@ fn sighup_reloads_and_conversations_in_flight_finish_on_their_version() -> Resul
     let (new, _) = server.create("conges_annuels")?;
     server.step(&new, "titulaire")?;
     assert!(str_of(&server.step(&new, "5")?["text"]).contains("(version 2)"));
+    // A topic started after a conversation on the old rules carries nothing over.
+    let r = server.post("/api/sessions", &json!({ "topic": "rtt", "after": old }))?;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let step = r.json()?["step"].clone();
+    assert_eq!(step["fact"], "statut", "{step}");
+    assert!(step["understood"].is_null(), "{step}");
     let answer = server.step(&old, "5")?;
     assert!(
         !str_of(&answer["text"]).contains("(version 2)"),

@@ -6,7 +6,7 @@ mod support;
 
 use guichet::front::server::store::postgres::PostgresStore;
 use guichet::front::server::store::{
-    Conversation, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
+    Conversation, HrRequest, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
 };
 use std::sync::Arc;
 use support::postgres::{self, Scratch};
@@ -393,4 +393,81 @@ fn an_unreachable_database_is_unavailable_at_start() -> Result {
         .ok_or("connected to nothing")?;
     assert!(e.is_unavailable(), "{e}");
     Ok(())
+}
+
+fn hr_request(id: &str, conversation: &str, created_at: i64) -> HrRequest {
+    HrRequest {
+        id: id.into(),
+        conversation: conversation.into(),
+        contact: "gestionnaire".into(),
+        contact_email: Some("gestion@ville-exemple.fr".into()),
+        topic: "rtt".into(),
+        status: "open".into(),
+        message: "Combien de RTT ?".into(),
+        reply_email: None,
+        phone: Some("+33600000001".into()),
+        dossier: serde_json::json!({ "question": "rtt", "facts": [] }),
+        created_at,
+        due: "1970-01-08".into(),
+        reply: None,
+        replied_at: None,
+        replied_by: None,
+        notified_at: None,
+        delivered_at: None,
+    }
+}
+
+/// Requests to people: one open per conversation, reply, reassignment, the outbox, figures,
+/// and they leave with their conversation (erasure, retention).
+#[test]
+fn requests_follow_their_conversation() -> Result {
+    each("requests", |store, _| {
+        let phone = "+33600000001";
+        store.create(&conversation("a", Some(phone), 10), &[])?;
+        store.create(&conversation("b", None, 10), &[])?;
+        let first = hr_request("r1", "a", 10);
+        store.create_request(&first)?;
+        assert!(
+            store.create_request(&hr_request("r2", "a", 11)).is_err(),
+            "one open request per conversation"
+        );
+        store.create_request(&hr_request("r3", "b", 12))?;
+        assert_eq!(store.request("r1")?, Some(first.clone()));
+        assert_eq!(store.request("nope")?, None);
+        assert_eq!(store.requests_of_conversation("a")?.len(), 1);
+        assert_eq!(store.requests(Some("gestionnaire"), Some("open"))?.len(), 2);
+        assert_eq!(store.requests(None, None)?.len(), 2);
+        assert_eq!(store.undelivered(true, false)?.len(), 2, "to notify");
+        store.request_notified("r1", 20)?;
+        assert_eq!(store.undelivered(true, false)?.len(), 1);
+        assert!(store.assign_request("r3", "paie", None)?);
+        assert!(store.reply_request("r1", "Vous avez 25 RTT.", "gestionnaire", 3610)?);
+        assert!(!store.reply_request("r1", "encore", "gestionnaire", 3620)?, "not open");
+        assert!(!store.assign_request("r1", "paie", None)?, "not open");
+        assert_eq!(store.undelivered(false, true)?.len(), 1, "reply to send by SMS");
+        store.request_delivered("r1", 3700)?;
+        assert!(store.undelivered(false, true)?.is_empty());
+        let answered = store.request("r1")?.ok_or("lost")?;
+        assert_eq!(
+            (answered.status.as_str(), answered.reply.as_deref(), answered.replied_at),
+            ("answered", Some("Vous avez 25 RTT."), Some(3610))
+        );
+        let stats = store.request_stats(0, "1970-01-09")?;
+        assert_eq!(
+            (stats.total.opened, stats.total.answered, stats.total.overdue),
+            (2, 1, 1)
+        );
+        assert_eq!(stats.total.median_hours, Some(1.0));
+        assert_eq!(stats.per_contact.get("paie").map(|f| f.opened), Some(1));
+        assert_eq!(stats.conversations_answered_by_a_person, 1);
+        assert_eq!(
+            store.requests_selected(&Selector::Phone(phone.into()))?.len(),
+            1
+        );
+        store.delete(&Selector::Phone(phone.into()))?;
+        assert_eq!(store.request("r1")?, None, "erased with the conversation");
+        store.purge(50)?;
+        assert_eq!(store.request("r3")?, None, "purged with the conversation");
+        Ok(())
+    })
 }

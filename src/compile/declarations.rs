@@ -8,9 +8,10 @@
 use super::program::*;
 use super::suggest;
 use super::Context;
+use crate::problem::number;
 use crate::problem::{NameKind, ProblemKind};
 use crate::span::Span;
-use crate::syntax::ast::{self, FactKind, FactOption, Item, Pattern, Text, TextPart};
+use crate::syntax::ast::{self, FactKind, FactOption, Item, Pattern, StateTag, Text, TextPart};
 
 impl Context {
     /// Registers every declaration of `items`, in order.
@@ -151,38 +152,68 @@ impl Context {
             FactKind::Text => FactType::Text,
         };
         if let Some(states) = states {
-            let number = matches!(decl.kind, FactKind::Integer | FactKind::Number);
-            fact.states.extend(self.lower_states(states, number, None));
+            let of = match fact.ty {
+                FactType::Integer { min, max } => StatesOf::Number {
+                    min,
+                    max,
+                    integer: true,
+                },
+                FactType::Number { min, max } => StatesOf::Number {
+                    min,
+                    max,
+                    integer: false,
+                },
+                _ => StatesOf::YesNo,
+            };
+            fact.states.extend(self.lower_states(states, of));
         }
         fact
     }
 
-    /// The phrases of a `states` clause: of a choice value (`value`), of a
-    /// number fact (`number`, one `{}` each) or of a yes/no fact (`oui`/`non`).
-    fn lower_states(
-        &mut self,
-        states: &ast::States,
-        number: bool,
-        value: Option<u32>,
-    ) -> Vec<StatePhrase> {
+    /// The phrases of a `states` clause: of a choice value, of a number fact
+    /// (one `{}` each, or a number before them) or of a yes/no fact (`oui`/`non`).
+    fn lower_states(&mut self, states: &ast::States, of: StatesOf) -> Vec<StatePhrase> {
         let mut out = Vec::new();
-        for (yes_no, text) in &states.phrases {
-            let stated = match (yes_no, value, number) {
-                (Some(_), Some(_), _) | (Some(_), None, true) => {
+        for (tag, text) in &states.phrases {
+            let stated = match (tag, of) {
+                (StateTag::Plain, StatesOf::Value(v)) => Stated::Choice(v),
+                (StateTag::Plain, StatesOf::Number { .. }) => Stated::Number,
+                (StateTag::Plain, StatesOf::YesNo) => {
+                    self.report(
+                        ProblemKind::StatesYesNoForm { yes_no_fact: true },
+                        text.span,
+                    );
+                    continue;
+                }
+                (StateTag::Bool(b), StatesOf::YesNo) => Stated::Bool(*b),
+                (StateTag::Bool(_), _) => {
                     self.report(
                         ProblemKind::StatesYesNoForm { yes_no_fact: false },
                         text.span,
                     );
                     continue;
                 }
-                (Some(b), None, false) => Stated::Bool(*b),
-                (None, Some(v), _) => Stated::Choice(v),
-                (None, None, true) => Stated::Number,
-                (None, None, false) => {
-                    self.report(
-                        ProblemKind::StatesYesNoForm { yes_no_fact: true },
-                        text.span,
-                    );
+                (StateTag::Number(n), StatesOf::Number { min, max, integer }) => {
+                    let outside = min.is_some_and(|m| *n < m) || max.is_some_and(|m| *n > m);
+                    if outside || (integer && n.fract() != 0.0) {
+                        let bounds = match (min, max) {
+                            (Some(l), Some(h)) => format!("de {} à {}", number(l), number(h)),
+                            (Some(l), None) => format!("à partir de {}", number(l)),
+                            (None, Some(h)) => format!("jusqu'à {}", number(h)),
+                            (None, None) => "tout nombre".into(),
+                        };
+                        let whole = if integer { ", nombres entiers" } else { "" };
+                        let range = format!("{bounds}{whole}");
+                        self.report(
+                            ProblemKind::StatesValueOutOfRange { value: *n, range },
+                            text.span,
+                        );
+                        continue;
+                    }
+                    Stated::Fixed(*n)
+                }
+                (StateTag::Number(_), _) => {
+                    self.report(ProblemKind::StatesValueNotNumber, text.span);
                     continue;
                 }
             };
@@ -209,6 +240,10 @@ impl Context {
             let phrase = match (stated, pieces.as_slice()) {
                 (Stated::Number, [_]) => {
                     self.report(ProblemKind::StatesWithoutPlaceholder, text.span);
+                    continue;
+                }
+                (Stated::Fixed(_), [whole]) if !has_words(whole) => {
+                    self.report(ProblemKind::StatesTooVague { number: false }, text.span);
                     continue;
                 }
                 (Stated::Number, [before, after]) if has_words(before) || has_words(after) => {
@@ -258,7 +293,7 @@ impl Context {
             let also = decl.also.iter().map(|t| self.plain_text(t)).collect();
             if let Some(states) = &decl.states {
                 let value = values.len() as u32;
-                phrases.extend(self.lower_states(states, false, Some(value)));
+                phrases.extend(self.lower_states(states, StatesOf::Value(value)));
             }
             values.push(ChoiceValue {
                 name: decl.name.text.clone(),
@@ -460,6 +495,19 @@ pub(super) fn unknown_value(fact: &str, value: &str, values: &[ChoiceValue]) -> 
         suggestion: suggest(value, values.iter().map(|v| v.name.as_str())),
         values: values.iter().map(|v| v.name.clone()).collect(),
     }
+}
+
+/// What a `states` clause is attached to.
+#[derive(Clone, Copy)]
+enum StatesOf {
+    /// The choice value of this index.
+    Value(u32),
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        integer: bool,
+    },
+    YesNo,
 }
 
 fn option_name(option: &FactOption) -> &'static str {

@@ -126,6 +126,8 @@ pub enum Stated {
     Bool(bool),
     /// The number written where the phrase has `{}`.
     Number,
+    /// This number (`states 100 "je suis à temps plein"`).
+    Fixed(f64),
 }
 
 #[derive(Clone, Debug, PartialEq)]

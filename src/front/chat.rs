@@ -72,6 +72,11 @@ impl<W: Write> Chat<'_, W> {
         let Some(mut session) = self.session.take() else {
             return self.choose_topic(line);
         };
+        if let Some(message) = transmit_word(line) {
+            let result = self.transmit(&mut session, message);
+            self.session = Some(session);
+            return result;
+        }
         let result = match Command::parse(line) {
             Some(command) => self.command(&mut session, command),
             None if session.is_done() && self.options.topic.is_none() => {
@@ -373,7 +378,71 @@ impl<W: Write> Chat<'_, W> {
                 writeln!(self.out, "  - {} {}{origin}", g.question, g.value)?;
             }
         }
-        Ok(())
+        writeln!(
+            self.out,
+            "{}",
+            self.paint(
+                "Tapez « transmettre » (suivi d'un message si vous voulez) pour voir ce qui lui serait transmis.",
+                "2"
+            )
+        )
+    }
+
+    /// « transmettre [message] » after a hand-off: prints what `guichet serve` would send to the
+    /// contact (docs/server.md, requests); the terminal chat has no store and sends nothing.
+    fn transmit(&mut self, session: &mut Session, message: &str) -> io::Result<()> {
+        let step = session.step(self.program);
+        let Ok(Step::Handoff(h)) = &step else {
+            let text = "« transmettre » envoie la question d'une conversation qui vous oriente vers une personne.";
+            if self.options.json {
+                return self.json_line(&wire::error("not_handed_off", text));
+            }
+            return writeln!(self.out, "{}", self.paint(text, "33"));
+        };
+        let email = h
+            .contact
+            .channels
+            .iter()
+            .find(|(kind, _)| *kind == crate::syntax::ast::ChannelKind::Email)
+            .map(|(_, e)| e.clone());
+        if self.options.json {
+            let request = serde_json::json!({
+                "type": "request", "sent": false, "contact": h.contact.id,
+                "notify": email, "message": message, "facts": h.gathered,
+            });
+            return self.json_line(&request);
+        }
+        let title = format!(
+            "Demande qui serait transmise {} (guichet chat n'envoie rien : c'est le rôle de guichet serve)",
+            crate::front::server::requests::to_label(&h.contact.label)
+        );
+        writeln!(self.out, "{}", self.paint(&title, "1"))?;
+        if let Some(email) = email {
+            writeln!(
+                self.out,
+                "  Avis envoyé à : {email} (sans donnée personnelle)"
+            )?;
+        }
+        let message = if message.is_empty() {
+            "(aucun)"
+        } else {
+            message
+        };
+        writeln!(self.out, "  Message de l'agent : {message}")?;
+        writeln!(self.out, "  Faits recueillis :")?;
+        if h.gathered.is_empty() {
+            writeln!(self.out, "  - aucun")?;
+        }
+        for g in &h.gathered {
+            writeln!(
+                self.out,
+                "  - {} {} ({})",
+                g.question,
+                g.value,
+                g.provenance.words()
+            )?;
+        }
+        writeln!(self.out, "  Avec la conversation entière.")
     }
 
     fn closing(&mut self) -> io::Result<()> {
@@ -513,4 +582,11 @@ fn indent(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The agent's message after « transmettre », when the line starts with that word.
+fn transmit_word(line: &str) -> Option<&str> {
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    (crate::text::fold(word).trim_end_matches(['.', '!', ':']) == "transmettre")
+        .then(|| rest.trim())
 }

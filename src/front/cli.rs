@@ -100,6 +100,8 @@ enum Command {
         #[arg(long, short, value_name = "FICHIER", conflicts_with = "all")]
         output: Option<PathBuf>,
     },
+    /// Hash a contact's password for `serve --contacts` (reads it on the standard input).
+    HashPassword,
     /// Write a booklet for review by HR: one HTML page per topic, an index and the graphs.
     Doc {
         #[arg(required = true)]
@@ -129,6 +131,8 @@ enum Command {
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
+        #[command(flatten)]
+        requests: crate::front::server::requests::RequestOptions,
     },
 }
 
@@ -196,12 +200,14 @@ pub fn main() -> ExitCode {
             format,
             output.as_deref(),
         ),
+        Command::HashPassword => hash_password(),
         Command::Serve {
             paths,
             addr,
             db,
             retention_days,
             watch_interval_ms,
+            requests,
         } => crate::front::server::run(crate::front::server::ServeOptions {
             paths,
             addr,
@@ -210,7 +216,32 @@ pub fn main() -> ExitCode {
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
+            requests,
         }),
+    }
+}
+
+/// `guichet hash-password`: one line read on stdin, its Argon2id hash printed.
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("erreur : {e}");
+        return ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 12 {
+        eprintln!("erreur : 12 caractères au moins, s'il vous plaît");
+        return ExitCode::from(1);
+    }
+    match crate::front::server::requests::credentials::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -11,12 +11,15 @@
 //! - a negation comes before it, or just after it in the clause or past an
 //!   « ou » (« je ne suis pas titulaire », « titulaire ou pas ») —
 //!   `extract_negations.txt`;
-//! - another person comes before it (« ma collègue est contractuelle ») —
+//! - another person is named in it, before or after the phrase (« ma
+//!   collègue est contractuelle », « mon CPF pour mon fils ») —
 //!   `extract_persons.txt`;
 //! - a hypothesis, a wish, a question or the past comes before it (« si je
 //!   suis à 80 % », « je voudrais passer à 80 % ») — `extract_uncertain.txt`;
 //! - nothing in the clause is first person (« pour un agent à 80 % ») —
-//!   `extract_first_person.txt`.
+//!   `extract_first_person.txt`;
+//! - a question mark follows it at once (« je suis en CDD ? »), or the clause
+//!   is one side of an « ou » (« titulaire ou contractuelle »).
 //!
 //! The `{}` of a number phrase takes one number, never a time (« depuis 2
 //! ans », « il y a 2 jours », « en 2025 » — `extract_time_words.txt`, and
@@ -81,6 +84,10 @@ impl Extracted {
 /// The `states` phrases of a program, as tokens, ready to match questions.
 pub struct Extractor {
     facts: Vec<FactPatterns>,
+    /// Each pattern by its longest word (the rarest, as a rule): (fact index,
+    /// pattern index, tokens between the start of the match and that word).
+    /// A question is read once, word by word.
+    anchors: HashMap<String, Vec<(usize, usize, usize)>>,
 }
 
 struct FactPatterns {
@@ -123,6 +130,10 @@ impl Token {
     fn is_alternative(&self) -> bool {
         matches!(self, Token::Break(Some(w)) if w == "ou")
     }
+
+    fn is_question_mark(&self) -> bool {
+        matches!(self, Token::Break(Some(w)) if w == "?")
+    }
 }
 
 /// One match of a pattern: its value and the tokens it covers.
@@ -153,21 +164,55 @@ impl Extractor {
                     patterns: f.states.iter().flat_map(patterns).collect(),
                 }
             })
-            .collect();
-        Extractor { facts }
+            .collect::<Vec<FactPatterns>>();
+        let mut anchors: HashMap<String, Vec<(usize, usize, usize)>> = HashMap::new();
+        for (fi, fact) in facts.iter().enumerate() {
+            for (pi, pattern) in fact.patterns.iter().enumerate() {
+                // Positions in the match: the words before `{}`, `{}`, the words after.
+                let before = pattern.before.iter().enumerate();
+                let after = pattern.after.iter().flatten().enumerate();
+                let anchor = before
+                    .chain(after.map(|(i, w)| (pattern.before.len() + 1 + i, w)))
+                    .max_by_key(|(i, w)| (w.len(), std::cmp::Reverse(*i)))
+                    .map(|(i, w)| (w, i));
+                if let Some((word, offset)) = anchor {
+                    anchors
+                        .entry(word.clone())
+                        .or_default()
+                        .push((fi, pi, offset));
+                }
+            }
+        }
+        Extractor { facts, anchors }
     }
 
     /// The facts among `wanted` that `question` states about the agent.
     pub fn extract(&self, question: &str, wanted: impl Fn(FactId) -> bool) -> Vec<Extracted> {
         let tokens = tokens(question);
+        // Every match, by fact (in declaration order).
+        let mut found: Vec<Vec<Found>> = Vec::new();
+        found.resize_with(self.facts.len(), Vec::new);
+        for (i, token) in tokens.iter().enumerate() {
+            let Some(candidates) = token.word().and_then(|w| self.anchors.get(w)) else {
+                continue;
+            };
+            for &(fi, pi, offset) in candidates {
+                let fact = &self.facts[fi];
+                let Some(start) = i.checked_sub(offset) else {
+                    continue;
+                };
+                if !wanted(fact.fact) {
+                    continue;
+                }
+                if let Some(m) = match_at(&tokens, start, &fact.patterns[pi], fact) {
+                    if about_the_agent(&tokens, m.start, m.end) {
+                        found[fi].push(m);
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
-        for fact in self.facts.iter().filter(|f| wanted(f.fact)) {
-            let found: Vec<Found> = fact
-                .patterns
-                .iter()
-                .flat_map(|p| matches(&tokens, p, fact))
-                .filter(|f| about_the_agent(&tokens, f.start, f.end))
-                .collect();
+        for (fact, found) in self.facts.iter().zip(&found) {
             let Some(first) = found.first() else {
                 continue;
             };
@@ -224,48 +269,42 @@ fn patterns(phrase: &StatePhrase) -> Vec<Pattern> {
     out
 }
 
-/// Every place where `pattern` is in `tokens`, with the value it states.
-fn matches(tokens: &[Token], pattern: &Pattern, fact: &FactPatterns) -> Vec<Found> {
-    let mut out = Vec::new();
-    for start in 0..tokens.len() {
-        let Some(mut at) = words_at(tokens, start, &pattern.before) else {
-            continue;
-        };
-        let value = match (&pattern.after, pattern.value) {
-            (Some(after), _) => {
-                let Some(n) = number_for(tokens, start, at, fact) else {
-                    continue;
-                };
-                let Some(end) = words_at(tokens, at + 1, after) else {
-                    continue;
-                };
-                // A phrase ending with its number takes it at the end of a clause
-                // only: « en 2 fois » is not 2 of anything the phrase names.
-                if after.is_empty() && tokens.get(end).is_some_and(|t| t.word().is_some()) {
-                    continue;
-                }
-                at = end;
-                Value::Number(n)
+/// `pattern` at `start` in `tokens`, with the value it states, if it is there.
+fn match_at(
+    tokens: &[Token],
+    start: usize,
+    pattern: &Pattern,
+    fact: &FactPatterns,
+) -> Option<Found> {
+    let mut at = words_at(tokens, start, &pattern.before)?;
+    let value = match (&pattern.after, pattern.value) {
+        (Some(after), _) => {
+            let n = number_for(tokens, start, at, fact)?;
+            let end = words_at(tokens, at + 1, after)?;
+            // A phrase ending with its number takes it at the end of a clause
+            // only: « en 2 fois » is not 2 of anything the phrase names.
+            if after.is_empty() && tokens.get(end).is_some_and(|t| t.word().is_some()) {
+                return None;
             }
-            (None, Stated::Choice(i)) => Value::Choice(i),
-            (None, Stated::Bool(b)) => Value::Bool(b),
-            (None, Stated::Number) => continue,
-        };
-        // A phrase ending with a number names it only at the end of a clause.
-        let ends_with_number = pattern.after.is_none()
-            && pattern.before.last().is_some_and(|w| is_number(w))
-            && tokens.get(at).is_some_and(|t| t.word().is_some());
-        // « je suis titulaire du permis C »: part of a longer term.
-        let longer_term = words_start_with_any(&tokens[at..], &LONGER_TERMS);
-        if !ends_with_number && !longer_term {
-            out.push(Found {
-                value,
-                start,
-                end: at,
-            });
+            at = end;
+            Value::Number(n)
         }
-    }
-    out
+        (None, Stated::Choice(i)) => Value::Choice(i),
+        (None, Stated::Bool(b)) => Value::Bool(b),
+        (None, Stated::Fixed(n)) => Value::Number(n),
+        (None, Stated::Number) => return None,
+    };
+    // A phrase ending with a number names it only at the end of a clause.
+    let ends_with_number = pattern.after.is_none()
+        && pattern.before.last().is_some_and(|w| is_number(w))
+        && tokens.get(at).is_some_and(|t| t.word().is_some());
+    // « je suis titulaire du permis C »: part of a longer term.
+    let longer_term = words_start_with_any(&tokens[at..], &LONGER_TERMS);
+    (!ends_with_number && !longer_term).then_some(Found {
+        value,
+        start,
+        end: at,
+    })
 }
 
 /// The number at `at` for the `{}` of a pattern whose words before it end
@@ -318,11 +357,19 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .iter()
         .position(Token::is_break)
         .map_or(tokens.len(), |i| end + i);
-    // « titulaire ou contractuelle »: one of two, the agent does not say which.
-    let alternative = clause_start
-        .checked_sub(1)
-        .is_some_and(|i| tokens[i].is_alternative())
-        || tokens.get(clause_end).is_some_and(Token::is_alternative);
+    // « titulaire ou contractuelle », « en CDD ? ou en CDI ? »: one of two,
+    // the agent does not say which.
+    let alternative = tokens[..clause_start]
+        .iter()
+        .rev()
+        .find(|t| **t != Token::Break(None))
+        .is_some_and(Token::is_alternative)
+        || tokens[clause_end..]
+            .iter()
+            .find(|t| **t != Token::Break(None) && !t.is_question_mark())
+            .is_some_and(Token::is_alternative);
+    // « je suis en CDD ? »: a question about it, not a statement.
+    let asked = tokens.get(end).is_some_and(Token::is_question_mark);
     let before = &tokens[clause_start..start];
     // « titulaire ou pas », « titulaire pas contractuel »: the two words
     // after, in the clause or past an « ou ».
@@ -339,9 +386,11 @@ fn about_the_agent(tokens: &[Token], start: usize, end: usize) -> bool {
         .any(|w| FIRST_PERSON.contains(w));
     first_person
         && !alternative
+        && !asked
         && !contains_any(before, &NEGATIONS)
         && !contains_any(&after, &NEGATIONS)
         && !contains_any(before, &PERSONS)
+        && !contains_any(&tokens[end..clause_end], &PERSONS)
         && !contains_any(before, &UNCERTAIN)
 }
 
@@ -375,6 +424,7 @@ fn tokens(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     for piece in pieces(&fold(text)) {
         match piece {
+            Some(mark) if mark == "?" => out.push(Token::Break(Some(mark))),
             Some(word) => match SPELLINGS.get(word.as_str()) {
                 Some(words) => out.extend(words.iter().map(|w| Token::Word(w.clone()))),
                 None => out.push(Token::Word(word)),
@@ -405,6 +455,7 @@ fn words_of(text: &str) -> Vec<String> {
     pieces(&fold(text))
         .into_iter()
         .flatten()
+        .filter(|w| w != "?")
         .flat_map(|w| match SPELLINGS.get(w.as_str()) {
             Some(words) => words.clone(),
             None => vec![w],
@@ -415,7 +466,8 @@ fn words_of(text: &str) -> Vec<String> {
 /// Folded text cut into words (`Some`) and clause breaks (`None`): letters
 /// and digits make words, digits apart from letters (« 80% » → « 80 », « % »),
 /// a decimal comma or point inside a number kept (as `.`); `%` and `€` are
-/// words; `, . ; : ! ? ( )` and line breaks end a clause.
+/// words; `, . ; : ! ( )` and line breaks end a clause; `?` too, kept as
+/// `Some("?")` (a statement just before it is a question).
 fn pieces(folded: &str) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
     let mut current = String::new();
@@ -442,7 +494,8 @@ fn pieces(folded: &str) -> Vec<Option<String>> {
             flush(&mut current, &mut out);
             match c {
                 '%' | '€' => out.push(Some(c.to_string())),
-                ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '\n' | '…' => out.push(None),
+                '?' => out.push(Some("?".to_string())),
+                ',' | '.' | ';' | ':' | '!' | '(' | ')' | '\n' | '…' => out.push(None),
                 _ => {}
             }
         }
@@ -509,4 +562,32 @@ pub fn prefill(
         session.prefill(program, &fact.name, &e.reply(), Provenance::Extracted)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        tokens(text)
+            .iter()
+            .map(|t| match t {
+                Token::Word(w) => w.clone(),
+                Token::Break(Some(w)) => format!("|{w}|"),
+                Token::Break(None) => "|".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn questions_are_cut_into_folded_words_and_clause_breaks() {
+        assert_eq!(
+            words("J'suis à 80%, et 4,5 jours."),
+            ["je", "suis", "a", "80", "%", "|", "|et|", "4.5", "jours", "|"]
+        );
+        assert_eq!(words("jsuis en CDD"), ["je", "suis", "en", "cdd"]);
+        assert_eq!(words("mon 3e enfant"), ["mon", "3", "e", "enfant"]);
+        assert_eq!(words("l'état civil"), ["le", "etat", "civil"]);
+        assert_eq!(words("parce que"), ["|parce que|"]);
+    }
 }

@@ -33,6 +33,9 @@ pub struct Router {
     /// Folded words of every phrase with their stem, by first letter, with
     /// their length: the words typos are corrected to.
     pub(super) vocabulary: HashMap<char, Vec<KnownWord>>,
+    /// The same words by phonetic key (of 3 sounds or more): `None` when
+    /// words of different stems sound alike.
+    pub(super) sounds: HashMap<String, Option<(String, String)>>,
     pub(super) facts: Vec<FactIndex>,
     pub(super) fallback: Option<ContactId>,
     /// The `states` phrases of the facts (`extract.rs`).
@@ -96,6 +99,7 @@ impl Router {
             fact_weight: Vec::new(),
             fact_stem: Vec::new(),
             vocabulary: HashMap::new(),
+            sounds: HashMap::new(),
             facts: Vec::new(),
             fallback: program.fallback.as_ref().map(|f| f.contact),
             extractor: Extractor::new(program),
@@ -251,6 +255,19 @@ impl Router {
             .filter(|(w, _)| w.chars().count() >= 4 && !w.chars().any(|c| c.is_ascii_digit()))
             .collect();
         vocabulary.sort();
+        for (word, stem) in &vocabulary {
+            let key = super::phonetic::key(word);
+            if key.chars().count() < 3 {
+                continue;
+            }
+            let entry = router
+                .sounds
+                .entry(key)
+                .or_insert_with(|| Some((word.clone(), stem.clone())));
+            if entry.as_ref().is_some_and(|(_, s)| s != stem) {
+                *entry = None;
+            }
+        }
         for (word, stem) in vocabulary {
             if let Some(first) = word.chars().next() {
                 router

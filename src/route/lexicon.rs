@@ -7,6 +7,9 @@
 //! expression is matched on the stems of the question's meaningful words,
 //! in a row (stop words skipped), and replaced, for ranking only, by the
 //! words of its notion; extraction still reads the question as written.
+//! The notion « hors sujet » marks what no topic answers (« autre
+//! commune », « heures supplémentaires »), matched word for word, stop
+//! words included: such a question is handed off.
 
 use super::index::Router;
 use super::normalise::Token;
@@ -19,6 +22,8 @@ struct Entry {
     stems: Vec<String>,
     /// The notion's tokens.
     notion: Vec<Token>,
+    /// Stop words are part of the expression (`stems` has them all).
+    exact: bool,
 }
 
 /// The expressions of the lexicon, by their first stem.
@@ -27,6 +32,12 @@ pub(super) struct Lexicon {
     entries: Vec<Entry>,
     by_first: HashMap<String, Vec<usize>>,
 }
+
+/// The notion of what no topic answers, even when a word looks like one
+/// (« mutation dans une autre commune »): the question is handed off.
+const OFF_TOPIC: &str = "hors sujet";
+/// Its stem: no topic phrase can have it.
+pub(super) const OFF_TOPIC_STEM: &str = "#hors-sujet";
 
 /// The bundled lexicon: `notion<TAB>expression, expression…` a line.
 const BUNDLED: &str = include_str!("../../data/route/lexicon.tsv");
@@ -56,16 +67,25 @@ impl Router {
             .chain(from_rules)
             .collect::<Vec<(String, Vec<String>)>>()
         {
-            let notion: Vec<Token> = self
-                .analyse_plain(&notion)
-                .into_iter()
-                .filter(|t| !t.stop)
-                .collect();
-            for expression in expressions {
-                let stems: Vec<String> = self
-                    .analyse_plain(&expression)
+            let off_topic = crate::text::fold(notion.trim()) == OFF_TOPIC;
+            let notion: Vec<Token> = if off_topic {
+                vec![Token {
+                    word: OFF_TOPIC.to_string(),
+                    stem: OFF_TOPIC_STEM.to_string(),
+                    stop: false,
+                }]
+            } else {
+                self.analyse_plain(&notion)
                     .into_iter()
                     .filter(|t| !t.stop)
+                    .collect()
+            };
+            for expression in expressions {
+                let all = self.analyse_plain(&expression);
+                let exact = off_topic;
+                let stems: Vec<String> = all
+                    .into_iter()
+                    .filter(|t| exact || !t.stop)
                     .map(|t| t.stem)
                     .collect();
                 let Some(first) = stems.first() else {
@@ -79,6 +99,7 @@ impl Router {
                 lexicon.entries.push(Entry {
                     stems,
                     notion: notion.clone(),
+                    exact,
                 });
             }
         }
@@ -88,37 +109,59 @@ impl Router {
     /// The meaningful words of a question with the expressions of the
     /// lexicon replaced by their notion (the longest expression first).
     pub fn situations(&self, tokens: &[Token]) -> Vec<Token> {
-        let content: Vec<&Token> = tokens.iter().filter(|t| !t.stop).collect();
-        let mut out = Vec::with_capacity(content.len());
+        let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
         let mut i = 0;
-        while i < content.len() {
+        while i < tokens.len() {
             let longest = self
                 .lexicon
                 .by_first
-                .get(&content[i].stem)
+                .get(&tokens[i].stem)
                 .into_iter()
                 .flatten()
-                .map(|&e| &self.lexicon.entries[e])
-                .filter(|e| {
-                    e.stems.len() <= content.len() - i
-                        && e.stems.iter().zip(&content[i..]).all(|(s, t)| *s == t.stem)
+                .filter_map(|&e| {
+                    let e = &self.lexicon.entries[e];
+                    e.matches(&tokens[i..]).map(|len| (e, len))
                 })
-                .max_by_key(|e| e.stems.len());
+                .max_by_key(|(_, len)| *len);
             match longest {
-                Some(e) => {
+                Some((e, len)) => {
                     for t in &e.notion {
-                        if !out.iter().any(|o: &Token| o.stem == t.stem) {
+                        if !out.iter().any(|o| o.stem == t.stem) {
                             out.push(t.clone());
                         }
                     }
-                    i += e.stems.len();
+                    i += len;
                 }
                 None => {
-                    out.push(content[i].clone());
+                    if !tokens[i].stop {
+                        out.push(tokens[i].clone());
+                    }
                     i += 1;
                 }
             }
         }
         out
+    }
+}
+
+impl Entry {
+    /// How many of `tokens` (from the first) the expression covers, if it
+    /// starts there: its meaningful stems in a row, stop words between them
+    /// skipped — or, for what no topic answers (« autre commune »), every
+    /// stem as written, stop words included.
+    fn matches(&self, tokens: &[Token]) -> Option<usize> {
+        let mut want = self.stems.iter();
+        let mut next = want.next();
+        for (i, t) in tokens.iter().enumerate() {
+            let Some(stem) = next else {
+                return Some(i);
+            };
+            if *stem == t.stem {
+                next = want.next();
+            } else if !t.stop || self.exact || i == 0 {
+                return None;
+            }
+        }
+        next.is_none().then_some(tokens.len())
     }
 }

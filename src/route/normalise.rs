@@ -1,9 +1,11 @@
 //! The words of a question or of a rule phrase: folded (case, accents,
 //! apostrophes), numbers split from units, SMS abbreviations expanded, stop
-//! words flagged, Snowball stems; typos corrected to a rule word. The word
+//! words flagged, Snowball stems; typos corrected to a rule word, by edit
+//! distance or, failing that, by sound (`phonetic.rs`). The word
 //! lists are data files in `data/route/`.
 
 use super::index::Router;
+use super::phonetic;
 use crate::text::{distance, fold};
 use rust_stemmers::Stemmer;
 use std::collections::{HashMap, HashSet};
@@ -57,7 +59,15 @@ impl Router {
                 continue;
             }
             let folded = fold(raw);
-            let expansion = abbreviation(&folded);
+            // "2j", "3 j": days, not the elided "j'".
+            let after_number = out
+                .last()
+                .is_some_and(|t| t.word.chars().all(|c| c.is_ascii_digit()));
+            let expansion = if folded == "j" && after_number {
+                "jours"
+            } else {
+                abbreviation(&folded)
+            };
             for word in expansion.split(' ').filter(|w| !w.is_empty()) {
                 let stop = is_stop_word(word);
                 out.push(self.token(word, stop));
@@ -82,17 +92,36 @@ impl Router {
     /// The words of a question: [`Router::analyse_plain`], then words the
     /// rules do not know are corrected to the one rule word a typo away.
     pub fn analyse(&self, text: &str) -> Vec<Token> {
-        let mut tokens = self.analyse_plain(text);
+        let known = |stem: &str| {
+            self.ids
+                .get(stem)
+                .is_some_and(|&id| self.weight[id as usize] > 0.0 || self.fact_stem[id as usize])
+        };
+        let mut tokens: Vec<Token> = Vec::new();
+        for t in self.analyse_plain(text) {
+            // An elision written without its apostrophe (« menvoyer », « lannee »).
+            match elided(&t.word) {
+                Some((article, rest)) if !t.stop && !known(&t.stem) => {
+                    let rest = self.token(rest, is_stop_word(rest));
+                    if rest.stop || known(&rest.stem) || is_common_word(&rest.word) {
+                        tokens.push(self.token(article, true));
+                        tokens.push(rest);
+                        continue;
+                    }
+                    tokens.push(t);
+                }
+                _ => tokens.push(t),
+            }
+        }
         for t in tokens.iter_mut().filter(|t| !t.stop) {
             // A word the rules use is not a typo, even one of their texts only.
-            if self
-                .ids
-                .get(&t.stem)
-                .is_some_and(|&id| self.weight[id as usize] > 0.0 || self.fact_stem[id as usize])
-            {
+            if known(&t.stem) {
                 continue;
             }
-            if let Some((word, stem)) = self.correction(&t.word) {
+            if let Some((word, stem)) = self
+                .correction(&t.word)
+                .or_else(|| self.sounds_like(&t.word))
+            {
                 t.word = word;
                 t.stem = stem;
             }
@@ -142,6 +171,35 @@ impl Router {
             _ => None,
         }
     }
+}
+
+impl Router {
+    /// The one rule word that sounds like `word` (« prevoyence », « mutuel »).
+    fn sounds_like(&self, word: &str) -> Option<(String, String)> {
+        if word.chars().count() < 4
+            || word.chars().any(|c| c.is_ascii_digit())
+            || is_common_word(word)
+        {
+            return None;
+        }
+        self.sounds.get(&phonetic::key(word)).cloned().flatten()
+    }
+}
+
+/// A word that may be an elided article or pronoun glued to a word
+/// starting with a vowel or `h`: its two parts.
+fn elided(word: &str) -> Option<(&str, &str)> {
+    let (article, rest) = if let Some(rest) = word.strip_prefix("qu") {
+        ("qu", rest)
+    } else {
+        let first = word.get(..1)?;
+        if !matches!(first, "j" | "m" | "l" | "d" | "n" | "s" | "t" | "c") {
+            return None;
+        }
+        (first, word.get(1..)?)
+    };
+    let starts_with_vowel = rest.starts_with(['a', 'e', 'i', 'o', 'u', 'y', 'h']);
+    (starts_with_vowel && rest.chars().count() >= 3).then_some((article, rest))
 }
 
 /// Nouns that "cet" (the demonstrative, not the CET) comes before.

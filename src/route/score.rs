@@ -3,6 +3,7 @@
 //! the question the best topic explains, and the decision taken from both.
 
 use super::index::{Phrase, Router, TopicIndex, Word};
+use super::lexicon::OFF_TOPIC_STEM;
 use super::normalise::is_common_word;
 use super::{Candidate, Decision, Routing};
 use crate::compile::program::TopicId;
@@ -22,7 +23,7 @@ const UNKNOWN_WEIGHT: f64 = 2.5;
 /// Weight of a word known only from choice values of facts the topic does not ask.
 const FACT_WORD_WEIGHT: f64 = 2.0;
 /// Share of a known word of another topic counted against a topic.
-const OTHER_TOPIC_SHARE: f64 = 0.5;
+const OTHER_TOPIC_SHARE: f64 = 0.3;
 /// Share of the question's other known words added to a topic's best phrase.
 const EXTRA_SHARE: f64 = 0.5;
 /// Share of the words of a topic's choices added to its score.
@@ -86,7 +87,9 @@ impl Router {
         let no_match = Decision::NoMatch {
             fallback: self.fallback,
         };
-        let Some(&(best, s1, completeness, keywords)) = scored.first() else {
+        let off_topic = words.iter().any(|w| w.stem == OFF_TOPIC_STEM);
+        let Some(&(best, s1, completeness, keywords)) = scored.first().filter(|_| !off_topic)
+        else {
             return Routing {
                 decision: no_match,
                 score: 0.0,
@@ -97,7 +100,9 @@ impl Router {
         let s2 = scored.get(1).map_or(0.0, |c| c.1);
         let coverage = self.coverage(&self.topics[best], &content, keywords);
         let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
-        let lead = 1.0 - 0.5 * (s2 / s1);
+        // A runner-up far behind hardly matters; a close one does (and past
+        // LEAD_RATIO the best is not started at all).
+        let lead = 1.0 - 0.5 * (s2 / s1).powi(2);
         // How well the best topic alone accounts for the question, whatever
         // the others: by its phrases and the words it knows, or by an example close enough.
         let near = similarity.topics.get(best).copied().unwrap_or(0.0);

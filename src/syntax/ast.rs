@@ -112,14 +112,25 @@ pub struct ChoiceDecl {
     pub states: Option<States>,
 }
 
-/// `states "…", "…"` (a choice value, a number fact) or
-/// `states oui "…" non "…"` (a yes/no fact): phrases that state the value
-/// about the agent in a free-text question.
+/// `states "…", "…"` (a choice value, a number fact, with `100 "…"` for a
+/// fixed number) or `states oui "…" non "…"` (a yes/no fact): phrases that
+/// state the value about the agent in a free-text question.
 #[derive(Clone, Debug, PartialEq)]
 pub struct States {
-    /// Each phrase, with the yes/no value it states when written after `oui`/`non`.
-    pub phrases: Vec<(Option<bool>, Text)>,
+    /// Each phrase, with the value written before it, if any.
+    pub phrases: Vec<(StateTag, Text)>,
     pub span: Span,
+}
+
+/// What is written before a `states` phrase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StateTag {
+    /// Nothing: a choice value's phrase, or a number fact's phrase with `{}`.
+    Plain,
+    /// `oui` or `non` (a yes/no fact).
+    Bool(bool),
+    /// A number (a number fact's phrase that states it without `{}`).
+    Number(f64),
 }
 
 #[derive(Clone, Debug, PartialEq)]

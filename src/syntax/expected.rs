@@ -121,7 +121,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::choice => "une valeur de choix (`nom \"libellé\"`)",
         Rule::also => "`also`",
         Rule::states_kw => "`states`",
-        Rule::states_yesno => "`oui` ou `non` suivi de phrases entre guillemets",
+        Rule::states_valued => "`oui`, `non` ou un nombre suivi de phrases entre guillemets",
         Rule::contact_by => "`by`",
         Rule::channels => "`{`",
         Rule::contact_arm | Rule::match_arm => "une branche (`valeur => …`)",

@@ -420,15 +420,24 @@ impl Builder {
         let mut phrases = Vec::new();
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::states_yesno => {
+                Rule::states_valued => {
                     let mut inner = part.into_inner();
-                    let yes = next(&mut inner).as_rule() == Rule::yes_lit;
+                    let value = next(&mut inner);
+                    let tag = match value.as_rule() {
+                        Rule::yes_lit => StateTag::Bool(true),
+                        Rule::no_lit => StateTag::Bool(false),
+                        _ => StateTag::Number(number_value(value.as_str())),
+                    };
                     for list in inner {
-                        phrases.extend(self.string_list(list).into_iter().map(|t| (Some(yes), t)));
+                        phrases.extend(self.string_list(list).into_iter().map(|t| (tag, t)));
                     }
                 }
                 Rule::string_list => {
-                    phrases.extend(self.string_list(part).into_iter().map(|t| (None, t)));
+                    phrases.extend(
+                        self.string_list(part)
+                            .into_iter()
+                            .map(|t| (StateTag::Plain, t)),
+                    );
                 }
                 _ => {}
             }

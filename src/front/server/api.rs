@@ -230,7 +230,7 @@ pub struct CreateRequest {
     #[serde(default)]
     topic: Option<String>,
     /// A free-text question: routed to a topic (without `topic`), or read for the facts it
-    /// names once the agent chose `topic` among the topics offered for it.
+    /// states once the agent chose `topic` among the topics offered for it.
     #[serde(default)]
     question: Option<String>,
     #[serde(default)]
@@ -253,7 +253,7 @@ pub struct Agent<'a> {
 }
 
 /// The profile of a request as fact names and raw values (texts, numbers, booleans).
-fn profile_values(profile: Map<String, Value>) -> ApiResult<Vec<(String, String)>> {
+pub fn profile_values(profile: Map<String, Value>) -> ApiResult<Vec<(String, String)>> {
     let mut out = Vec::with_capacity(profile.len());
     for (fact, value) in profile {
         let text = match value {
@@ -372,6 +372,7 @@ pub async fn show(
             "helpful": conversation.helpful,
             "step": wire::step(&program, &step),
             "transcript": transcript_json(&transcript),
+            "requests": super::requests::for_agent(&app, &id)?,
         })))
     })
     .await
@@ -421,8 +422,12 @@ pub struct Turned {
     pub done: bool,
 }
 
-/// The title of a topic of a program, by name.
+/// The title of a topic of a program, by name; a conversation without topic (a question no
+/// topic matched, transmitted to a person: `requests/`) says so.
 pub fn topic_title(program: &Program, topic: &str) -> String {
+    if topic.is_empty() {
+        return super::requests::NO_TOPIC.to_string();
+    }
     program
         .topic_named(topic)
         .map(|t| program.topic(t).title.clone())
@@ -472,7 +477,7 @@ fn find_topic(program: &Program, topic: &str) -> ApiResult<TopicId> {
 }
 
 /// A session on `topic` with the agent's profile (provenance `profile`), or 422 `bad_profile`.
-fn with_profile(
+pub fn with_profile(
     app: &App,
     program: &Program,
     topic: TopicId,
@@ -502,7 +507,7 @@ pub fn start(app: &App, agent: Agent, topic: &str) -> ApiResult<(Conversation, V
 
 /// Starts a conversation on `topic` of `program` (the version served now) and commits it with
 /// its first step. With a `question` (the agent's free-text first message, and the facts it
-/// names for the topic), the question is the first line of the transcript and its facts are
+/// states about the agent, for the topic), the question is the first line of the transcript and its facts are
 /// pre-filled with provenance `extracted` — after the profile, which wins. Then the facts of
 /// the agent's previous conversation (`agent.after`, on the same rules) that this topic may
 /// ask and does not know yet are carried over (provenance `earlier`). The first step carries
@@ -568,12 +573,23 @@ fn earlier_session(app: &App, program: &Program, agent: Agent) -> ApiResult<Opti
     let Some(id) = agent.after else {
         return Ok(None);
     };
-    let (conversation, _, session) = open(app, id)?;
+    if !valid_id(id) {
+        return Err(ApiError::unknown_session());
+    }
+    let conversation = app.store.get(id)?.ok_or_else(ApiError::unknown_session)?;
     // A phone's conversations only: an SMS never continues another number's.
     if conversation.phone.as_deref() != agent.phone {
         return Err(ApiError::unknown_session());
     }
-    Ok((conversation.program_version == program.version).then_some(session))
+    // Facts of other rules are not carried over (their version may be gone).
+    if conversation.program_version != program.version {
+        return Ok(None);
+    }
+    let session = serde_json::from_str(&conversation.session).map_err(|_| {
+        log("conversation illisible dans la base");
+        ApiError::internal()
+    })?;
+    Ok(Some(session))
 }
 
 // ---------------------------------------------------------------- free-text questions
@@ -650,7 +666,7 @@ pub fn menu_step(program: &Program) -> Value {
 }
 
 /// Routes the agent's free-text first message (docs/routing.md) on the rules served now:
-/// confident, the topic starts with the facts the question names; ambiguous, the likely topics
+/// confident, the topic starts with the facts the question states; ambiguous, the likely topics
 /// are offered; no match, the question goes to the `fallback` contact and is recorded as
 /// unmatched (with `phone` for SMS). Also gives the `routed` object of docs/protocol.md.
 pub fn route_question(
@@ -708,7 +724,7 @@ pub fn route_question(
 }
 
 /// The agent's choice among the topics offered for `question`: a topic starts with the facts
-/// the question names for it; [`OTHER`] hands the question off (recorded as unmatched).
+/// the question states for it; [`OTHER`] hands the question off (recorded as unmatched).
 pub fn choose(app: &App, agent: Agent, topic: &str, question: &str) -> ApiResult<Routed> {
     let Agent { phone, profile, .. } = agent;
     let question = clean_question(question)?;
@@ -761,7 +777,7 @@ fn unmatched(
     }
 }
 
-fn session_json(session: &Session) -> ApiResult<String> {
+pub fn session_json(session: &Session) -> ApiResult<String> {
     serde_json::to_string(session).map_err(|_| ApiError::internal())
 }
 

@@ -21,8 +21,8 @@
 //! `GUICHET_DATA_KEY_FILE` (a file holding it). Rotation is in docs/server.md.
 
 use super::store::{
-    question_key, Conversation, KeptQuestion, Offer, Selector, Stats, Store, StoreError,
-    StoreResult, Turn,
+    question_key, Conversation, HrRequest, KeptQuestion, Offer, RequestStats, RequestStore,
+    Selector, Stats, Store, StoreError, StoreResult, Turn,
 };
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -361,6 +361,108 @@ impl<S: Store> Store for EncryptedStore<S> {
     ) -> StoreResult<(usize, usize, Vec<Turn>)> {
         let (from, total, turns) = self.inner.transcript_page(id, from, limit)?;
         Ok((from, total, self.keys.open_turns(id, turns)?))
+    }
+}
+
+// ---------------------------------------------------------------- requests to people (issue 13)
+//
+// Sealed: the agent's message, the reply, the agent's e-mail address and the dossier (question,
+// facts, transcript), each under its own name and the request's id. Not sealed: ids, the
+// contact and its address (the rules'), topic, status, dates, the phone number (as for
+// conversations: the key to a number's data).
+
+impl Keys {
+    fn seal_text(&self, what: &str, id: &str, text: Option<&str>) -> StoreResult<Option<String>> {
+        text.map(|t| self.seal(&format!("request-{what}:{id}"), t))
+            .transpose()
+    }
+
+    fn open_text(&self, what: &str, id: &str, text: Option<String>) -> StoreResult<Option<String>> {
+        text.map(|t| self.open(&format!("request-{what}:{id}"), &t))
+            .transpose()
+    }
+
+    fn seal_request(&self, r: &HrRequest) -> StoreResult<HrRequest> {
+        let mut r = r.clone();
+        let id = r.id.clone();
+        r.message = self.seal(&format!("request-message:{id}"), &r.message)?;
+        r.reply = self.seal_text("reply", &id, r.reply.as_deref())?;
+        r.reply_email = self.seal_text("email", &id, r.reply_email.as_deref())?;
+        r.dossier = serde_json::Value::String(
+            self.seal(&format!("request-dossier:{id}"), &r.dossier.to_string())?,
+        );
+        Ok(r)
+    }
+
+    fn open_request(&self, mut r: HrRequest) -> StoreResult<HrRequest> {
+        let id = r.id.clone();
+        r.message = self.open(&format!("request-message:{id}"), &r.message)?;
+        r.reply = self.open_text("reply", &id, r.reply)?;
+        r.reply_email = self.open_text("email", &id, r.reply_email)?;
+        // A dossier written before a key was set is JSON as it is.
+        if let serde_json::Value::String(sealed) = &r.dossier {
+            let text = self.open(&format!("request-dossier:{id}"), sealed)?;
+            r.dossier = serde_json::from_str(&text).map_err(|e| StoreError(e.to_string()))?;
+        }
+        Ok(r)
+    }
+
+    fn open_requests(&self, requests: Vec<HrRequest>) -> StoreResult<Vec<HrRequest>> {
+        requests.into_iter().map(|r| self.open_request(r)).collect()
+    }
+}
+
+impl<S: Store> RequestStore for EncryptedStore<S> {
+    fn create_request(&self, request: &HrRequest) -> StoreResult<()> {
+        self.inner.create_request(&self.keys.seal_request(request)?)
+    }
+
+    fn request(&self, id: &str) -> StoreResult<Option<HrRequest>> {
+        self.inner
+            .request(id)?
+            .map(|r| self.keys.open_request(r))
+            .transpose()
+    }
+
+    fn requests_of_conversation(&self, conversation: &str) -> StoreResult<Vec<HrRequest>> {
+        self.keys
+            .open_requests(self.inner.requests_of_conversation(conversation)?)
+    }
+
+    fn requests(&self, contact: Option<&str>, status: Option<&str>) -> StoreResult<Vec<HrRequest>> {
+        self.keys
+            .open_requests(self.inner.requests(contact, status)?)
+    }
+
+    fn reply_request(&self, id: &str, reply: &str, by: &str, now: i64) -> StoreResult<bool> {
+        let sealed = self.keys.seal(&format!("request-reply:{id}"), reply)?;
+        self.inner.reply_request(id, &sealed, by, now)
+    }
+
+    fn assign_request(&self, id: &str, contact: &str, email: Option<&str>) -> StoreResult<bool> {
+        self.inner.assign_request(id, contact, email)
+    }
+
+    fn request_notified(&self, id: &str, now: i64) -> StoreResult<()> {
+        self.inner.request_notified(id, now)
+    }
+
+    fn request_delivered(&self, id: &str, now: i64) -> StoreResult<()> {
+        self.inner.request_delivered(id, now)
+    }
+
+    fn undelivered(&self, notify: bool, deliver: bool) -> StoreResult<Vec<HrRequest>> {
+        self.keys
+            .open_requests(self.inner.undelivered(notify, deliver)?)
+    }
+
+    fn requests_selected(&self, selector: &Selector) -> StoreResult<Vec<HrRequest>> {
+        self.keys
+            .open_requests(self.inner.requests_selected(selector)?)
+    }
+
+    fn request_stats(&self, since: i64, today: &str) -> StoreResult<RequestStats> {
+        self.inner.request_stats(since, today)
     }
 }
 

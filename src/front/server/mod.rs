@@ -30,6 +30,7 @@ mod crypto;
 mod health;
 mod limits;
 mod page;
+pub mod requests;
 mod security;
 mod sms;
 mod stats;
@@ -70,6 +71,8 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// `GUICHET_SMS_TOKEN`: when set, the SMS webhook requires `?token=` to match.
     pub sms_token: Option<String>,
+    /// Requests to people: credentials, SMTP, outbound SMS, due dates.
+    pub requests: requests::RequestOptions,
 }
 
 /// Everything a request handler reaches: shared, cheap to clone.
@@ -80,6 +83,8 @@ pub struct App {
     pub admin_token: Option<Arc<str>>,
     pub sms_token: Option<Arc<str>>,
     pub retention_days: u32,
+    /// Requests to people (`requests/`).
+    pub requests: Arc<requests::Setup>,
     /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
     pub offset: UtcOffset,
     /// Hardening settings and their runtime state (rate limits, caps, probes): `limits.rs`.
@@ -369,6 +374,19 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/sessions/{id}/replies", post(api::reply))
         .route("/api/sessions/{id}/feedback", post(api::feedback))
         .route("/api/sms", post(sms::webhook))
+        .route("/api/sessions/{id}/request", post(requests::create))
+        .route("/inbox", get(requests::page))
+        .route("/assets/inbox.js", get(requests::script))
+        .route("/assets/inbox.css", get(requests::style))
+        .route(
+            "/api/requests",
+            get(requests::list).post(requests::create_from_question),
+        )
+        .route("/api/requests/{rid}", get(requests::show))
+        .route("/api/requests/{rid}/reply", post(requests::reply))
+        .route("/api/requests/{rid}/assign", post(requests::assign))
+        .route("/api/requests/{rid}/draft", get(requests::draft))
+        .route("/api/requests/{rid}/example", get(requests::example))
         .route("/admin", get(stats::page))
         .route("/api/stats", get(stats::json))
         .route(
@@ -491,6 +509,16 @@ pub fn run(options: ServeOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let setup = match requests::Setup::new(&options.requests) {
+        Ok(setup) => setup,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for contact in setup.unknown_contacts(&rules.current()) {
+        eprintln!("attention : le contact « {contact} » du fichier des contacts n'existe pas dans les règles");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -515,6 +543,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
             .filter(|t| !t.is_empty())
             .map(Arc::from),
         retention_days: options.retention_days,
+        requests: Arc::new(setup),
         offset,
         limits: Arc::new(limits),
     };
@@ -561,6 +590,8 @@ async fn serve(app: App, options: ServeOptions) -> ExitCode {
     tokio::spawn(forget_idle_clients(app.limits.clone()));
     tokio::spawn(watch_files(app.clone(), options.watch_interval));
     tokio::spawn(purge_daily(app.clone()));
+    app.requests.notifier.listening_on(&addr.to_string());
+    tokio::spawn(requests::notify::run(app.clone()));
     let limits = app.limits.clone();
     match limits::serve(listener, router(app), limits, shutdown()).await {
         Ok(()) => {

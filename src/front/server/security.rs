@@ -281,7 +281,12 @@ pub fn twilio_signature(secret: &str, url: &str, params: &[(String, String)]) ->
 /// neither header (curl, scripts) are not browsers and pass. Admin pages and JSON are `no-store`.
 pub async fn admin_guard(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let admin = path == "/admin" || path == "/api/stats" || path.starts_with("/api/admin/");
+    // The inbox of requests (issue 13) carries credentials too.
+    let admin = path == "/admin"
+        || path == "/api/stats"
+        || path.starts_with("/api/admin/")
+        || path == "/inbox"
+        || path.starts_with("/api/requests");
     if !admin {
         return next.run(request).await;
     }

@@ -126,6 +126,9 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             "{n} conversation(s) supprimée(s). Envoyez un message pour recommencer."
         ));
     }
+    if let Some(message) = transmit_word(body) {
+        return transmit(app, phone, latest.as_ref(), message);
+    }
     let is_open = latest.as_ref().is_some_and(|c| c.outcome == Outcome::Open);
     if !is_open {
         // Topics offered for the number's last question: a message that is not a choice
@@ -183,6 +186,70 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     }
     routed_text(app, phone, body, routed)
 }
+
+/// The word that sends the question of a hand-off to its contact (`requests/`), then the
+/// agent's message: `TRANSMETTRE` or `TRANSMETTRE merci de me rappeler`.
+const TRANSMIT: &str = "transmettre";
+
+/// The agent's message after [`TRANSMIT`], when the SMS starts with that word.
+fn transmit_word(body: &str) -> Option<&str> {
+    let (word, rest) = body
+        .trim()
+        .split_once(char::is_whitespace)
+        .unwrap_or((body.trim(), ""));
+    (crate::text::fold(word).trim_end_matches(['.', '!', ':']) == TRANSMIT).then(|| rest.trim())
+}
+
+/// `TRANSMETTRE`: the latest hand-off of the number within a day goes to its contact — a
+/// conversation's, or a question no topic matched (sent to the `fallback` contact); the reply
+/// will come by SMS.
+fn transmit(
+    app: &App,
+    phone: &str,
+    latest: Option<&super::store::Conversation>,
+    message: &str,
+) -> ApiResult<String> {
+    let since = app.now() - OFFER_FOR;
+    let handed_off = latest.filter(|c| c.outcome == Outcome::HandedOff && c.updated_at >= since);
+    let unmatched = app.store.questions(phone)?.into_iter().rfind(|q| {
+        q.kind == "unmatched" && q.at >= since && !latest.is_some_and(|c| q.at <= c.updated_at)
+    });
+    let sent = match (unmatched, handed_off) {
+        (Some(question), _) => super::requests::send_question(
+            app,
+            "sms",
+            Some(phone),
+            &question.question,
+            &[],
+            message,
+            None,
+        ),
+        (None, Some(conversation)) => super::requests::send(app, &conversation.id, message, None),
+        (None, None) => return Ok(NOTHING_TO_TRANSMIT.to_string()),
+    };
+    match sent {
+        Ok(request) => {
+            let label = app
+                .rules
+                .current()
+                .contacts
+                .iter()
+                .find(|c| c.name == request.contact)
+                .map_or(request.contact.clone(), |c| c.label.clone());
+            Ok(format!(
+                "Votre question est transmise {}, avec ce que vous m'avez dit. \
+                 Réponse attendue au plus tard le {} : elle vous parviendra par SMS.",
+                super::requests::to_label(&label),
+                super::requests::french_date(&request.due)
+            ))
+        }
+        Err(e) if e.status == StatusCode::CONFLICT => Ok(e.message),
+        Err(e) => Err(e),
+    }
+}
+
+const NOTHING_TO_TRANSMIT: &str = "Rien à transmettre : TRANSMETTRE envoie la question d'une \
+     conversation qui vient de vous orienter vers une personne. Posez votre question en quelques mots.";
 
 /// The text for what a free-text question led to; topics offered are kept until the next message.
 fn routed_text(
@@ -327,12 +394,17 @@ fn step_text(step: &Value) -> String {
             if let Some(note) = step["note"].as_str() {
                 text.push_str(&format!("\n\n{note}"));
             }
+            text.push_str(TRANSMIT_HINT);
             text.push_str("\n\nCette réponse vous a-t-elle aidé ? Répondez OUI ou NON.");
         }
         _ => {}
     }
     text
 }
+
+/// After a hand-off: how to send the question to the contact (see [`transmit`]).
+const TRANSMIT_HINT: &str = "\n\nPour lui transmettre votre question avec ce que vous m'avez dit, \
+     répondez TRANSMETTRE (suivi d'un message si vous voulez) : la réponse arrivera par SMS.";
 
 /// A hand-off without a conversation behind it: no feedback question.
 fn handoff_text(step: &Value) -> String {

@@ -12,7 +12,7 @@
 
 use super::api::{blocking, ApiError, ApiResult};
 use super::page::escape_html;
-use super::store::{Selector, Stats};
+use super::store::{RequestStats, Selector, Stats};
 use super::App;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -75,7 +75,7 @@ fn challenge(error: ApiError) -> Response {
     response
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -110,12 +110,13 @@ pub struct Period {
     days: Option<u32>,
 }
 
-fn compute(app: &App, days: Option<u32>) -> ApiResult<Stats> {
+fn compute(app: &App, days: Option<u32>) -> ApiResult<(Stats, RequestStats)> {
     let now = app.now();
     let days = i64::from(days.unwrap_or(app.retention_days).max(1));
-    Ok(app
-        .store
-        .stats(now - days * 86_400, now - ABANDONED_AFTER)?)
+    let since = now - days * 86_400;
+    let stats = app.store.stats(since, now - ABANDONED_AFTER)?;
+    let requests = super::requests::figures(app, since)?;
+    Ok((stats, requests))
 }
 
 pub async fn json(
@@ -127,7 +128,11 @@ pub async fn json(
         return e.into_response();
     }
     match blocking(move || compute(&app, period.days)).await {
-        Ok(stats) => Json(stats).into_response(),
+        Ok((stats, requests)) => {
+            let mut json = serde_json::to_value(&stats).unwrap_or(Value::Null);
+            json["requests"] = super::requests::stats_json(&stats, &requests);
+            Json(json).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -142,8 +147,11 @@ pub async fn page(
     }
     let titles = app.rules.current();
     match blocking(move || compute(&app, period.days)).await {
-        Ok(stats) => {
-            Html(render(&stats, |id| super::api::topic_title(&titles, id))).into_response()
+        Ok((stats, requests)) => {
+            let title = |id: &str| super::api::topic_title(&titles, id);
+            let requests = super::requests::stats_html(&stats, &requests, title);
+            Html(render(&stats, title).replace("</main>", &format!("{requests}</main>")))
+                .into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -283,8 +291,9 @@ pub async fn export(
                 })
             })
             .collect();
+        let requests = app.store.requests_selected(&selector)?;
         Ok(Json(
-            json!({ "conversations": conversations, "questions": questions }),
+            json!({ "conversations": conversations, "questions": questions, "requests": requests }),
         ))
     })
     .await

@@ -187,7 +187,7 @@ pub fn question_key(question: &str) -> String {
 }
 
 /// Everything the server keeps. Implementations must commit durably before returning.
-pub trait Store: Send + Sync {
+pub trait Store: RequestStore + Send + Sync {
     /// Keeps the sources of a rule version (a no-op when already kept) and makes it the version
     /// served by every server sharing the store.
     fn save_rules(&self, version: &str, files: &[(String, String)], now: i64) -> StoreResult<()>;
@@ -386,6 +386,7 @@ impl SqliteStore {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(REQUESTS_SCHEMA)?;
         migrate_unmatched(&mut connection)?;
         let (writer, jobs) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -873,6 +874,7 @@ impl Store for SqliteStore {
             Selector::Session(_) => None,
         };
         self.write(move |connection| {
+            delete_requests(connection, condition, &value)?;
             connection.execute(
                 &format!(
                     "DELETE FROM turns WHERE conversation IN
@@ -894,6 +896,7 @@ impl Store for SqliteStore {
 
     fn purge(&self, before: i64) -> StoreResult<usize> {
         self.write(move |connection| {
+            delete_requests(connection, "updated_at < ?1", &before)?;
             connection.execute(
                 "DELETE FROM turns WHERE conversation IN
                  (SELECT id FROM conversations WHERE updated_at < ?1)",
@@ -1241,6 +1244,487 @@ mod tests {
             "spellings grouped, the latest shown"
         );
         assert_eq!(stats.per_day.get("1970-01-01"), Some(&4));
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- requests to people (issue 13)
+//
+// Table `requests`: one row per question an agent sent to a contact from a hand-off
+// (`requests/`). It keeps a copy of what the person needs (the agent's message, the facts
+// gathered with their provenance, the transcript: `dossier`, JSON), so that nothing is retold
+// even if the conversation changes; the agent's e-mail address and the SMS number when the
+// agent asked to be answered there (personal data: exported and erased with the conversation
+// and with the phone number, purged with the retention). `notified_at` and `delivered_at`
+// are the outbox: a notification or a reply not yet sent is retried after a restart.
+
+const REQUESTS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    contact_email TEXT,
+    topic TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    reply_email TEXT,
+    phone TEXT,
+    dossier TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    due TEXT NOT NULL,
+    reply TEXT,
+    replied_at INTEGER,
+    replied_by TEXT,
+    notified_at INTEGER,
+    delivered_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS requests_conversation ON requests (conversation);
+CREATE INDEX IF NOT EXISTS requests_contact ON requests (contact, status, created_at);
+CREATE INDEX IF NOT EXISTS requests_phone ON requests (phone);
+CREATE UNIQUE INDEX IF NOT EXISTS requests_one_open ON requests (conversation) WHERE status = 'open';
+";
+
+/// A question sent to a person, and its reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HrRequest {
+    /// 128 random bits, as 32 hexadecimal digits.
+    pub id: String,
+    /// The conversation it came from.
+    pub conversation: String,
+    /// The contact id of the rules that answers it (changes when reassigned).
+    pub contact: String,
+    /// Where the contact is notified (the `email` channel resolved at the hand-off).
+    pub contact_email: Option<String>,
+    pub topic: String,
+    /// `open` or `answered`.
+    pub status: String,
+    /// The agent's own words for the person.
+    pub message: String,
+    /// The agent's address for the reply, if given.
+    pub reply_email: Option<String>,
+    /// The SMS number the reply goes to (SMS conversations).
+    pub phone: Option<String>,
+    /// What the person reads: `question`, `facts` (with provenance), `transcript`, `handoff`.
+    pub dossier: serde_json::Value,
+    pub created_at: i64,
+    /// The due date, `YYYY-MM-DD`.
+    pub due: String,
+    pub reply: Option<String>,
+    pub replied_at: Option<i64>,
+    /// The contact (or `admin`) who replied.
+    pub replied_by: Option<String>,
+    pub notified_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+}
+
+/// Response times and counts of requests, per contact or per topic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestFigures {
+    pub opened: i64,
+    pub answered: i64,
+    /// Open past their due date.
+    pub overdue: i64,
+    /// Median time from request to reply, in hours; `None` without replies.
+    pub median_hours: Option<f64>,
+    /// 90th percentile (nearest rank), in hours.
+    pub p90_hours: Option<f64>,
+}
+
+/// The figures of requests for `GET /api/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestStats {
+    pub total: RequestFigures,
+    pub per_contact: BTreeMap<String, RequestFigures>,
+    pub per_topic: BTreeMap<String, RequestFigures>,
+    /// Conversations of the period that ended in a request a person answered.
+    pub conversations_answered_by_a_person: i64,
+}
+
+/// One request, for the figures: contact, topic, status, due, response time.
+struct RequestRow {
+    contact: String,
+    topic: String,
+    answered: bool,
+    overdue: bool,
+    hours: Option<f64>,
+}
+
+fn figures<'a>(rows: impl Iterator<Item = &'a RequestRow>) -> RequestFigures {
+    let mut f = RequestFigures::default();
+    let mut times = Vec::new();
+    for row in rows {
+        f.opened += 1;
+        f.answered += i64::from(row.answered);
+        f.overdue += i64::from(row.overdue);
+        times.extend(row.hours);
+    }
+    times.sort_by(f64::total_cmp);
+    let rank = |p: f64| -> Option<f64> {
+        let n = times.len();
+        (n > 0).then(|| times[((p * n as f64).ceil() as usize).clamp(1, n) - 1])
+    };
+    f.median_hours = rank(0.5);
+    f.p90_hours = rank(0.9);
+    f
+}
+
+/// The requests side of the store.
+pub trait RequestStore {
+    /// Keeps a new request (refused while the conversation has another one open).
+    fn create_request(&self, request: &HrRequest) -> StoreResult<()>;
+    fn request(&self, id: &str) -> StoreResult<Option<HrRequest>>;
+    /// The requests of a conversation, oldest first.
+    fn requests_of_conversation(&self, conversation: &str) -> StoreResult<Vec<HrRequest>>;
+    /// Requests of `contact` (every contact's with `None`), with `status` if given, oldest first.
+    fn requests(&self, contact: Option<&str>, status: Option<&str>) -> StoreResult<Vec<HrRequest>>;
+    /// Records the reply to an open request; `false` if it is not open (any more).
+    fn reply_request(&self, id: &str, reply: &str, by: &str, now: i64) -> StoreResult<bool>;
+    /// Gives an open request to another contact (to be notified again); `false` if not open.
+    fn assign_request(&self, id: &str, contact: &str, email: Option<&str>) -> StoreResult<bool>;
+    /// Notes that the contact was notified.
+    fn request_notified(&self, id: &str, now: i64) -> StoreResult<()>;
+    /// Notes that the reply was sent to the agent (e-mail or SMS).
+    fn request_delivered(&self, id: &str, now: i64) -> StoreResult<()>;
+    /// Requests whose notification (`notify`) or reply delivery (`deliver`) is still to send.
+    fn undelivered(&self, notify: bool, deliver: bool) -> StoreResult<Vec<HrRequest>>;
+    /// The requests of the conversations selected (export).
+    fn requests_selected(&self, selector: &Selector) -> StoreResult<Vec<HrRequest>>;
+    /// Figures of the requests sent since `since`; `today` (`YYYY-MM-DD`) tells the overdue.
+    fn request_stats(&self, since: i64, today: &str) -> StoreResult<RequestStats>;
+}
+
+/// The columns of `requests`, in the order [`row_to_request`] reads them.
+macro_rules! request_columns {
+    () => {
+        "id, conversation, contact, contact_email, topic, status, message, reply_email, phone, \
+         dossier, created_at, due, reply, replied_at, replied_by, notified_at, delivered_at"
+    };
+}
+
+fn row_to_request(row: &rusqlite::Row<'_>) -> rusqlite::Result<HrRequest> {
+    let dossier: String = row.get(9)?;
+    Ok(HrRequest {
+        id: row.get(0)?,
+        conversation: row.get(1)?,
+        contact: row.get(2)?,
+        contact_email: row.get(3)?,
+        topic: row.get(4)?,
+        status: row.get(5)?,
+        message: row.get(6)?,
+        reply_email: row.get(7)?,
+        phone: row.get(8)?,
+        dossier: serde_json::from_str(&dossier).unwrap_or(serde_json::Value::Null),
+        created_at: row.get(10)?,
+        due: row.get(11)?,
+        reply: row.get(12)?,
+        replied_at: row.get(13)?,
+        replied_by: row.get(14)?,
+        notified_at: row.get(15)?,
+        delivered_at: row.get(16)?,
+    })
+}
+
+fn query_requests(
+    connection: &Connection,
+    condition: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<HrRequest>> {
+    Ok(connection
+        .prepare_cached(&format!(
+            "SELECT {} FROM requests WHERE {condition} ORDER BY created_at, rowid",
+            request_columns!()
+        ))?
+        .query_map(values, row_to_request)?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Deletes the requests of the conversations selected (and, for a phone number, its requests).
+fn delete_requests(
+    connection: &Connection,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> StoreResult<()> {
+    connection.execute(
+        &format!(
+            "DELETE FROM requests WHERE conversation IN
+             (SELECT id FROM conversations WHERE {condition})"
+        ),
+        [value],
+    )?;
+    Ok(())
+}
+
+impl RequestStore for SqliteStore {
+    fn create_request(&self, r: &HrRequest) -> StoreResult<()> {
+        let r = r.clone();
+        let dossier = r.dossier.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(concat!(
+                    "INSERT INTO requests (",
+                    request_columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                ))?
+                .execute(params![
+                    r.id,
+                    r.conversation,
+                    r.contact,
+                    r.contact_email,
+                    r.topic,
+                    r.status,
+                    r.message,
+                    r.reply_email,
+                    r.phone,
+                    dossier,
+                    r.created_at,
+                    r.due,
+                    r.reply,
+                    r.replied_at,
+                    r.replied_by,
+                    r.notified_at,
+                    r.delivered_at
+                ])?;
+            Ok(())
+        })
+    }
+
+    fn request(&self, id: &str) -> StoreResult<Option<HrRequest>> {
+        let id = id.to_string();
+        self.read(move |connection| Ok(query_requests(connection, "id = ?1", &[&id])?.pop()))
+    }
+
+    fn requests_of_conversation(&self, conversation: &str) -> StoreResult<Vec<HrRequest>> {
+        let id = conversation.to_string();
+        self.read(move |connection| query_requests(connection, "conversation = ?1", &[&id]))
+    }
+
+    fn requests(&self, contact: Option<&str>, status: Option<&str>) -> StoreResult<Vec<HrRequest>> {
+        let contact = contact.map(String::from);
+        let status = status.map(String::from);
+        self.read(move |connection| {
+            query_requests(
+                connection,
+                "(?1 IS NULL OR contact = ?1) AND (?2 IS NULL OR status = ?2)",
+                &[&contact, &status],
+            )
+        })
+    }
+
+    fn reply_request(&self, id: &str, reply: &str, by: &str, now: i64) -> StoreResult<bool> {
+        let (id, reply, by) = (id.to_string(), reply.to_string(), by.to_string());
+        self.write(move |connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE requests SET status = 'answered', reply = ?1, replied_by = ?2,
+                         replied_at = ?3
+                     WHERE id = ?4 AND status = 'open'",
+                )?
+                .execute(params![reply, by, now, id])?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn assign_request(&self, id: &str, contact: &str, email: Option<&str>) -> StoreResult<bool> {
+        let (id, contact, email) = (id.to_string(), contact.to_string(), email.map(String::from));
+        self.write(move |connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE requests SET contact = ?1, contact_email = ?2, notified_at = NULL
+                     WHERE id = ?3 AND status = 'open'",
+                )?
+                .execute(params![contact, email, id])?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn request_notified(&self, id: &str, now: i64) -> StoreResult<()> {
+        let id = id.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached("UPDATE requests SET notified_at = ?1 WHERE id = ?2")?
+                .execute(params![now, id])?;
+            Ok(())
+        })
+    }
+
+    fn request_delivered(&self, id: &str, now: i64) -> StoreResult<()> {
+        let id = id.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached("UPDATE requests SET delivered_at = ?1 WHERE id = ?2")?
+                .execute(params![now, id])?;
+            Ok(())
+        })
+    }
+
+    fn undelivered(&self, notify: bool, deliver: bool) -> StoreResult<Vec<HrRequest>> {
+        self.read(move |connection| {
+            query_requests(
+                connection,
+                "(?1 AND notified_at IS NULL AND contact_email IS NOT NULL AND status = 'open')
+                 OR (?2 AND status = 'answered' AND delivered_at IS NULL
+                     AND (reply_email IS NOT NULL OR phone IS NOT NULL))",
+                &[&notify, &deliver],
+            )
+        })
+    }
+
+    fn requests_selected(&self, selector: &Selector) -> StoreResult<Vec<HrRequest>> {
+        let (condition, value) = selection(selector);
+        self.read(move |connection| {
+            query_requests(
+                connection,
+                &format!("conversation IN (SELECT id FROM conversations WHERE {condition})"),
+                &[&value],
+            )
+        })
+    }
+
+    fn request_stats(&self, since: i64, today: &str) -> StoreResult<RequestStats> {
+        let today = today.to_string();
+        self.read(move |connection| {
+            let rows: Vec<RequestRow> = connection
+                .prepare_cached(
+                    "SELECT contact, topic, status, due, created_at, replied_at
+                     FROM requests WHERE created_at >= ?1",
+                )?
+                .query_map([since], |r| {
+                    let status: String = r.get(2)?;
+                    let due: String = r.get(3)?;
+                    let created_at: i64 = r.get(4)?;
+                    let replied_at: Option<i64> = r.get(5)?;
+                    Ok(RequestRow {
+                        contact: r.get(0)?,
+                        topic: r.get(1)?,
+                        answered: status == "answered",
+                        overdue: status == "open" && due.as_str() < today.as_str(),
+                        hours: replied_at.map(|at| (at - created_at) as f64 / 3600.0),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut stats = RequestStats {
+                total: figures(rows.iter()),
+                ..RequestStats::default()
+            };
+            let contacts: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.contact.as_str()).collect();
+            for contact in contacts {
+                stats.per_contact.insert(
+                    contact.to_string(),
+                    figures(rows.iter().filter(|r| r.contact == contact)),
+                );
+            }
+            let topics: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.topic.as_str()).collect();
+            for topic in topics {
+                stats.per_topic.insert(
+                    topic.to_string(),
+                    figures(rows.iter().filter(|r| r.topic == topic)),
+                );
+            }
+            stats.conversations_answered_by_a_person = connection
+                .prepare_cached(
+                    "SELECT COUNT(DISTINCT conversation) FROM requests r
+                     JOIN conversations c ON c.id = r.conversation
+                     WHERE r.status = 'answered' AND c.created_at >= ?1",
+                )?
+                .query_row([since], |r| r.get(0))?;
+            Ok(stats)
+        })
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+
+    fn request(id: &str, conversation: &str, contact: &str, created_at: i64) -> HrRequest {
+        HrRequest {
+            id: id.into(),
+            conversation: conversation.into(),
+            contact: contact.into(),
+            contact_email: Some(format!("{contact}@ville-exemple.fr")),
+            topic: "rtt".into(),
+            status: "open".into(),
+            message: "merci".into(),
+            reply_email: None,
+            phone: None,
+            dossier: serde_json::json!({ "facts": [] }),
+            created_at,
+            due: "2026-12-04".into(),
+            reply: None,
+            replied_at: None,
+            replied_by: None,
+            notified_at: None,
+            delivered_at: None,
+        }
+    }
+
+    fn conversation(id: &str, phone: Option<&str>) -> Conversation {
+        Conversation {
+            id: id.into(),
+            channel: "web".into(),
+            phone: phone.map(String::from),
+            topic: "rtt".into(),
+            program_version: "v1".into(),
+            session: "{}".into(),
+            outcome: Outcome::HandedOff,
+            helpful: None,
+            created_at: 0,
+            updated_at: 0,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn a_request_is_answered_once_and_figures_follow() -> StoreResult<()> {
+        let store = SqliteStore::in_memory()?;
+        store.create(&conversation("c1", None), &[])?;
+        store.create(&conversation("c2", Some("+33600000001")), &[])?;
+        store.create(&conversation("c3", None), &[])?;
+        store.create_request(&request("r1", "c1", "paie", 0))?;
+        assert!(
+            store
+                .create_request(&request("r1b", "c1", "paie", 0))
+                .is_err(),
+            "one open request per conversation"
+        );
+        store.create_request(&request("r2", "c3", "paie", 0))?;
+        store.create_request(&request("r3", "c2", "drh", 0))?;
+        assert_eq!(store.requests(Some("paie"), Some("open"))?.len(), 2);
+        assert_eq!(store.undelivered(true, true)?.len(), 3);
+        store.request_notified("r1", 1)?;
+        assert_eq!(store.undelivered(true, false)?.len(), 2);
+        assert!(store.reply_request("r1", "oui", "paie", 2 * 3600)?);
+        assert!(
+            !store.reply_request("r1", "encore", "paie", 3 * 3600)?,
+            "once"
+        );
+        assert!(store.reply_request("r2", "non", "paie", 10 * 3600)?);
+        assert!(store.assign_request("r3", "paie", None)?);
+        let stats = store.request_stats(0, "2026-12-05")?;
+        assert_eq!(stats.total.opened, 3);
+        assert_eq!(stats.total.answered, 2);
+        assert_eq!(stats.total.overdue, 1);
+        assert_eq!(stats.total.median_hours, Some(2.0));
+        assert_eq!(stats.total.p90_hours, Some(10.0));
+        assert_eq!(stats.per_contact["paie"].opened, 3);
+        assert_eq!(stats.conversations_answered_by_a_person, 2);
+        assert_eq!(store.request_stats(0, "2026-12-04")?.total.overdue, 0);
+
+        assert_eq!(
+            store
+                .requests_selected(&Selector::Phone("+33600000001".into()))?
+                .len(),
+            1
+        );
+        store.delete(&Selector::Phone("+33600000001".into()))?;
+        assert!(store.request("r3")?.is_none(), "erased with the number");
+        store.purge(1)?;
+        assert!(
+            store.requests(None, None)?.is_empty(),
+            "purged with its conversation"
+        );
         Ok(())
     }
 }

@@ -238,12 +238,13 @@
         el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
         step.message ? handoffMessage(step.message) : null,
         channelNodes(contact.channels)), facts, note, trail(step.trail, false),
-        opts.feedback ? feedbackNode(conversation.id) : null);
+        opts.feedback ? feedbackNode(conversation.id) : null,
+        (conversation || opts.question) && !opts.replay ? transmitNode(step, opts.question) : null);
     }
     setHint(step);
-    if (step.type !== 'ask' && conversation) {
-      conversation.done = true;
-    }
+    // An outcome ends the conversation; a question after it (« corriger »,
+    // « recommencer ») takes it up again.
+    if (conversation) conversation.done = step.type !== 'ask';
     if (!opts.replay) focusNext();
   }
 
@@ -339,8 +340,8 @@
     } else if (r.status === 200 && step && step.type === 'ask') {
       showTopics(topics, 'Bonjour ! Quelle est votre question ? Vous pouvez aussi choisir un sujet :');
     } else if (r.status === 200 && step && step.type === 'handoff') {
-      // No conversation behind it: nothing to give feedback on.
-      showStep(step, { feedback: false });
+      // No conversation behind it: nothing to give feedback on; the question can be transmitted.
+      showStep(step, { feedback: false, question: body.question });
     } else if (r.data && r.data.error) {
       showError(r.data.error.message);
       if (r.data.step && r.data.step.type === 'ask') showTopics(topics, r.data.step.prompt);
@@ -428,6 +429,98 @@
   });
   document.getElementById('nouveau').addEventListener('click', () => newTopic(true));
 
+  // ------------------------------------------------------------ requests to a person
+  // « Transmettre ma question à … » on a hand-off: POST /api/sessions/{id}/request sends the
+  // question, what was gathered and the agent's message to the contact; the reply shows here
+  // when it comes (GET /api/sessions/{id}, looked at every few seconds while one is awaited).
+
+  const REQUEST_POLL_MS = 5000;
+  let requestPoll = null;
+  const requestsShown = {}; // request id -> 'open' | 'answered'
+
+  function frenchDate(iso) {
+    const [y, m, d] = String(iso).split('-');
+    return d + '/' + m + '/' + y;
+  }
+
+  // « à » before a contact's label: « au service paie », « à la direction… ».
+  function toLabel(label) {
+    if (label.startsWith('le ')) return 'au ' + label.slice(3);
+    if (label.startsWith('les ')) return 'aux ' + label.slice(4);
+    return 'à ' + label;
+  }
+
+  function requestNode(request) {
+    const label = request.contact_label || request.contact;
+    if (request.status === 'answered') {
+      return el('div', { class: 'request-reply' },
+        el('h3', {}, 'Réponse de ' + label), markdown(request.reply));
+    }
+    return el('p', { class: 'request-sent' }, 'Votre question a été transmise ' + toLabel(label)
+      + '. Réponse attendue au plus tard le ' + frenchDate(request.due) + ' : elle s\'affichera ici.');
+  }
+
+  function showRequest(request) {
+    if (requestsShown[request.id] === request.status) return;
+    requestsShown[request.id] = request.status;
+    guichetSays(requestNode(request));
+    if (request.status === 'open') watchRequests();
+  }
+
+  function watchRequests() {
+    if (requestPoll || !conversation) return;
+    const id = conversation.id;
+    requestPoll = setInterval(async () => {
+      if (!conversation || conversation.id !== id) { clearInterval(requestPoll); requestPoll = null; return; }
+      const r = await api('GET', '/api/sessions/' + encodeURIComponent(id));
+      if (!r.ok || !r.data) return;
+      (r.data.requests || []).forEach(showRequest);
+      if (!(r.data.requests || []).some((q) => q.status === 'open')) { clearInterval(requestPoll); requestPoll = null; }
+    }, REQUEST_POLL_MS);
+  }
+
+  // With `question` (a question no topic matched, no conversation yet), POST /api/requests
+  // makes the conversation the reply will show on.
+  function transmitNode(step, question) {
+    const id = conversation ? conversation.id : null;
+    const label = (step.contact && step.contact.label) || 'une personne';
+    const n = log.children.length;
+    const message = el('textarea', { id: 'transmettre-message-' + n, rows: 3, maxlength: 2000 });
+    const email = el('input', { id: 'transmettre-courriel-' + n, type: 'email', autocomplete: 'email' });
+    const problem = el('p', { class: 'error', role: 'alert' });
+    const box = el('form', { class: 'transmit', 'aria-label': 'Transmettre ma question' },
+      el('label', { for: message.id }, 'Votre message pour ' + label + ' (facultatif)'), message,
+      el('label', { for: email.id }, 'Votre adresse électronique, pour recevoir aussi la réponse par courriel (facultatif)'), email,
+      el('button', { type: 'submit', class: 'primary' }, 'Transmettre ma question ' + toLabel(label)), problem);
+    box.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = { message: message.value };
+      if (email.value.trim()) body.email = email.value.trim();
+      if (!id) body.question = question;
+      const r = id
+        ? await api('POST', '/api/sessions/' + encodeURIComponent(id) + '/request', body)
+        : await api('POST', '/api/requests', body);
+      if (r.status === 201 && r.data) {
+        if (!id) {
+          conversation = { id: r.data.id, done: true };
+          try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
+        }
+        requestsShown[r.data.request.id] = 'open';
+        box.replaceWith(requestNode(Object.assign({ contact_label: label }, r.data.request)));
+        watchRequests();
+      } else {
+        problem.textContent = r.data && r.data.error ? r.data.error.message : 'Le serveur ne répond pas. Réessayez dans un instant.';
+      }
+    });
+    return box;
+  }
+
+  // On resume: each request's state; the form again if the hand-off has none yet.
+  function showRequests(requests, step) {
+    requests.forEach(showRequest);
+    if (!requests.length && step && step.type === 'handoff') guichetSays(transmitNode(step));
+  }
+
   // ------------------------------------------------------------ start
 
   async function resume(id) {
@@ -444,6 +537,7 @@
       }
     });
     conversation.done = r.data.done;
+    showRequests(r.data.requests || [], r.data.step);
     setHint(r.data.step);
     focusNext();
     return true;

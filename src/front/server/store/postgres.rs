@@ -22,8 +22,8 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    question_key, Conversation, KeptQuestion, Offer, Outcome, Selector, Stats, Store, StoreError,
-    StoreResult, Turn, Unmatched,
+    figures, question_key, Conversation, HrRequest, KeptQuestion, Offer, Outcome, RequestRow,
+    RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult, Turn, Unmatched,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -32,7 +32,10 @@ use std::time::Duration;
 use tokio_postgres::{NoTls, Row};
 
 /// The schema migrations, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_requests.sql")),
+];
 
 /// Connections kept by one instance (two instances: twice as many on the server).
 const POOL_SIZE: usize = 16;
@@ -715,6 +718,15 @@ impl Store for PostgresStore {
         };
         self.with(move |mut client| async move {
             let tx = client.transaction().await.map_err(pg)?;
+            tx.execute(
+                &format!(
+                    "DELETE FROM requests WHERE conversation IN
+                     (SELECT id FROM conversations WHERE {condition})"
+                ),
+                &[&value],
+            )
+            .await
+            .map_err(pg)?;
             // Turns go with their conversation (ON DELETE CASCADE).
             let deleted = tx
                 .execute(
@@ -742,6 +754,13 @@ impl Store for PostgresStore {
     fn purge(&self, before: i64) -> StoreResult<usize> {
         self.with(move |mut client| async move {
             let tx = client.transaction().await.map_err(pg)?;
+            tx.execute(
+                "DELETE FROM requests WHERE conversation IN
+                 (SELECT id FROM conversations WHERE updated_at < $1)",
+                &[&before],
+            )
+            .await
+            .map_err(pg)?;
             let deleted = tx
                 .execute(
                     "DELETE FROM conversations WHERE updated_at < $1",
@@ -804,6 +823,276 @@ impl Store for PostgresStore {
                 .map(row_to_turn)
                 .collect::<StoreResult<_>>()?;
             Ok((from, total, turns))
+        })
+    }
+}
+
+// ---------------------------------------------------------------- requests to people (issue 13)
+
+/// The columns of `requests`, in the order [`row_to_request`] reads them.
+macro_rules! request_columns {
+    () => {
+        "id, conversation, contact, contact_email, topic, status, message, reply_email, phone, \
+         dossier, created_at, due, reply, replied_at, replied_by, notified_at, delivered_at"
+    };
+}
+
+fn row_to_request(row: &Row) -> StoreResult<HrRequest> {
+    let dossier: String = row.try_get(9).map_err(pg)?;
+    Ok(HrRequest {
+        id: row.try_get(0).map_err(pg)?,
+        conversation: row.try_get(1).map_err(pg)?,
+        contact: row.try_get(2).map_err(pg)?,
+        contact_email: row.try_get(3).map_err(pg)?,
+        topic: row.try_get(4).map_err(pg)?,
+        status: row.try_get(5).map_err(pg)?,
+        message: row.try_get(6).map_err(pg)?,
+        reply_email: row.try_get(7).map_err(pg)?,
+        phone: row.try_get(8).map_err(pg)?,
+        dossier: serde_json::from_str(&dossier).unwrap_or(serde_json::Value::Null),
+        created_at: row.try_get(10).map_err(pg)?,
+        due: row.try_get(11).map_err(pg)?,
+        reply: row.try_get(12).map_err(pg)?,
+        replied_at: row.try_get(13).map_err(pg)?,
+        replied_by: row.try_get(14).map_err(pg)?,
+        notified_at: row.try_get(15).map_err(pg)?,
+        delivered_at: row.try_get(16).map_err(pg)?,
+    })
+}
+
+/// The requests where `condition` holds (`$1`… bound to `values`), oldest first.
+async fn query_requests(
+    client: &deadpool_postgres::Object,
+    condition: &str,
+    values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<Vec<HrRequest>> {
+    client
+        .query(
+            &format!(
+                "SELECT {} FROM requests WHERE {condition} ORDER BY created_at, n",
+                request_columns!()
+            ),
+            values,
+        )
+        .await
+        .map_err(pg)?
+        .iter()
+        .map(row_to_request)
+        .collect()
+}
+
+/// A request's one-line updates: `true` when a row changed.
+async fn update_request(
+    client: &deadpool_postgres::Object,
+    sql: &str,
+    values: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<bool> {
+    Ok(client.execute(sql, values).await.map_err(pg)? > 0)
+}
+
+impl RequestStore for PostgresStore {
+    fn create_request(&self, r: &HrRequest) -> StoreResult<()> {
+        let r = r.clone();
+        let dossier = r.dossier.to_string();
+        self.with(move |client| async move {
+            // The partial unique index refuses a second open request of one conversation.
+            client
+                .execute(
+                    concat!(
+                        "INSERT INTO requests (",
+                        request_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                         $15, $16, $17)"
+                    ),
+                    &[
+                        &r.id,
+                        &r.conversation,
+                        &r.contact,
+                        &r.contact_email,
+                        &r.topic,
+                        &r.status,
+                        &r.message,
+                        &r.reply_email,
+                        &r.phone,
+                        &dossier,
+                        &r.created_at,
+                        &r.due,
+                        &r.reply,
+                        &r.replied_at,
+                        &r.replied_by,
+                        &r.notified_at,
+                        &r.delivered_at,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn request(&self, id: &str) -> StoreResult<Option<HrRequest>> {
+        let id = id.to_string();
+        self.with(move |client| async move {
+            Ok(query_requests(&client, "id = $1", &[&id]).await?.pop())
+        })
+    }
+
+    fn requests_of_conversation(&self, conversation: &str) -> StoreResult<Vec<HrRequest>> {
+        let id = conversation.to_string();
+        self.with(
+            move |client| async move { query_requests(&client, "conversation = $1", &[&id]).await },
+        )
+    }
+
+    fn requests(&self, contact: Option<&str>, status: Option<&str>) -> StoreResult<Vec<HrRequest>> {
+        let contact = contact.map(String::from);
+        let status = status.map(String::from);
+        self.with(move |client| async move {
+            query_requests(
+                &client,
+                "($1::TEXT IS NULL OR contact = $1) AND ($2::TEXT IS NULL OR status = $2)",
+                &[&contact, &status],
+            )
+            .await
+        })
+    }
+
+    fn reply_request(&self, id: &str, reply: &str, by: &str, now: i64) -> StoreResult<bool> {
+        let (id, reply, by) = (id.to_string(), reply.to_string(), by.to_string());
+        self.with(move |client| async move {
+            update_request(
+                &client,
+                "UPDATE requests SET status = 'answered', reply = $1, replied_by = $2,
+                     replied_at = $3
+                 WHERE id = $4 AND status = 'open'",
+                &[&reply, &by, &now, &id],
+            )
+            .await
+        })
+    }
+
+    fn assign_request(&self, id: &str, contact: &str, email: Option<&str>) -> StoreResult<bool> {
+        let (id, contact, email) = (id.to_string(), contact.to_string(), email.map(String::from));
+        self.with(move |client| async move {
+            update_request(
+                &client,
+                "UPDATE requests SET contact = $1, contact_email = $2, notified_at = NULL
+                 WHERE id = $3 AND status = 'open'",
+                &[&contact, &email, &id],
+            )
+            .await
+        })
+    }
+
+    fn request_notified(&self, id: &str, now: i64) -> StoreResult<()> {
+        let id = id.to_string();
+        self.with(move |client| async move {
+            update_request(
+                &client,
+                "UPDATE requests SET notified_at = $1 WHERE id = $2",
+                &[&now, &id],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn request_delivered(&self, id: &str, now: i64) -> StoreResult<()> {
+        let id = id.to_string();
+        self.with(move |client| async move {
+            update_request(
+                &client,
+                "UPDATE requests SET delivered_at = $1 WHERE id = $2",
+                &[&now, &id],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn undelivered(&self, notify: bool, deliver: bool) -> StoreResult<Vec<HrRequest>> {
+        self.with(move |client| async move {
+            query_requests(
+                &client,
+                "($1 AND notified_at IS NULL AND contact_email IS NOT NULL AND status = 'open')
+                 OR ($2 AND status = 'answered' AND delivered_at IS NULL
+                     AND (reply_email IS NOT NULL OR phone IS NOT NULL))",
+                &[&notify, &deliver],
+            )
+            .await
+        })
+    }
+
+    fn requests_selected(&self, selector: &Selector) -> StoreResult<Vec<HrRequest>> {
+        let (condition, value) = selection(selector);
+        self.with(move |client| async move {
+            query_requests(
+                &client,
+                &format!("conversation IN (SELECT id FROM conversations WHERE {condition})"),
+                &[&value],
+            )
+            .await
+        })
+    }
+
+    fn request_stats(&self, since: i64, today: &str) -> StoreResult<RequestStats> {
+        let today = today.to_string();
+        self.with(move |client| async move {
+            let rows: Vec<RequestRow> = client
+                .query(
+                    "SELECT contact, topic, status, due, created_at, replied_at
+                     FROM requests WHERE created_at >= $1",
+                    &[&since],
+                )
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| {
+                    let status: String = r.try_get(2).map_err(pg)?;
+                    let due: String = r.try_get(3).map_err(pg)?;
+                    let created_at: i64 = r.try_get(4).map_err(pg)?;
+                    let replied_at: Option<i64> = r.try_get(5).map_err(pg)?;
+                    Ok(RequestRow {
+                        contact: r.try_get(0).map_err(pg)?,
+                        topic: r.try_get(1).map_err(pg)?,
+                        answered: status == "answered",
+                        overdue: status == "open" && due.as_str() < today.as_str(),
+                        hours: replied_at.map(|at| (at - created_at) as f64 / 3600.0),
+                    })
+                })
+                .collect::<StoreResult<_>>()?;
+            let mut stats = RequestStats {
+                total: figures(rows.iter()),
+                ..RequestStats::default()
+            };
+            let contacts: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.contact.as_str()).collect();
+            for contact in contacts {
+                stats.per_contact.insert(
+                    contact.to_string(),
+                    figures(rows.iter().filter(|r| r.contact == contact)),
+                );
+            }
+            let topics: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.topic.as_str()).collect();
+            for topic in topics {
+                stats.per_topic.insert(
+                    topic.to_string(),
+                    figures(rows.iter().filter(|r| r.topic == topic)),
+                );
+            }
+            stats.conversations_answered_by_a_person = client
+                .query_one(
+                    "SELECT COUNT(DISTINCT conversation) FROM requests r
+                     JOIN conversations c ON c.id = r.conversation
+                     WHERE r.status = 'answered' AND c.created_at >= $1",
+                    &[&since],
+                )
+                .await
+                .map_err(pg)?
+                .try_get(0)
+                .map_err(pg)?;
+            Ok(stats)
         })
     }
 }
