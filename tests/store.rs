@@ -442,26 +442,43 @@ fn requests_follow_their_conversation() -> Result {
         assert_eq!(store.undelivered(true, false)?.len(), 1);
         assert!(store.assign_request("r3", "paie", None)?);
         assert!(store.reply_request("r1", "Vous avez 25 RTT.", "gestionnaire", 3610)?);
-        assert!(!store.reply_request("r1", "encore", "gestionnaire", 3620)?, "not open");
+        assert!(
+            !store.reply_request("r1", "encore", "gestionnaire", 3620)?,
+            "not open"
+        );
         assert!(!store.assign_request("r1", "paie", None)?, "not open");
-        assert_eq!(store.undelivered(false, true)?.len(), 1, "reply to send by SMS");
+        assert_eq!(
+            store.undelivered(false, true)?.len(),
+            1,
+            "reply to send by SMS"
+        );
         store.request_delivered("r1", 3700)?;
         assert!(store.undelivered(false, true)?.is_empty());
         let answered = store.request("r1")?.ok_or("lost")?;
         assert_eq!(
-            (answered.status.as_str(), answered.reply.as_deref(), answered.replied_at),
+            (
+                answered.status.as_str(),
+                answered.reply.as_deref(),
+                answered.replied_at
+            ),
             ("answered", Some("Vous avez 25 RTT."), Some(3610))
         );
         let stats = store.request_stats(0, "1970-01-09")?;
         assert_eq!(
-            (stats.total.opened, stats.total.answered, stats.total.overdue),
+            (
+                stats.total.opened,
+                stats.total.answered,
+                stats.total.overdue
+            ),
             (2, 1, 1)
         );
         assert_eq!(stats.total.median_hours, Some(1.0));
         assert_eq!(stats.per_contact.get("paie").map(|f| f.opened), Some(1));
         assert_eq!(stats.conversations_answered_by_a_person, 1);
         assert_eq!(
-            store.requests_selected(&Selector::Phone(phone.into()))?.len(),
+            store
+                .requests_selected(&Selector::Phone(phone.into()))?
+                .len(),
             1
         );
         store.delete(&Selector::Phone(phone.into()))?;

@@ -939,9 +939,9 @@ impl RequestStore for PostgresStore {
 
     fn requests_of_conversation(&self, conversation: &str) -> StoreResult<Vec<HrRequest>> {
         let id = conversation.to_string();
-        self.with(
-            move |client| async move { query_requests(&client, "conversation = $1", &[&id]).await },
-        )
+        self.with(move |client| async move {
+            query_requests(&client, "conversation = $1", &[&id]).await
+        })
     }
 
     fn requests(&self, contact: Option<&str>, status: Option<&str>) -> StoreResult<Vec<HrRequest>> {
