@@ -296,6 +296,63 @@ fn test_command_shows_a_readable_diff_and_exits_1() {
     insta::assert_snapshot!(stdout);
 }
 
+/// A labelled file written for the test, in the target folder.
+fn labelled_file(name: &str, text: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-eval");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("writable");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn eval_routing_reports_by_register_and_never_prints_held_out_questions() {
+    let file = labelled_file(
+        "registers.tsv",
+        "split\ttopic\tregister\tquestion\n\
+         T\trtt\tsms\tcb de rtt\n\
+         T\tmutuelle\tformal\trecette de la tarte aux pommes\n\
+         T\tnone\tcasual\tchèques vacances\n\
+         H\tmutuelle\tcasual\tle secret de la tarte tatin de mamie\n\
+         H\trtt\tsms\tcb de rtt par an\n",
+    );
+    let (stdout, _) = guichet(&["eval-routing", "rules/", &file]).code(1);
+    for line in [
+        "Jeu T : 3 questions (2 sur un sujet, 1 hors sujet) — sûres et justes 1/2 (50,0 %) ; atteignables en une étape 1/2 (50,0 %) ; sûres et fausses 0/2 (0,0 %) ; hors sujet orientés 0/1 (0,0 %) (proposés en choix : 0)",
+        "Jeu T, SMS : 1 questions (1 sur un sujet, 0 hors sujet) — sûres et justes 1/1 (100,0 %)",
+        "Jeu T, très courtes (≤ 3 mots) : 2 questions",
+        "Jeu H : 2 questions (2 sur un sujet, 0 hors sujet) — sûres et justes 1/2 (50,0 %)",
+        "attendu mutuelle — obtenu aucun sujet (0.00) : recette de la tarte aux pommes",
+        "Jeu H : 1 questions mal orientées, non affichées (jeu réservé).",
+        "Objectifs non atteints hors jeu H",
+    ] {
+        assert!(stdout.contains(line), "missing « {line} » in:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("tatin"),
+        "a held-out question was printed:\n{stdout}"
+    );
+}
+
+#[test]
+fn eval_routing_refuses_a_malformed_labelled_file() {
+    let file = labelled_file("bad.tsv", "T\trtt\tlouche\tcb de rtt\n");
+    let (_, stderr) = guichet(&["eval-routing", "rules/", &file]).code(2);
+    let stderr = stderr.replace(&file, "bad.tsv");
+    insta::assert_snapshot!(stderr, @"erreur : bad.tsv : ligne 1 : registre inconnu « louche » (sms, casual ou formal)");
+    let file = labelled_file("short.tsv", "T\tcb de rtt\n");
+    let (_, stderr) = guichet(&["eval-routing", "rules/", &file]).code(2);
+    let stderr = stderr.replace(&file, "short.tsv");
+    insta::assert_snapshot!(stderr, @"erreur : short.tsv : ligne 1 : trois colonnes (jeu, sujet, question) ou quatre (jeu, sujet, registre, question) attendues");
+}
+
+#[test]
+fn examples_export_without_a_database_exits_2() {
+    let (stdout, stderr) = guichet(&["examples", "export", "--db", "nulle/part.db"]).code(2);
+    assert!(stdout.is_empty());
+    insta::assert_snapshot!(stderr, @"erreur : nulle/part.db : base introuvable");
+}
+
 /// « transmettre » after a hand-off prints what `guichet serve` would send (issue 13); before
 /// one, it says what it is for; nothing is sent.
 #[test]

@@ -1198,6 +1198,158 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     Ok(())
 }
 
+/// The outcome and first topic of routing `question` as a web first message.
+fn routed(server: &Server, question: &str) -> Result<(String, String)> {
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
+    assert!(r.status == 201 || r.status == 200, "{}", r.body);
+    let routed = r.json()?["routed"].clone();
+    Ok((
+        str_of(&routed["outcome"]),
+        str_of(&routed["topics"][0]["id"]),
+    ))
+}
+
+#[test]
+fn hr_assigns_unmatched_and_ambiguous_questions_and_routing_learns_at_once() -> Result {
+    let dir = scratch("learning")?;
+    let db = dir.join("g.db");
+    let server = Server::start(&Options::new(rules(), &db))?;
+    let unmatched = "le chèque cadeau de noël arrive quand ?";
+    let ambiguous = "droit a conges a temps partiel";
+    assert_eq!(routed(&server, unmatched)?.0, "none");
+    assert_eq!(routed(&server, ambiguous)?.0, "ambiguous");
+
+    // Both are listed for HR, with the router's suggestions.
+    let review = server.admin("GET", "/api/admin/review")?.json()?;
+    let listed: Vec<(String, String)> = review["questions"]
+        .as_array()
+        .ok_or("questions")?
+        .iter()
+        .map(|q| (str_of(&q["question"]), str_of(&q["kind"])))
+        .collect();
+    assert!(
+        listed.contains(&(unmatched.into(), "unmatched".into())),
+        "{listed:?}"
+    );
+    assert!(
+        listed.contains(&(ambiguous.into(), "ambiguous".into())),
+        "{listed:?}"
+    );
+    let page = server.request(
+        "GET",
+        "/admin",
+        &[("Authorization", &format!("Basic {}", basic("rh", ADMIN)))],
+        b"",
+    )?;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Questions à affecter"), "{}", page.body);
+    assert!(
+        page.body.contains("cadeau de noël arrive quand ?"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"-\">Hors sujet</button>"));
+
+    // One click on the page: a form post. From another site it is refused.
+    let form = |topic: &str, question: &str, site: &str| -> Result<Response> {
+        let body = format!("question={}&topic={}", encode(question), encode(topic));
+        server.request(
+            "POST",
+            "/admin/assign",
+            &[
+                ("Authorization", &format!("Basic {}", basic("rh", ADMIN))),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Sec-Fetch-Site", site),
+            ],
+            body.as_bytes(),
+        )
+    };
+    form("fiche_paie", unmatched, "cross-site")?.error(403, "cross_site")?;
+    let r = form("fiche_paie", unmatched, "same-origin")?;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin#a-affecter"));
+    // « Hors sujet » through the JSON route; an unknown topic is refused.
+    let assign = |body: &Value| {
+        let bearer = format!("Bearer {ADMIN}");
+        server.request(
+            "POST",
+            "/api/admin/assign",
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    assign(&json!({ "question": ambiguous, "topic": "nope" }))?.error(400, "unknown_topic")?;
+    assert_eq!(
+        assign(&json!({ "question": ambiguous, "topic": null }))?.status,
+        200
+    );
+
+    // Routing learned at once: the same question, and another spelling of it.
+    assert_eq!(
+        routed(&server, unmatched)?,
+        ("confident".into(), "fiche_paie".into())
+    );
+    assert_eq!(
+        routed(&server, "cheque cadeau de noel il arrive quand")?,
+        ("confident".into(), "fiche_paie".into())
+    );
+    assert_eq!(routed(&server, ambiguous)?.0, "none");
+    // Assigned questions leave the list.
+    let review = server.admin("GET", "/api/admin/review")?.json()?;
+    assert!(!review.to_string().contains("cadeau"), "{review}");
+
+    // After a restart, the router still knows them.
+    server.kill()?;
+    let server = Server::start(&Options::new(rules(), &db))?;
+    assert_eq!(
+        routed(&server, unmatched)?,
+        ("confident".into(), "fiche_paie".into())
+    );
+    drop(server);
+
+    // `guichet examples export` writes them as rule text.
+    let out = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .args(["examples", "export", "--db"])
+        .arg(&db)
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    assert!(
+        text.contains(&format!("// topic fiche_paie\nexamples \"{unmatched}\"")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("// \"{ambiguous}\"")), "{text}");
+    Ok(())
+}
+
+/// HTTP Basic credentials.
+fn basic(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = format!("{user}:{password}").into_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Issue 11 over HTTP: the first step shows what the question stated
 /// (`understood`), « corriger » forgets it and replays the walk, an answer
 /// says which facts it assumed (`note`), and a conversation started `after`

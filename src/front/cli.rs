@@ -134,6 +134,22 @@ enum Command {
         #[command(flatten)]
         requests: crate::front::server::requests::RequestOptions,
     },
+    /// The questions HR assigned to topics from the admin page of `guichet serve`.
+    Examples {
+        #[command(subcommand)]
+        command: ExamplesCommand,
+    },
+}
+
+/// What `guichet examples` does.
+#[derive(Subcommand, Debug)]
+enum ExamplesCommand {
+    /// Print the questions HR assigned from the admin page as `examples` lines, by topic.
+    Export {
+        /// The SQLite database of `guichet serve`.
+        #[arg(long, default_value = "guichet.db")]
+        db: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -200,6 +216,9 @@ pub fn main() -> ExitCode {
             format,
             output.as_deref(),
         ),
+        Command::Examples {
+            command: ExamplesCommand::Export { db },
+        } => crate::front::server::export_examples(&db),
         Command::HashPassword => hash_password(),
         Command::Serve {
             paths,

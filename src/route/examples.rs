@@ -46,6 +46,8 @@ pub(super) struct ExampleIndex {
     /// For each feature, the examples that have it and its weight there.
     postings: Vec<Vec<(u32, f32)>>,
     class: Vec<Class>,
+    /// Whether each example is a question HR assigned (not one of the rules).
+    learned: Vec<bool>,
     topics: usize,
 }
 
@@ -56,18 +58,28 @@ pub struct Similarity {
     /// Indexed by topic.
     pub topics: Vec<f64>,
     pub off_topic: f64,
+    /// The question HR assigned that is nearest to this one: its class and similarity.
+    pub(super) learned: Option<(Class, f64)>,
 }
 
 /// One feature of a text before numbering: its hash and raw count.
 type Raw = HashMap<u64, (f32, bool)>;
 
 impl ExampleIndex {
-    /// Indexes `examples` (analysed tokens and class) for `topics` topics.
-    pub(super) fn new(topics: usize, examples: &[(Vec<Token>, Class)]) -> ExampleIndex {
+    /// Indexes `examples` (analysed tokens and class) for `topics` topics; the `learned` last
+    /// ones are questions HR assigned.
+    pub(super) fn new(
+        topics: usize,
+        examples: &[(Vec<Token>, Class)],
+        learned: usize,
+    ) -> ExampleIndex {
         let mut index = ExampleIndex {
             topics,
             ..ExampleIndex::default()
         };
+        index.learned = (0..examples.len())
+            .map(|i| i + learned >= examples.len())
+            .collect();
         index.class = examples.iter().map(|(_, c)| *c).collect();
         let raws: Vec<Raw> = examples.iter().map(|(t, _)| raw_features(t)).collect();
         let mut df: Vec<u32> = Vec::new();
@@ -125,6 +137,7 @@ impl ExampleIndex {
         let mut out = Similarity {
             topics: vec![0.0; self.topics],
             off_topic: 0.0,
+            learned: None,
         };
         if self.class.is_empty() {
             return out;
@@ -136,6 +149,10 @@ impl ExampleIndex {
             }
         }
         for (e, &d) in dot.iter().enumerate() {
+            let d64 = f64::from(d);
+            if self.learned[e] && !out.learned.is_some_and(|(_, best)| d64 <= best) {
+                out.learned = Some((self.class[e], d64));
+            }
             let slot = match self.class[e] {
                 Class::Topic(t) => match out.topics.get_mut(t.index()) {
                     Some(s) => s,

@@ -313,7 +313,7 @@ impl Router {
             topic.text_stems.sort_unstable();
             topic.text_stems.dedup();
         }
-        router.examples = ExampleIndex::new(program.topics.len(), &examples);
+        router.examples = ExampleIndex::new(program.topics.len(), &examples, learned.len());
         router
     }
 

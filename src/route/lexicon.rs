@@ -7,9 +7,11 @@
 //! expression is matched on the stems of the question's meaningful words,
 //! in a row (stop words skipped), and replaced, for ranking only, by the
 //! words of its notion; extraction still reads the question as written.
-//! The notion « hors sujet » marks what no topic answers (« autre
-//! commune », « heures supplémentaires »), matched word for word, stop
-//! words included: such a question is handed off.
+//! An expression written `=…` is matched word for word, stop words
+//! included (« =année dernière »: « année » alone is a stop word). The
+//! notion « hors sujet » marks what no topic answers (« autre commune »,
+//! « heures supplémentaires »), always word for word: such a question is
+//! handed off.
 
 use super::index::Router;
 use super::normalise::Token;
@@ -81,8 +83,12 @@ impl Router {
                     .collect()
             };
             for expression in expressions {
+                // `=` before an expression: matched word for word, stop words included.
+                let (exact, expression) = match expression.trim().strip_prefix('=') {
+                    Some(rest) => (true, rest.to_string()),
+                    None => (off_topic, expression),
+                };
                 let all = self.analyse_plain(&expression);
-                let exact = off_topic;
                 let stems: Vec<String> = all
                     .into_iter()
                     .filter(|t| exact || !t.stop)

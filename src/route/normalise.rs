@@ -262,11 +262,20 @@ fn abbreviation(word: &str) -> &str {
     ABBREVIATIONS.get(word).copied().unwrap_or(word)
 }
 
-/// Words that carry no meaning for routing. Interrogatives are here too:
-/// "combien", "quand", "comment" are in every kind of question.
+/// Words that carry no meaning for routing: the French list of the
+/// `stop-words` crate (NLTK: articles, pronouns, « être » and « avoir »
+/// conjugated), folded, and ours (`stop_words.txt`: interrogatives —
+/// « combien », « quand », « comment » are in every kind of question —,
+/// politeness, text message fillers).
 pub(super) fn is_stop_word(word: &str) -> bool {
-    static STOP: LazyLock<HashSet<&str>> =
-        LazyLock::new(|| word_list(include_str!("../../data/route/stop_words.txt")));
+    static STOP: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        let ours = word_list(include_str!("../../data/route/stop_words.txt"));
+        let nltk = stop_words::lookup("fr").unwrap_or_default();
+        ours.into_iter()
+            .map(String::from)
+            .chain(nltk.iter().map(|w| fold(w)))
+            .collect()
+    });
     STOP.contains(word)
 }
 

@@ -2,6 +2,7 @@
 //! phrase, the other words it knows, the words of its choices), how much of
 //! the question the best topic explains, and the decision taken from both.
 
+use super::examples::Class;
 use super::index::{Phrase, Router, TopicIndex, Word};
 use super::lexicon::OFF_TOPIC_STEM;
 use super::normalise::is_common_word;
@@ -11,10 +12,10 @@ use crate::compile::program::TopicId;
 /// At or above this score, the best topic is started.
 pub const CONFIDENT: f64 = 0.5;
 /// Below this score, the question goes to the fallback contact.
-pub const NO_MATCH: f64 = 0.2;
+pub const NO_MATCH: f64 = 0.15;
 /// Below this support (the share of the question the best topic explains,
 /// times how whole its best phrase is), no topic is offered at all.
-pub const MIN_SUPPORT: f64 = 0.5;
+pub const MIN_SUPPORT: f64 = 0.25;
 /// Most topics offered when the router is unsure.
 pub const MAX_CHOICES: usize = 3;
 
@@ -33,6 +34,8 @@ const UNEXPLAINED_KNEE: f64 = 5.0;
 /// The runner-up's evidence must stay below this share of the best
 /// topic's for the best to be started: neighbours too close are offered.
 const LEAD_RATIO: f64 = 0.8;
+/// Similarity to a question HR assigned from which it is the same question.
+const LEARNED_SAME: f64 = 0.85;
 /// Evidence added by an example as alike as can be (similarity 1).
 const EXAMPLE_WEIGHT: f64 = 1.0;
 /// Similarity to an example below which it is no evidence.
@@ -41,6 +44,10 @@ const EXAMPLE_FLOOR: f64 = 0.4;
 const EXAMPLE_SUPPORT_FLOOR: f64 = 0.5;
 /// Similarity to an example at which it explains the whole question.
 const EXAMPLE_FULL: f64 = 0.8;
+/// Share of the unknown words' weight kept against a topic alone in the running…
+const ALONE_DOUBT: f64 = 0.5;
+/// …that is, whose runner-up has less than this share of its evidence (in between, more).
+const ALONE_BELOW: f64 = 0.5;
 /// Evidence scale: a best-topic score of this much gives 63 % of full strength.
 const EVIDENCE_SCALE: f64 = 0.8;
 
@@ -87,6 +94,23 @@ impl Router {
         let no_match = Decision::NoMatch {
             fallback: self.fallback,
         };
+        // A question HR assigned, asked again (in another spelling): HR's decision stands.
+        if let Some((class, near)) = similarity.learned.filter(|(_, s)| *s >= LEARNED_SAME) {
+            let (decision, score) = match class {
+                Class::Topic(topic) => (Decision::Confident { topic }, near),
+                Class::OffTopic => (no_match, 0.0),
+            };
+            let extracted = match decision {
+                Decision::Confident { topic } => self.extract(question, topic),
+                _ => Vec::new(),
+            };
+            return Routing {
+                decision,
+                score,
+                ranking,
+                extracted,
+            };
+        }
         let off_topic = words.iter().any(|w| w.stem == OFF_TOPIC_STEM);
         let Some(&(best, s1, completeness, keywords)) = scored.first().filter(|_| !off_topic)
         else {
@@ -98,7 +122,10 @@ impl Router {
             };
         };
         let s2 = scored.get(1).map_or(0.0, |c| c.1);
-        let coverage = self.coverage(&self.topics[best], &content, keywords);
+        // Alone in the running (no runner-up close), a topic is less doubted for words the rules
+        // do not know: in a question about one thing, they are mostly its context.
+        let alone = ALONE_DOUBT + (1.0 - ALONE_DOUBT) * (s2 / s1 / ALONE_BELOW).min(1.0);
+        let coverage = self.coverage(&self.topics[best], &content, keywords, alone);
         let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
         // A runner-up far behind hardly matters; a close one does (and past
         // LEAD_RATIO the best is not started at all).
@@ -188,7 +215,7 @@ impl Router {
 
     /// The share of the question's meaningful words that `topic` explains.
     /// `evidence` is the topic's score: a word of half a phrase explains less than a whole phrase.
-    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64) -> f64 {
+    fn coverage(&self, topic: &TopicIndex, content: &[Word], evidence: f64, alone: f64) -> f64 {
         let mut unexplained = 0.0;
         for w in content {
             let t = w.token;
@@ -225,7 +252,7 @@ impl Router {
         if evidence <= 0.0 {
             0.0
         } else {
-            evidence / (evidence + unexplained)
+            evidence / (evidence + alone * unexplained)
         }
     }
 }

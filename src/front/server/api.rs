@@ -703,6 +703,8 @@ pub fn route_question(
         }
         Decision::Ambiguous { topics } => {
             profile_facts(app, &program, profile)?;
+            // Listed on the admin page for HR to assign (the learning loop, docs/routing.md).
+            app.store.record_ambiguous(&question, phone, app.now())?;
             Routed::Offered {
                 topics: topics
                     .iter()

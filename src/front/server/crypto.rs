@@ -21,8 +21,8 @@
 //! `GUICHET_DATA_KEY_FILE` (a file holding it). Rotation is in docs/server.md.
 
 use super::store::{
-    question_key, Conversation, HrRequest, KeptQuestion, Offer, RequestStats, RequestStore,
-    Selector, Stats, Store, StoreError, StoreResult, Turn,
+    question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer, RequestStats,
+    RequestStore, Selector, Stats, Store, StoreError, StoreResult, ToReview, Turn,
 };
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -288,6 +288,69 @@ impl<S: Store> Store for EncryptedStore<S> {
             .record_unmatched_grouped(&sealed, folded, phone, now)
     }
 
+    // The learning loop (learning.rs): questions offered a choice and questions HR assigned are
+    // sealed like unmatched ones, grouped by the same keyed hash.
+    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
+        self.record_ambiguous_grouped(question, &self.keys.group(question), phone, now)
+    }
+
+    fn record_ambiguous_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let sealed = self.keys.seal("question", question)?;
+        self.inner
+            .record_ambiguous_grouped(&sealed, folded, phone, now)
+    }
+
+    fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
+        self.inner
+            .to_review(since, limit)?
+            .into_iter()
+            .map(|mut q| {
+                q.question = self.keys.open("question", &q.question)?;
+                Ok(q)
+            })
+            .collect()
+    }
+
+    fn assign(
+        &self,
+        question: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.assign_grouped(question, &self.keys.group(question), topic, rules, now)
+    }
+
+    fn assign_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let sealed = self.keys.seal("question", question)?;
+        self.inner
+            .assign_grouped(&sealed, folded, topic, rules, now)
+    }
+
+    fn assignments(&self) -> StoreResult<Vec<Assignment>> {
+        self.inner
+            .assignments()?
+            .into_iter()
+            .map(|mut a| {
+                a.question = self.keys.open("question", &a.question)?;
+                Ok(a)
+            })
+            .collect()
+    }
+
     fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()> {
         let sealed = Offer {
             question: self.keys.seal("offer", &offer.question)?,
@@ -519,6 +582,33 @@ mod tests {
             store.questions("+33600000001")?[0].question,
             "prime de noel"
         );
+        Ok(())
+    }
+
+    /// The learning loop through an encrypted store: questions offered a choice and
+    /// assignments are sealed at rest, grouped by the keyed hash (an assigned question leaves
+    /// the list to review), and read back in clear.
+    #[test]
+    fn questions_to_review_and_assignments_are_sealed() -> StoreResult<()> {
+        let store = EncryptedStore::new(SqliteStore::in_memory()?, keys(K1, &[]));
+        let inner = &store.inner;
+        store.record_ambiguous("Congés à temps partiel ?", Some("+33600000001"), 10)?;
+        store.record_unmatched("prime de noel", None, 11)?;
+        let review = store.to_review(0, 10)?;
+        assert_eq!(review.len(), 2);
+        assert!(review
+            .iter()
+            .any(|q| q.question == "Congés à temps partiel ?" && q.kind == "ambiguous"));
+        assert!(inner
+            .to_review(0, 10)?
+            .iter()
+            .all(|q| q.question.starts_with("gch1:")));
+        store.assign("Prime de Noël", Some("fiche_paie"), "v1", 12)?;
+        let review = store.to_review(0, 10)?;
+        assert_eq!(review.len(), 1, "{review:?}");
+        assert_eq!(store.assignments()?[0].question, "Prime de Noël");
+        assert!(inner.assignments()?[0].question.starts_with("gch1:"));
+        assert_eq!(store.questions("+33600000001")?[0].kind, "ambiguous");
         Ok(())
     }
 }

@@ -28,6 +28,8 @@
 mod api;
 mod crypto;
 mod health;
+mod learning;
+pub use learning::export_command as export_examples;
 mod limits;
 mod page;
 pub mod requests;
@@ -40,7 +42,7 @@ use crate::compile::compile;
 use crate::compile::program::Program;
 use crate::front::load::{load, RULE_EXTENSION};
 use crate::front::render;
-use crate::route::Router;
+use crate::route::{Learned, Router};
 use crate::span::Sources;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::Next;
@@ -113,6 +115,9 @@ pub struct Rules {
     seen: Mutex<Vec<(String, String)>>,
     /// The version made current by another server that could not be followed (logged once).
     unfollowed: Mutex<Option<String>>,
+    /// The questions HR assigned from the admin page (`None`: « hors sujet »): every router
+    /// built learns from those whose topic its program has.
+    learned: RwLock<Vec<(Option<String>, String)>>,
 }
 
 /// The version served now: its program and the router of its topics, built together so that a
@@ -124,8 +129,21 @@ pub struct Served {
 }
 
 impl Served {
-    fn new(program: Arc<Program>) -> Served {
-        let router = Arc::new(Router::new(&program));
+    fn new(program: Arc<Program>, learned: &[(Option<String>, String)]) -> Served {
+        let learned: Vec<Learned> = learned
+            .iter()
+            .filter_map(|(topic, question)| {
+                let topic = match topic {
+                    Some(name) => Some(program.topic_named(name)?),
+                    None => None,
+                };
+                Some(Learned {
+                    topic,
+                    question: question.clone(),
+                })
+            })
+            .collect();
+        let router = Arc::new(Router::with_learned(&program, &learned));
         Served { program, router }
     }
 }
@@ -155,10 +173,11 @@ impl Rules {
         let versions = HashMap::from([(program.version.clone(), program.clone())]);
         Ok(Rules {
             paths: paths.to_vec(),
-            current: RwLock::new(Served::new(program)),
+            current: RwLock::new(Served::new(program, &[])),
             versions: Mutex::new(versions),
             seen: Mutex::new(files),
             unfollowed: Mutex::new(None),
+            learned: RwLock::new(Vec::new()),
         })
     }
 
@@ -217,6 +236,33 @@ impl Rules {
         Ok(Some(program))
     }
 
+    /// The questions HR assigned, as every router learns from them.
+    fn learned(&self) -> Vec<(Option<String>, String)> {
+        self.learned
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Learns the questions HR assigned (every assignment, from the store): the router of the
+    /// rules served now is rebuilt with them, so that later questions are routed by them at once.
+    pub fn learn(&self, assignments: Vec<(Option<String>, String)>) {
+        *self
+            .learned
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = assignments;
+        let program = self.current();
+        let served = Served::new(program.clone(), &self.learned());
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A reload in between wins: it already learned from the new list.
+        if current.program.version == program.version {
+            *current = served;
+        }
+    }
+
     fn lock_versions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Program>>> {
         self.versions
             .lock()
@@ -252,7 +298,7 @@ impl Rules {
         let program = Arc::new(program);
         let version = program.version.clone();
         // Built before the lock is taken: requests keep being served meanwhile.
-        let served = Served::new(program.clone());
+        let served = Served::new(program.clone(), &self.learned());
         self.lock_versions().insert(version.clone(), program);
         *self
             .current
@@ -291,7 +337,7 @@ impl Rules {
             }
             Err(_) => return Reload::Unchanged,
         };
-        let served = Served::new(program);
+        let served = Served::new(program, &self.learned());
         *self
             .current
             .write()
@@ -394,6 +440,9 @@ pub fn router(app: App) -> axum::Router {
             get(stats::export).delete(stats::delete),
         )
         .route("/api/admin/purge", post(stats::purge))
+        .route("/api/admin/review", get(learning::review))
+        .route("/api/admin/assign", post(learning::assign))
+        .route("/admin/assign", post(learning::assign_form))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(app.clone());
@@ -547,6 +596,13 @@ pub fn run(options: ServeOptions) -> ExitCode {
         offset,
         limits: Arc::new(limits),
     };
+    match app.store.assignments() {
+        Ok(assignments) => app.rules.learn(learning::learned(assignments)),
+        Err(e) => {
+            eprintln!("erreur : impossible de lire les questions affectées : {e}");
+            return ExitCode::from(2);
+        }
+    }
     runtime.block_on(serve(app, options))
 }
 

@@ -283,6 +283,7 @@ pub async fn admin_guard(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // The inbox of requests (issue 13) carries credentials too.
     let admin = path == "/admin"
+        || path.starts_with("/admin/")
         || path == "/api/stats"
         || path.starts_with("/api/admin/")
         || path == "/inbox"

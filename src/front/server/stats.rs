@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 const ABANDONED_AFTER: i64 = 24 * 3600;
 
 /// Checks the admin token; `basic` asks a browser for it on failure.
-fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
+pub(super) fn authorize(app: &App, headers: &HeaderMap, basic: bool) -> ApiResult<()> {
     let Some(expected) = &app.admin_token else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -146,11 +146,17 @@ pub async fn page(
         return challenge(e);
     }
     let titles = app.rules.current();
-    match blocking(move || compute(&app, period.days)).await {
-        Ok((stats, requests)) => {
+    let page = blocking(move || {
+        let stats = compute(&app, period.days)?;
+        // The learning loop's section (learning.rs), kept apart from the statistics.
+        let learning = super::learning::section(&app)?;
+        Ok((stats, learning))
+    });
+    match page.await {
+        Ok(((stats, requests), learning)) => {
             let title = |id: &str| super::api::topic_title(&titles, id);
             let requests = super::requests::stats_html(&stats, &requests, title);
-            Html(render(&stats, title).replace("</main>", &format!("{requests}</main>")))
+            Html(render(&stats, title).replace("</main>", &format!("{requests}{learning}</main>")))
                 .into_response()
         }
         Err(e) => e.into_response(),

@@ -15,7 +15,12 @@
 //! topic: the question as typed, its folded form to group spellings, the
 //! phone number for SMS so that an agent's erasure reaches it, nothing
 //! else), `offers` (the topics offered by SMS for an ambiguous question,
-//! until the agent picks one: the web page keeps its offer itself).
+//! until the agent picks one: the web page keeps its offer itself),
+//! `ambiguous_questions` (like `unmatched_questions`, for questions offered
+//! a choice of topics), `routing_examples` (the questions HR assigned to a
+//! topic, or marked « hors sujet », from the admin page: one row per folded
+//! question, with the rule version it was assigned under; the router learns
+//! from them, see docs/routing.md).
 //! `current_rules` holds the version last loaded, which every server sharing the store serves
 //! (`Rules::follow`). Times are Unix seconds (UTC).
 //!
@@ -176,6 +181,27 @@ pub struct Offer {
     pub topics: Vec<String>,
 }
 
+/// A question for HR to assign: no topic matched it, or several were offered.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToReview {
+    /// The latest spelling (questions are grouped by their folded form).
+    pub question: String,
+    /// `unmatched` or `ambiguous`.
+    pub kind: &'static str,
+    pub count: i64,
+}
+
+/// A question HR assigned from the admin page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assignment {
+    pub question: String,
+    /// The topic id, `None` for « hors sujet ».
+    pub topic: Option<String>,
+    /// The rule version served when it was assigned.
+    pub rules: String,
+    pub at: i64,
+}
+
 /// The key that groups spellings of one unmatched question: folded, punctuation and
 /// repeated spaces removed (« Chèques vacances ? » and « cheques  vacances » are one).
 pub fn question_key(question: &str) -> String {
@@ -227,7 +253,7 @@ pub trait Store: RequestStore + Send + Sync {
     fn save_offer(&self, phone: &str, offer: &Offer, now: i64) -> StoreResult<()>;
     /// Removes and returns the number's offer, if it was made at or after `since`.
     fn take_offer(&self, phone: &str, since: i64) -> StoreResult<Option<Offer>>;
-    /// The free-text questions kept for a phone number (unmatched, offers), oldest first.
+    /// The free-text questions kept for a phone number (unmatched, ambiguous, offers), oldest first.
     fn questions(&self, phone: &str) -> StoreResult<Vec<KeptQuestion>>;
     /// Figures since `since`; conversations idle since before `idle_before` count as abandoned.
     fn stats(&self, since: i64, idle_before: i64) -> StoreResult<Stats>;
@@ -239,6 +265,34 @@ pub trait Store: RequestStore + Send + Sync {
     /// Deletes conversations, unmatched questions and offers not touched since `before`;
     /// how many conversations.
     fn purge(&self, before: i64) -> StoreResult<usize>;
+    /// Records a free-text question offered a choice of topics (`phone` as for unmatched ones).
+    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
+    /// The same, with the key that groups spellings given (as [`Store::record_unmatched_grouped`]).
+    fn record_ambiguous_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The unmatched and ambiguous questions since `since` that HR has not assigned yet,
+    /// most frequent first (at most `limit`).
+    fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>>;
+    /// Assigns a question to a topic (`None`: « hors sujet »), replacing an earlier assignment
+    /// of the same folded question.
+    fn assign(&self, question: &str, topic: Option<&str>, rules: &str, now: i64)
+        -> StoreResult<()>;
+    /// The same, with the key that groups spellings given (as [`Store::record_unmatched_grouped`]).
+    fn assign_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Every assignment, oldest first.
+    fn assignments(&self) -> StoreResult<Vec<Assignment>>;
     /// How many conversations are stored (the global cap, `limits.rs`).
     fn count_conversations(&self) -> StoreResult<u64>;
     /// At most `limit` lines of a transcript from line `from` (default: its last lines); the
@@ -357,6 +411,26 @@ CREATE TABLE IF NOT EXISTS offers (
 );
 ";
 
+/// The tables of the learning loop (issue 11): kept apart so that other tables can be added
+/// next to them without touching these.
+const LEARNING_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ambiguous_questions (
+    question TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    phone TEXT,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ambiguous_questions_at ON ambiguous_questions (at);
+CREATE INDEX IF NOT EXISTS ambiguous_questions_phone ON ambiguous_questions (phone);
+CREATE TABLE IF NOT EXISTS routing_examples (
+    folded TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    topic TEXT,
+    rules_version TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+";
+
 /// The columns of `conversations`, in the order [`row_to_conversation`] reads them.
 macro_rules! columns {
     () => {
@@ -386,6 +460,7 @@ impl SqliteStore {
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(LEARNING_SCHEMA)?;
         connection.execute_batch(REQUESTS_SCHEMA)?;
         migrate_unmatched(&mut connection)?;
         let (writer, jobs) = mpsc::channel();
@@ -824,6 +899,22 @@ impl Store for SqliteStore {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
+            let mut out = out;
+            out.extend(
+                connection
+                    .prepare_cached(
+                        "SELECT question, at FROM ambiguous_questions WHERE phone = ?1
+                         ORDER BY at, rowid",
+                    )?
+                    .query_map([&phone], |r| {
+                        Ok(KeptQuestion {
+                            question: r.get(0)?,
+                            kind: "ambiguous",
+                            at: r.get(1)?,
+                        })
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
             let offer: Option<(String, i64)> = connection
                 .prepare_cached("SELECT offer, at FROM offers WHERE phone = ?1")?
                 .query_row([&phone], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -838,8 +929,8 @@ impl Store for SqliteStore {
                 kind: "offer",
                 at,
             });
-            out.sort_by_key(|q| q.at);
         }
+        out.sort_by_key(|q| q.at);
         Ok(out)
     }
 
@@ -889,6 +980,7 @@ impl Store for SqliteStore {
             if let Some(phone) = phone {
                 connection.execute("DELETE FROM unmatched_questions WHERE phone = ?1", [&phone])?;
                 connection.execute("DELETE FROM offers WHERE phone = ?1", [&phone])?;
+                connection.execute("DELETE FROM ambiguous_questions WHERE phone = ?1", [&phone])?;
             }
             Ok(deleted)
         })
@@ -906,7 +998,118 @@ impl Store for SqliteStore {
                 connection.execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
             connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
             connection.execute("DELETE FROM offers WHERE at < ?1", [before])?;
+            connection.execute("DELETE FROM ambiguous_questions WHERE at < ?1", [before])?;
             Ok(deleted)
+        })
+    }
+
+    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
+        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
+    }
+
+    fn record_ambiguous_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let folded = folded.to_string();
+        let question = question.to_string();
+        let phone = phone.map(String::from);
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![question, folded, phone, now])?;
+            Ok(())
+        })
+    }
+
+    fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            // SQLite: with MAX(), the bare column `question` comes from the latest row of the group.
+            let mut query = connection.prepare_cached(
+                "SELECT question, kind, COUNT(*), MAX(at) FROM (
+                     SELECT question, folded, at, 'unmatched' AS kind FROM unmatched_questions
+                     UNION ALL
+                     SELECT question, folded, at, 'ambiguous' AS kind FROM ambiguous_questions
+                 ) WHERE at >= ?1 AND folded NOT IN (SELECT folded FROM routing_examples)
+                 GROUP BY folded, kind ORDER BY 3 DESC, 4 DESC, 1 LIMIT ?2",
+            )?;
+            let rows = query
+                .query_map(params![since, limit], |r| {
+                    let kind: String = r.get(1)?;
+                    Ok(ToReview {
+                        question: r.get(0)?,
+                        kind: if kind == "ambiguous" {
+                            "ambiguous"
+                        } else {
+                            "unmatched"
+                        },
+                        count: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn assign(
+        &self,
+        question: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.assign_grouped(question, &question_key(question), topic, rules, now)
+    }
+
+    fn assign_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let folded = folded.to_string();
+        let question = question.to_string();
+        let topic = topic.map(String::from);
+        let rules = rules.to_string();
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO routing_examples (folded, question, topic, rules_version, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (folded) DO UPDATE
+                     SET question = ?2, topic = ?3, rules_version = ?4, at = ?5",
+                )?
+                .execute(params![folded, question, topic, rules, now])?;
+            Ok(())
+        })
+    }
+
+    fn assignments(&self) -> StoreResult<Vec<Assignment>> {
+        self.read(move |connection| {
+            let rows = connection
+                .prepare_cached(
+                    "SELECT question, topic, rules_version, at FROM routing_examples
+                     ORDER BY at, rowid",
+                )?
+                .query_map([], |r| {
+                    Ok(Assignment {
+                        question: r.get(0)?,
+                        topic: r.get(1)?,
+                        rules: r.get(2)?,
+                        at: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
         })
     }
 

@@ -22,8 +22,9 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    figures, question_key, Conversation, HrRequest, KeptQuestion, Offer, Outcome, RequestRow,
-    RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult, Turn, Unmatched,
+    figures, question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer, Outcome,
+    RequestRow, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult,
+    ToReview, Turn, Unmatched,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -35,6 +36,7 @@ use tokio_postgres::{NoTls, Row};
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_requests.sql")),
+    (3, include_str!("migrations/0003_learning.sql")),
 ];
 
 /// Connections kept by one instance (two instances: twice as many on the server).
@@ -604,6 +606,22 @@ impl Store for PostgresStore {
                     })
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
+            let mut out = out;
+            for row in client
+                .query(
+                    "SELECT question, at FROM ambiguous_questions WHERE phone = $1
+                     ORDER BY at, n",
+                    &[&phone],
+                )
+                .await
+                .map_err(pg)?
+            {
+                out.push(KeptQuestion {
+                    question: row.try_get(0).map_err(pg)?,
+                    kind: "ambiguous",
+                    at: row.try_get(1).map_err(pg)?,
+                });
+            }
             let offer: Option<(String, i64)> = client
                 .query_opt("SELECT offer, at FROM offers WHERE phone = $1", &[&phone])
                 .await
@@ -612,6 +630,7 @@ impl Store for PostgresStore {
                 .transpose()?;
             Ok((out, offer))
         })?;
+        out.sort_by_key(|q| q.at);
         if let Some((json, at)) = offer {
             let offer: Offer = serde_json::from_str(&json).map_err(json_error)?;
             out.push(KeptQuestion {
@@ -745,6 +764,12 @@ impl Store for PostgresStore {
                 tx.execute("DELETE FROM offers WHERE phone = $1", &[&phone])
                     .await
                     .map_err(pg)?;
+                tx.execute(
+                    "DELETE FROM ambiguous_questions WHERE phone = $1",
+                    &[&phone],
+                )
+                .await
+                .map_err(pg)?;
             }
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
@@ -774,8 +799,134 @@ impl Store for PostgresStore {
             tx.execute("DELETE FROM offers WHERE at < $1", &[&before])
                 .await
                 .map_err(pg)?;
+            tx.execute("DELETE FROM ambiguous_questions WHERE at < $1", &[&before])
+                .await
+                .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
+        })
+    }
+
+    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
+        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
+    }
+
+    fn record_ambiguous_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (question, folded) = (question.to_string(), folded.to_string());
+        let phone = phone.map(String::from);
+        self.with(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&question, &folded, &phone, &now],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |client| async move {
+            // The latest spelling of each group, as the SQLite store shows it.
+            client
+                .query(
+                    "SELECT (array_agg(question ORDER BY at DESC, n DESC))[1], kind, COUNT(*),
+                            MAX(at)
+                     FROM (
+                         SELECT question, folded, at, n, 'unmatched' AS kind
+                         FROM unmatched_questions
+                         UNION ALL
+                         SELECT question, folded, at, n, 'ambiguous' AS kind
+                         FROM ambiguous_questions
+                     ) q
+                     WHERE at >= $1 AND folded NOT IN (SELECT folded FROM routing_examples)
+                     GROUP BY folded, kind ORDER BY 3 DESC, 4 DESC, 1 LIMIT $2",
+                    &[&since, &limit],
+                )
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| {
+                    let kind: String = r.try_get(1).map_err(pg)?;
+                    Ok(ToReview {
+                        question: r.try_get(0).map_err(pg)?,
+                        kind: if kind == "ambiguous" {
+                            "ambiguous"
+                        } else {
+                            "unmatched"
+                        },
+                        count: r.try_get(2).map_err(pg)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn assign(
+        &self,
+        question: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.assign_grouped(question, &question_key(question), topic, rules, now)
+    }
+
+    fn assign_grouped(
+        &self,
+        question: &str,
+        folded: &str,
+        topic: Option<&str>,
+        rules: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (question, folded, rules) =
+            (question.to_string(), folded.to_string(), rules.to_string());
+        let topic = topic.map(String::from);
+        self.with(move |client| async move {
+            client
+                .execute(
+                    "INSERT INTO routing_examples (folded, question, topic, rules_version, at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (folded) DO UPDATE
+                     SET question = $2, topic = $3, rules_version = $4, at = $5",
+                    &[&folded, &question, &topic, &rules, &now],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn assignments(&self) -> StoreResult<Vec<Assignment>> {
+        self.with(|client| async move {
+            client
+                .query(
+                    "SELECT question, topic, rules_version, at FROM routing_examples
+                     ORDER BY at, n",
+                    &[],
+                )
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| {
+                    Ok(Assignment {
+                        question: r.try_get(0).map_err(pg)?,
+                        topic: r.try_get(1).map_err(pg)?,
+                        rules: r.try_get(2).map_err(pg)?,
+                        at: r.try_get(3).map_err(pg)?,
+                    })
+                })
+                .collect()
         })
     }
 
