@@ -488,3 +488,54 @@ fn requests_follow_their_conversation() -> Result {
         Ok(())
     })
 }
+
+/// The learning loop: questions offered a choice are kept like unmatched ones; HR's
+/// assignments take a question out of the review list; a phone number's erasure and the
+/// retention reach them.
+#[test]
+fn questions_to_review_and_assignments() -> Result {
+    each("learning", |store, _| {
+        let phone = "+33600000001";
+        store.record_unmatched("prime de noël", None, 10)?;
+        store.record_unmatched("Prime de Noel ?", None, 11)?;
+        store.record_ambiguous("nb de rtt", Some(phone), 12)?;
+        let review = store.to_review(0, 10)?;
+        assert_eq!(
+            review
+                .iter()
+                .map(|r| (r.question.as_str(), r.kind, r.count))
+                .collect::<Vec<_>>(),
+            [
+                ("Prime de Noel ?", "unmatched", 2),
+                ("nb de rtt", "ambiguous", 1)
+            ]
+        );
+        assert_eq!(
+            store
+                .questions(phone)?
+                .iter()
+                .map(|q| q.kind)
+                .collect::<Vec<_>>(),
+            ["ambiguous"]
+        );
+        store.assign("prime de noel", Some("primes"), "v1", 20)?;
+        store.assign("Prime de Noël", None, "v2", 21)?;
+        let assigned = store.assignments()?;
+        assert_eq!(assigned.len(), 1, "one row per folded question");
+        assert_eq!(
+            (assigned[0].topic.as_deref(), assigned[0].rules.as_str()),
+            (None, "v2")
+        );
+        assert_eq!(
+            store.to_review(0, 10)?.len(),
+            1,
+            "assigned: no longer to review"
+        );
+        store.delete(&Selector::Phone(phone.into()))?;
+        assert!(store.to_review(0, 10)?.is_empty(), "erased with the number");
+        store.record_ambiguous("cantine", None, 5)?;
+        store.purge(8)?;
+        assert!(store.to_review(0, 10)?.is_empty(), "purged");
+        Ok(())
+    })
+}
