@@ -6,6 +6,7 @@
 //! coloured text through codespan-reporting, or into JSON.
 
 use crate::span::Span;
+use crate::syntax::keywords::{in_backticks, Language};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -32,9 +33,39 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    /// Edits that fix the problem, for editors (the code actions of `guichet lsp`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+/// One way to fix a problem: write `text` over `span` (an insertion when
+/// the span is empty), or at the end of the file when there is no span.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fix {
+    /// What the edit does, for a menu (« Remplacer par `statut` »).
+    pub title: String,
+    pub span: Option<Span>,
+    pub text: String,
 }
 
 impl Diagnostic {
+    /// The diagnostic with the keywords of its text in `language` (they are written in English).
+    pub fn in_language(mut self, language: Language) -> Diagnostic {
+        let translate = |text: &mut String| *text = in_backticks(text, language);
+        translate(&mut self.message);
+        self.labels
+            .iter_mut()
+            .for_each(|l| translate(&mut l.message));
+        self.notes.iter_mut().for_each(translate);
+        self.help.iter_mut().for_each(translate);
+        for fix in &mut self.fixes {
+            translate(&mut fix.title);
+            let code = in_backticks(&format!("`{}`", fix.text), language);
+            fix.text = code[1..code.len() - 1].to_string();
+        }
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

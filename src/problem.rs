@@ -83,8 +83,15 @@ pub enum ProblemKind {
         found: String,
         /// A keyword the writer probably meant.
         suggestion: Option<String>,
-        /// Where a string that is never closed starts.
-        unclosed_string: Option<Span>,
+        /// Where the keyword found can be written, when a keyword was found out of place.
+        keyword_place: Option<&'static str>,
+    },
+    /// A string that opened and did not close on its line (E101 too).
+    UnclosedString {
+        opened: Span,
+        /// Where reading stopped, and what was found there.
+        stopped: Span,
+        found: String,
     },
     TooDeep,
     ExpressionTooLong,
@@ -98,6 +105,8 @@ pub enum ProblemKind {
         what: NameKind,
         name: String,
         suggestion: Option<String>,
+        /// For a name used as a value: the `fact` line that would declare it.
+        declare: Option<String>,
     },
     Duplicate {
         what: NameKind,
@@ -161,6 +170,8 @@ pub enum ProblemKind {
     PatternMismatch {
         pattern: String,
         subject: String,
+        /// The patterns that are valid here, in words.
+        valid: String,
     },
     CannotMatch {
         found: String,
@@ -179,6 +190,12 @@ pub enum ProblemKind {
     },
     MissingOutcome {
         topic: String,
+        /// The conditions that lead to the end, as code (« `ok` = non »).
+        path: Vec<String>,
+        /// Code that ends the path and compiles.
+        fix: String,
+        /// The path ends because an `if` has no `else`.
+        no_else: bool,
     },
     GotoCycle {
         cycle: Vec<String>,
@@ -211,6 +228,12 @@ pub enum ProblemKind {
     NoTriggers {
         topic: String,
     },
+    SharedTrigger {
+        trigger: String,
+        /// The topic that has it first, and where.
+        topic: String,
+        first: Span,
+    },
     NoSource,
     /// A topic that does not say when it was last reviewed (only with a date to check against).
     ReviewMissing {
@@ -242,6 +265,7 @@ impl Problem {
             | UnusedFact { .. }
             | UnusedContact { .. }
             | NoTriggers { .. }
+            | SharedTrigger { .. }
             | NoSource
             | ReviewMissing { .. }
             | ReviewStale { .. } => Severity::Warning,
@@ -261,7 +285,7 @@ impl Problem {
                 expected,
                 found,
                 suggestion,
-                unclosed_string,
+                keyword_place,
             } => {
                 let message = if found == "la fin du fichier" {
                     "syntaxe : fin du fichier inattendue".to_string()
@@ -273,16 +297,37 @@ impl Problem {
                     .message(message)
                     .label(format!("{found} ici"))
                     .note(expected_sentence(expected));
-                if let Some(start) = unclosed_string {
-                    d = d
-                        .secondary(*start, "ce texte n'est jamais fermé".into())
-                        .help("fermez le texte par un guillemet droit `\"`".into());
+                if let Some(place) = keyword_place {
+                    d = d.note(format!("{found} {place}."));
                 }
                 match suggestion {
-                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")).fix(
+                        format!("Remplacer par `{s}`"),
+                        Some(self.span),
+                        s.clone(),
+                    ),
                     None => d,
                 }
             }
+            UnclosedString {
+                opened,
+                stopped,
+                found,
+            } => d
+                .code("E101")
+                .message("syntaxe : guillemet fermant oublié ?".into())
+                .label("il manque sans doute un `\"` à la fin de cette ligne".into())
+                .secondary(*opened, "ce texte commence ici".into())
+                .secondary(
+                    *stopped,
+                    if found == "la fin du fichier" {
+                        "le fichier se termine sans que le texte soit fermé".into()
+                    } else {
+                        format!("la lecture bute ensuite ici : {found} inattendu")
+                    },
+                )
+                .help("fermez le texte par un guillemet droit `\"` à la fin de sa ligne (un texte qui continue sur plusieurs lignes se termine au `\"` suivant)".into())
+                .fix("Fermer le texte à la fin de la ligne".into(), Some(self.span), "\"".into()),
             TooDeep => d
                 .code("E102")
                 .message("imbrication trop profonde".into())
@@ -310,14 +355,37 @@ impl Problem {
                 .message(format!("la date `{text}` n'existe pas"))
                 .label("date invalide".into())
                 .note("Les dates s'écrivent jj/mm/aaaa, par exemple 01/03/2024.".into()),
-            Undefined { what, name, suggestion } => {
+            Undefined {
+                what,
+                name,
+                suggestion,
+                declare,
+            } => {
                 let d = d
                     .code("E201")
                     .message(format!("{} : `{name}`", what.unknown()))
                     .label(format!("{} ne s'appelle `{name}`", what.none()));
-                match suggestion {
-                    Some(s) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                let d = match suggestion {
+                    Some(s) => d.fix(format!("Remplacer par `{s}`"), Some(self.span), s.clone()),
                     None => d,
+                };
+                let d = match declare {
+                    Some(line) => d.fix(
+                        format!("Déclarer le fait `{name}` à la fin du fichier"),
+                        None,
+                        format!("\n{line}\n"),
+                    ),
+                    None => d,
+                };
+                match (suggestion, declare) {
+                    (Some(s), Some(line)) => d.help(format!(
+                        "vouliez-vous dire `{s}` ? Si c'est un nouveau fait, déclarez-le (dans `rules/commun.guichet` s'il sert à plusieurs sujets) : `{line}`"
+                    )),
+                    (None, Some(line)) => d.help(format!(
+                        "si c'est un nouveau fait, déclarez-le (dans `rules/commun.guichet` s'il sert à plusieurs sujets) : `{line}`"
+                    )),
+                    (Some(s), None) => d.help(format!("vouliez-vous dire `{s}` ?")),
+                    (None, None) => d,
                 }
             }
             Duplicate { what, name, first } => d
@@ -409,10 +477,15 @@ impl Problem {
                 .code("E307")
                 .message(format!("intervalle vide : {} est plus grand que {}", number(*low), number(*high)))
                 .label("aucune valeur possible".into()),
-            PatternMismatch { pattern, subject } => d
+            PatternMismatch {
+                pattern,
+                subject,
+                valid,
+            } => d
                 .code("E308")
                 .message(format!("ce motif ({pattern}) ne peut pas correspondre à {subject}"))
-                .label("motif incompatible".into()),
+                .label("motif incompatible".into())
+                .help(format!("motifs possibles ici : {valid}")),
             CannotMatch { found } => d
                 .code("E309")
                 .message(format!("`match` ne s'applique pas à {found}"))
@@ -433,12 +506,42 @@ impl Problem {
                 .message(format!("ce contact ne couvre pas toutes les valeurs de `{fact}`"))
                 .label(format!("non couvert : {}", missing.join(", ")))
                 .help("ajoutez une branche pour chaque valeur manquante, ou `_ => { … }`".into()),
-            MissingOutcome { topic } => d
-                .code("E403")
-                .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
-                .label("un chemin arrive ici sans `answer`, `handoff` ni `goto`".into())
-                .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
-                .help("terminez ce bloc par `answer …` ou `handoff …`".into()),
+            MissingOutcome {
+                topic,
+                path,
+                fix,
+                no_else,
+            } => {
+                let when = if path.is_empty() {
+                    "dans tous les cas".to_string()
+                } else {
+                    format!("quand {}", path.join(" et "))
+                };
+                let help = if *no_else {
+                    format!("ajoutez après cette accolade une branche pour les autres cas, par exemple : `{fix}`")
+                } else {
+                    format!("terminez ce bloc par une réponse, un transfert ou un `goto`, par exemple : `{fix}`")
+                };
+                let insert = if *no_else {
+                    crate::diagnostic::Fix {
+                        title: format!("Ajouter `{fix}`"),
+                        span: Some(Span::new(self.span.file, self.span.end as usize, self.span.end as usize)),
+                        text: format!(" {fix}"),
+                    }
+                } else {
+                    crate::diagnostic::Fix {
+                        title: format!("Terminer par `{fix}`"),
+                        span: Some(Span::new(self.span.file, self.span.start as usize, self.span.start as usize)),
+                        text: format!("{fix}\n"),
+                    }
+                };
+                d.fix(insert.title, insert.span, insert.text)
+                    .code("E403")
+                    .message(format!("le sujet `{topic}` peut se terminer sans réponse ni transfert"))
+                    .label(format!("{when}, la conversation arrive ici sans `answer`, `handoff` ni `goto`"))
+                    .note("Chaque chemin doit se terminer par une réponse, un transfert à une personne ou un renvoi vers un autre sujet.".into())
+                    .help(help)
+            }
             GotoCycle { cycle } => d
                 .code("E404")
                 .message("ces `goto` forment une boucle".into())
@@ -487,6 +590,17 @@ impl Problem {
                 .message(format!("le sujet `{topic}` n'a pas de `triggers`"))
                 .label("sujet sans phrases déclencheuses".into())
                 .help("ajoutez `triggers \"…\", \"…\"` : les questions libres des agents sont orientées grâce à elles".into()),
+            SharedTrigger {
+                trigger,
+                topic,
+                first,
+            } => d
+                .code("W007")
+                .message(format!("« {trigger} » déclenche déjà le sujet `{topic}`"))
+                .label("déclencheur en double".into())
+                .secondary(*first, format!("déjà déclencheur de `{topic}` ici"))
+                .note("Une question libre qui contient ces mots ne peut pas choisir entre les deux sujets.".into())
+                .help("gardez ce déclencheur dans un seul sujet, ou rendez-les plus précis (« congé maladie ordinaire », « congé maladie longue durée »)".into()),
             NoSource => d
                 .code("W006")
                 .message("réponse sans source".into())
@@ -542,9 +656,17 @@ impl Draft {
                 labels: Vec::new(),
                 notes: Vec::new(),
                 help: None,
+                fixes: Vec::new(),
             },
             span,
         }
+    }
+    /// A fix: `text` over `span`, or at the end of the file when `span` is `None`.
+    fn fix(mut self, title: String, span: Option<Span>, text: String) -> Draft {
+        self.diagnostic
+            .fixes
+            .push(crate::diagnostic::Fix { title, span, text });
+        self
     }
     fn code(mut self, code: &'static str) -> Draft {
         self.diagnostic.code = code;

@@ -66,3 +66,43 @@ fn json_diagnostics_carry_file_span_line_and_column() {
     let json = render::json(&compiled.sources, &compiled.diagnostics);
     insta::assert_json_snapshot!(json);
 }
+
+/// The code an E403 suggests, put where it says, makes the program compile.
+#[test]
+fn the_fix_suggested_for_a_path_without_outcome_compiles() {
+    insta::glob!("fixtures/diagnostics/E403-*.guichet", |path| {
+        let text = std::fs::read_to_string(path).expect("fixture is readable");
+        let mut sources = Sources::new();
+        sources.add("a.guichet", text.as_str());
+        let compiled = compile(sources);
+        let diagnostic = &compiled.diagnostics[0];
+        let help = diagnostic.help.as_deref().expect("E403 has a help");
+        let fix = help
+            .rsplit('`')
+            .nth(1)
+            .expect("the help ends with code between backticks");
+        let span = diagnostic.primary_span().expect("a primary label");
+        let fixed = if help.contains("après cette accolade") {
+            format!(
+                "{} {fix}{}",
+                &text[..span.range().end],
+                &text[span.range().end..]
+            )
+        } else {
+            format!(
+                "{}{fix}\n{}",
+                &text[..span.range().start],
+                &text[span.range().start..]
+            )
+        };
+        let mut sources = Sources::new();
+        sources.add("a.guichet", fixed.as_str());
+        let recompiled = compile(sources);
+        let rendered = render::text(&recompiled.sources, &recompiled.diagnostics, false);
+        assert!(
+            !recompiled.has_errors(),
+            "{}: the fix `{fix}` does not compile:\n{fixed}\n{rendered}",
+            path.display()
+        );
+    });
+}

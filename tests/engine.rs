@@ -136,15 +136,45 @@ fn yes_no_replies_and_their_variants() {
         ("o", "oui"),
         ("ouais", "oui"),
         ("bien sûr", "oui"),
-        ("1", "oui"),
         ("non", "non"),
         ("N", "non"),
         ("pas du tout", "non"),
         ("non merci", "non"),
-        ("2", "non"),
     ] {
         assert_eq!(reply("temps_partiel", input), expected, "input {input:?}");
     }
+}
+
+/// Regression (trial of 29/11/2026): « 1 » to « Adoptez-vous plusieurs
+/// enfants ? » meant one child, and was read as « oui ». No front end shows
+/// yes/no numbered, so a number is asked again.
+#[test]
+fn a_number_is_not_a_yes_or_no() {
+    for input in ["1", "2"] {
+        assert!(
+            refused("temps_partiel", input).contains("oui ou par non"),
+            "input {input:?}"
+        );
+    }
+}
+
+/// Regression (trial of 29/11/2026): a reply that negates an option, or names
+/// it only by a word of a longer phrase, was taken as that option (« pas
+/// titulaire » → titulaire, « non » → contractuel by « non titulaire »,
+/// « agent » → contractuel by its label). It is asked again.
+#[test]
+fn a_negated_or_partial_choice_reply_is_asked_again() {
+    for input in [
+        "pas titulaire",
+        "je ne suis pas titulaire",
+        "non",
+        "je sais pas",
+        "agent",
+    ] {
+        let message = refused("statut", input);
+        assert!(message.contains("numéro"), "input {input:?}: {message}");
+    }
+    assert_eq!(reply("statut", "contractuelle"), "contractuel");
 }
 
 #[test]
@@ -286,7 +316,15 @@ fn back_restart_and_person() {
         panic!()
     };
     assert_eq!(h.contact.id, "drh");
-    assert_eq!(h.message.as_deref(), Some("Je transmets à la DRH."));
+    // Asked for, the hand-off says so (the fallback's message is for when no answer was found).
+    assert_eq!(
+        h.message.as_deref(),
+        Some("Vous avez demandé à parler à une personne : voici ses coordonnées. Elle saura ce que vous m'avez déjà dit.")
+    );
+    assert!(s
+        .explain(&program)
+        .rule
+        .starts_with("vous avez demandé à parler à une personne"));
 }
 
 #[test]
@@ -323,6 +361,32 @@ fn a_session_stays_pinned_to_its_program_version() {
         Err(SessionError::WrongProgram { .. })
     ));
     assert!(s.step(&program).is_ok());
+}
+
+/// « pourquoi » for agents: their answers as questions and labels, the rule in words, the
+/// sources; never a fact name, a branch value or a rule location.
+#[test]
+fn the_plain_explanation_reads_as_the_agent_answered() {
+    let program = program();
+    let mut s = session(&program);
+    let asking = s.explain(&program);
+    assert!(asking.facts.is_empty());
+    assert_eq!(
+        asking.text(),
+        "Vous ne m'avez encore rien indiqué.\nLa règle qui s'applique : elle dépend encore de votre réponse à la question posée (sujet « Tout »)."
+    );
+    for reply in ["titulaire", "oui", "10"] {
+        s.step(&program).expect("steps");
+        s.reply(&program, reply).expect("valid");
+    }
+    assert!(matches!(s.step(&program), Ok(Step::Answer(_))));
+    assert_eq!(
+        s.explain(&program).text(),
+        "Vous avez indiqué : Quel est votre statut ? Fonctionnaire titulaire ou stagiaire ; \
+         Travaillez-vous à temps partiel ? oui ; Combien d'heures par semaine ? 10 heures.\n\
+         La règle qui s'applique : pour votre situation, le sujet « Tout » prévoit la réponse donnée.\n\
+         Source : s."
+    );
 }
 
 #[test]
@@ -386,4 +450,12 @@ fn a_new_topic_carries_over_what_the_earlier_one_knows_except_the_profile() {
         .carry_over(&program, &earlier, &[])
         .expect("same rules");
     assert!(other.assumed(&program).is_empty());
+}
+
+/// A long refused reply is quoted by its start only, not echoed in full.
+#[test]
+fn a_long_refused_reply_is_quoted_by_its_start() {
+    let long = format!("douze {}", "et encore ".repeat(40));
+    let message = refused("jours", &long);
+    insta::assert_snapshot!(message, @"Je n'ai pas compris « douze et encore et encore et encore et encore et encore et… » : répondez par un nombre (en jours), par exemple 2.");
 }

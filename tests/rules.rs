@@ -77,3 +77,28 @@ fn bundled_rule_base_has_at_least_150_tests_and_sources_everywhere() {
         }
     }
 }
+
+/// The writers' guide lists every fact and contact of `rules/commun.guichet`.
+#[test]
+fn the_guide_lists_the_common_facts_and_contacts() {
+    let guide = std::fs::read_to_string("docs/guide-redaction.md").expect("guide is readable");
+    let mut sources = guichet::span::Sources::new();
+    let text = std::fs::read_to_string("rules/commun.guichet").expect("commun.guichet is readable");
+    let file = sources.add("commun.guichet", text.as_str());
+    let (items, problems) = guichet::syntax::parse_rules(file, &text);
+    assert!(problems.is_empty());
+    let names: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            guichet::syntax::ast::Item::Fact(f) => Some(f.name.text.as_str()),
+            guichet::syntax::ast::Item::Contact(c) => Some(c.name.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    let missing: Vec<&&str> = names
+        .iter()
+        .filter(|n| !guide.contains(&format!("| `{n}` |")))
+        .collect();
+    assert!(missing.is_empty(), "missing from the guide: {missing:?}");
+}

@@ -409,12 +409,23 @@ fn a_topic_is_talked_through_to_its_answer_then_feedback() -> Result {
     let why = server.step(&id, "pourquoi")?;
     assert_eq!(why["fact"], "jours_par_semaine");
     assert!(why["trail"].as_array().is_some_and(|t| !t.is_empty()));
+    // …and the plain explanation agents read.
+    assert_eq!(
+        why["why"]["facts"],
+        json!([{ "question": "Quel est votre statut ?", "value": "Fonctionnaire titulaire", "provenance": "asked" }])
+    );
+    assert!(str_of(&why["why"]["text"])
+        .starts_with("Vous avez indiqué : Quel est votre statut ? Fonctionnaire titulaire."));
     assert_eq!(server.step(&id, "retour")?["fact"], "statut");
     server.step(&id, "1")?;
     let answer = server.step(&id, "5")?;
     assert_eq!(answer["type"], "answer");
     assert!(str_of(&answer["text"]).contains("25 jours de congés annuels"));
     assert!(answer["sources"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(
+        str_of(&answer["why"]["rule"]).contains("Mes congés annuels"),
+        "{answer}"
+    );
 
     server.reply(&id, "5")?.error(409, "not_asking")?;
     let r = server.post(
@@ -799,6 +810,15 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
     }
     assert!(answer.len() > 1, "a long answer is split");
 
+    // « pourquoi » by SMS: the plain explanation, no rule location.
+    let why = messages(&server.sms(phone, "pourquoi")?).join("\n");
+    assert!(
+        why.contains("Vous avez indiqué : Quel est votre statut ? Fonctionnaire titulaire"),
+        "{why}"
+    );
+    assert!(why.contains("Source"), "{why}");
+    assert!(!why.contains(".guichet:"), "{why}");
+
     let thanks = messages(&server.sms(phone, "oui")?).join("\n");
     assert!(thanks.contains("Merci"));
     let stats = server.admin("GET", "/api/stats")?.json()?;
@@ -853,11 +873,30 @@ fn admin_routes_need_the_token_and_show_stats_export_delete_purge() -> Result {
     let server = Server::start(&Options::new(rules(), &db))?;
     let r = server.get("/api/stats")?;
     r.error(401, "unauthorized")?;
+    // A browser without the token gets the login page (not the browser's password prompt).
     let r = server.get("/admin")?;
-    r.error(401, "unauthorized")?;
+    assert_eq!(r.status, 401);
+    assert!(r.header("www-authenticate").is_none());
     assert!(r
-        .header("www-authenticate")
-        .is_some_and(|h| h.starts_with("Basic")));
+        .body
+        .contains("<form class=\"login\" method=\"post\" action=\"/admin/connexion\">"));
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let wrong = server.request("POST", "/admin/connexion", &form, b"jeton=faux")?;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong.body.contains("Ce jeton n&#39;est pas le bon"),
+        "{}",
+        wrong.body
+    );
+    assert!(wrong.header("set-cookie").is_none());
+    // A login posted from another site is refused (a third-party page cannot log the browser in).
+    let cross = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ];
+    server
+        .request("POST", "/admin/connexion", &cross, b"jeton=jeton-de-test")?
+        .error(403, "cross_site")?;
     server
         .request(
             "GET",
@@ -1086,6 +1125,35 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert!(admin
         .body
         .contains("<th scope=\"row\">chèques vacances</th><td>3</td>"));
+
+    // The login page's token, kept in a cookie, opens the page and the CSV of unmatched questions.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let login = server.request("POST", "/admin/connexion", &form, b"jeton=jeton-de-test")?;
+    assert_eq!(login.status, 303);
+    assert_eq!(login.header("location"), Some("/admin"));
+    let cookie = login.header("set-cookie").ok_or("no cookie")?.to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap_or_default().to_string();
+    let page = server.request("GET", "/admin?days=7", &[("Cookie", &cookie)], b"")?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("Période affichée : les 7 derniers jours"));
+    assert!(page.body.contains("<svg class=\"chart\""));
+    let csv = server.request("GET", "/admin/questions.csv", &[("Cookie", &cookie)], b"")?;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        csv.body.trim_start_matches('\u{feff}'),
+        "question;fois\nchèques vacances;3\nnb de rtt par an;1\n"
+    );
+    let out = server.request("POST", "/admin/deconnexion", &[("Cookie", &cookie)], b"")?;
+    assert!(out
+        .header("set-cookie")
+        .is_some_and(|c| c.contains("Max-Age=0")));
 
     // Refused questions: the usual error objects, never a 500.
     let json_header = [("Content-Type", "application/json")];

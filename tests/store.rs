@@ -309,6 +309,13 @@ fn stats_count_outcomes_feedback_and_abandoned() -> Result {
         assert_eq!(stats.answer_rate, Some(1.0 / 3.0));
         assert_eq!(stats.helpful_rate, Some(0.5));
         assert_eq!(stats.feedback, 2);
+        let rtt = stats
+            .feedback_per_topic
+            .get("rtt")
+            .ok_or("no rtt feedback")?;
+        assert_eq!((rtt.given, rtt.helpful), (1, 1));
+        let conges = stats.feedback_per_topic.get("conges").ok_or("no conges")?;
+        assert_eq!((conges.given, conges.helpful), (1, 0));
         assert_eq!(
             stats.unmatched,
             [

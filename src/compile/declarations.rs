@@ -416,6 +416,14 @@ impl Context {
                     ProblemKind::PatternMismatch {
                         pattern: super::lower::pattern_words(other),
                         subject: format!("un choix (`{fact}`)"),
+                        valid: format!(
+                            "les valeurs de `{fact}` ({}) ou `_` (tous les cas)",
+                            values
+                                .iter()
+                                .map(|v| format!("`{}`", v.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     },
                     other.span(),
                 );
@@ -450,6 +458,7 @@ impl Context {
                         what: NameKind::Fact,
                         name: name.text.clone(),
                         suggestion,
+                        declare: None,
                     },
                     name.span,
                 );
@@ -471,6 +480,7 @@ impl Context {
                         what: NameKind::Contact,
                         name: name.text.clone(),
                         suggestion,
+                        declare: None,
                     },
                     name.span,
                 );

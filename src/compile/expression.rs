@@ -69,7 +69,11 @@ impl Context {
         expected: Type,
         context: &str,
     ) -> Expr {
+        if let ast::ExprKind::Name(_) = e.kind {
+            self.wanted = Some(expected);
+        }
         let (expr, found) = self.expr(e, scope, None);
+        self.wanted = None;
         if !compatible(found, expected) {
             self.report(
                 ProblemKind::TypeMismatch {
@@ -150,17 +154,26 @@ impl Context {
             self.report(kind, name.span);
             return (ExprKind::Bool(false), Type::Error);
         }
-        let candidates = scope
+        // Only names of a type that fits where this one is used are suggested.
+        let wanted = self.wanted.take();
+        let fits = |ty: Type| wanted.map_or(true, |w| compatible(ty, w));
+        let locals = scope
             .locals
             .iter()
-            .map(|(n, ..)| n.as_str())
-            .chain(self.fact_ids.keys().map(String::as_str));
-        let suggestion = suggest(&name.text, candidates);
+            .filter(|(_, _, ty, _)| fits(*ty))
+            .map(|(n, ..)| n.as_str());
+        let facts = self
+            .fact_ids
+            .iter()
+            .filter(|(_, id)| fits(self.fact_type(**id)))
+            .map(|(n, _)| n.as_str());
+        let suggestion = suggest(&name.text, locals.chain(facts));
         self.report(
             ProblemKind::Undefined {
                 what: NameKind::Variable,
                 name: name.text.clone(),
                 suggestion,
+                declare: Some(fact_line(&name.text, wanted)),
             },
             name.span,
         );
@@ -191,6 +204,7 @@ impl Context {
                     what: NameKind::Function,
                     name: name.text.clone(),
                     suggestion,
+                    declare: None,
                 },
                 name.span,
             );
@@ -220,6 +234,18 @@ impl Context {
                     .map(|a| self.expect(a, scope, Type::Number { integer: false }, &context))
                     .collect(),
                 Type::Number { integer: true },
+            ),
+            Function::Money => (
+                vec![self.expect(&args[0], scope, Type::Number { integer: false }, &context)],
+                Type::Text,
+            ),
+            Function::Plural => (
+                vec![
+                    self.expect(&args[0], scope, Type::Number { integer: false }, &context),
+                    self.expect(&args[1], scope, Type::Text, &context),
+                    self.expect(&args[2], scope, Type::Text, &context),
+                ],
+                Type::Text,
             ),
             Function::Min | Function::Max => {
                 let mut integer = true;
@@ -265,13 +291,27 @@ impl Context {
         span: Span,
     ) -> (ExprKind, Type) {
         use BinaryOp::*;
+        // A bare unknown name next to `and`/`or` is yes/no, next to `<` or `+` a number.
+        let wanted = match op {
+            And | Or => Some(Type::Bool),
+            Lt | Le | Gt | Ge | Add | Sub | Mul | Div => Some(Type::Number { integer: true }),
+            Eq | Ne => None,
+        };
+        let operand = |this: &mut Self, e: &ast::Expr, choice| {
+            if let ast::ExprKind::Name(_) = e.kind {
+                this.wanted = wanted;
+            }
+            let checked = this.expr(e, scope, choice);
+            this.wanted = None;
+            checked
+        };
         let (l, lt, r, rt) = if matches!(op, Eq | Ne) && self.is_value_name(lhs, scope) {
-            let (r, rt) = self.expr(rhs, scope, None);
-            let (l, lt) = self.expr(lhs, scope, choice_of(rt));
+            let (r, rt) = operand(self, rhs, None);
+            let (l, lt) = operand(self, lhs, choice_of(rt));
             (l, lt, r, rt)
         } else {
-            let (l, lt) = self.expr(lhs, scope, None);
-            let (r, rt) = self.expr(rhs, scope, choice_of(lt));
+            let (l, lt) = operand(self, lhs, None);
+            let (r, rt) = operand(self, rhs, choice_of(lt));
             (l, lt, r, rt)
         };
         let ty = match (op, lt, rt) {
@@ -425,4 +465,18 @@ pub fn parse_date(text: &str) -> Option<time::Date> {
     let year: i32 = parts.next()?.parse().ok()?;
     let month = time::Month::try_from(month).ok()?;
     time::Date::from_calendar_date(year, month, day).ok()
+}
+
+/// The `fact` line that declares `name` with a type that fits `wanted`
+/// (a choice when nothing says which); it compiles as written.
+fn fact_line(name: &str, wanted: Option<Type>) -> String {
+    let question = "\"Question posée à l'agent ?\"";
+    match wanted {
+        Some(Type::Bool) => format!("fact {name}: yesno {question}"),
+        Some(Type::Number { integer: true }) => format!("fact {name}: integer {question}"),
+        Some(Type::Number { integer: false }) => format!("fact {name}: number {question}"),
+        Some(Type::Date) => format!("fact {name}: date {question}"),
+        Some(Type::Text) => format!("fact {name}: text {question}"),
+        _ => format!("fact {name}: choice {question} {{ valeur \"Libellé\" }}"),
+    }
 }

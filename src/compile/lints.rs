@@ -1,5 +1,6 @@
 //! Whole-program checks that need every topic lowered: unused facts and
-//! contacts, topics without triggers, and `goto` cycles.
+//! contacts, topics without triggers, triggers shared by two topics, and
+//! `goto` cycles.
 //!
 //! A `goto` cycle is an error even when conditions might avoid it at run
 //! time: facts never change during a conversation, so a cycle that is
@@ -10,8 +11,10 @@ use super::Context;
 use crate::problem::ProblemKind;
 use crate::span::Span;
 use crate::syntax::ast::TopicDecl;
+use crate::text::fold;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
 
 pub(super) fn check(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
     unused(cx);
@@ -25,7 +28,33 @@ pub(super) fn check(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
             );
         }
     }
+    shared_triggers(cx, topics, decls);
     goto_cycles(cx, topics);
+}
+
+/// Warns when a trigger of a topic is also one of an earlier topic (compared
+/// folded: case and accents aside), since the router cannot tell them apart.
+fn shared_triggers(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
+    let mut seen: HashMap<String, (String, Span)> = HashMap::new();
+    for (topic, decl) in topics.iter().zip(decls) {
+        for (text, written) in topic.triggers.iter().zip(&decl.triggers) {
+            let key = fold(text.trim());
+            match seen.get(&key) {
+                Some((first_topic, first)) if *first_topic != topic.name => {
+                    let kind = ProblemKind::SharedTrigger {
+                        trigger: text.clone(),
+                        topic: first_topic.clone(),
+                        first: *first,
+                    };
+                    cx.report(kind, written.span);
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, (topic.name.clone(), written.span));
+                }
+            }
+        }
+    }
 }
 
 fn unused(cx: &mut Context) {

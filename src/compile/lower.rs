@@ -15,15 +15,24 @@ use super::Context;
 use crate::problem::{number, NameKind, ProblemKind};
 use crate::span::Span;
 use crate::syntax::ast::{self, CompareOp, Pattern, Stmt};
+use crate::syntax::expression::Writer;
+use crate::syntax::keywords::Language;
 
 pub(super) fn lower_topic(cx: &mut Context, decl: &ast::TopicDecl, topic: TopicId) -> NodeId {
-    let mut lowerer = Lowerer { cx, topic };
+    let mut lowerer = Lowerer {
+        cx,
+        topic,
+        path: Vec::new(),
+    };
     lowerer.seq(&decl.body, decl.end, &Scope::default(), None)
 }
 
 struct Lowerer<'c> {
     cx: &'c mut Context,
     topic: TopicId,
+    /// The conditions that lead to the statements being lowered, as code
+    /// (« `ok` = non »), to name a path that ends without outcome.
+    path: Vec<String>,
 }
 
 impl Lowerer<'_> {
@@ -32,7 +41,7 @@ impl Lowerer<'_> {
         let Some((first, rest)) = stmts.split_first() else {
             return match cont {
                 Some(node) => node,
-                None => self.missing_outcome(end),
+                None => self.missing_outcome(end, false),
             };
         };
         if let Stmt::Let(l) = first {
@@ -64,7 +73,9 @@ impl Lowerer<'_> {
         }
     }
 
-    fn missing_outcome(&mut self, end: Span) -> NodeId {
+    /// Reports the current path as ending without outcome at `end`;
+    /// `no_else` when it is the missing `else` of an `if`.
+    fn missing_outcome(&mut self, end: Span, no_else: bool) -> NodeId {
         let name = self
             .cx
             .topic_ids
@@ -72,9 +83,62 @@ impl Lowerer<'_> {
             .find(|(_, (id, _))| *id == self.topic)
             .map(|(n, _)| n.clone())
             .unwrap_or_default();
-        self.cx
-            .report(ProblemKind::MissingOutcome { topic: name }, end);
+        // An outcome that compiles: a hand-off to the fallback's contact, or to any contact.
+        let contact = self
+            .cx
+            .fallback
+            .as_ref()
+            .map(|f| f.contact)
+            .or((!self.cx.contacts.is_empty()).then_some(ContactId(0)))
+            .map(|c| self.cx.contacts[c.index()].name.clone());
+        let outcome = match contact {
+            Some(contact) => format!("handoff {contact}"),
+            None => "answer \"…\" source \"…\"".to_string(),
+        };
+        let fix = if no_else {
+            format!("else {{ {outcome} }}")
+        } else {
+            outcome
+        };
+        self.cx.report(
+            ProblemKind::MissingOutcome {
+                topic: name,
+                path: self.path.clone(),
+                fix,
+                no_else,
+            },
+            end,
+        );
         self.placeholder(end)
+    }
+
+    /// Lowers `stmts` with `condition` added to the path.
+    fn seq_on(
+        &mut self,
+        condition: String,
+        stmts: &[Stmt],
+        end: Span,
+        scope: &Scope,
+        cont: Option<NodeId>,
+    ) -> NodeId {
+        self.path.push(condition);
+        let node = self.seq(stmts, end, scope, cont);
+        self.path.pop();
+        node
+    }
+
+    /// `condition` as code, taken (`holds`) or not, for a path.
+    fn condition_words(condition: &ast::Expr, holds: bool) -> String {
+        let code = Writer {
+            language: Language::English,
+            source: None,
+        }
+        .expr(condition);
+        let value = if holds { "oui" } else { "non" };
+        match &condition.kind {
+            ast::ExprKind::Name(_) => format!("`{code}` = {value}"),
+            _ => format!("`{code}` vaut {value}"),
+        }
     }
 
     fn let_stmt(
@@ -137,15 +201,37 @@ impl Lowerer<'_> {
                     .expect(c, scope, Type::Bool, "la condition d'un `if`")
             })
             .collect();
+        let all_false: Vec<String> = i
+            .branches
+            .iter()
+            .map(|(c, _)| Self::condition_words(c, false))
+            .collect();
+        let depth = self.path.len();
+        self.path.extend(all_false.iter().cloned());
         let mut otherwise = match &i.otherwise {
             Some(block) => self.seq(&block.stmts, block.end, scope, after),
             None => match after {
                 Some(node) => node,
-                None => self.missing_outcome(end),
+                // Pointed at the `}` after which the `else` is missing.
+                None => {
+                    let last = i.branches.last().map_or(end, |(_, b)| b.end);
+                    self.missing_outcome(last, true)
+                }
             },
         };
-        for (condition, (c, block)) in conditions.into_iter().zip(&i.branches).rev() {
-            let then = self.seq(&block.stmts, block.end, scope, after);
+        self.path.truncate(depth);
+        for (index, (condition, (c, block))) in
+            conditions.into_iter().zip(&i.branches).enumerate().rev()
+        {
+            self.path.extend(all_false[..index].iter().cloned());
+            let then = self.seq_on(
+                Self::condition_words(c, true),
+                &block.stmts,
+                block.end,
+                scope,
+                after,
+            );
+            self.path.truncate(depth);
             let asks = strict_facts(&condition);
             let node = self.add(
                 NodeKind::If {
@@ -178,10 +264,24 @@ impl Lowerer<'_> {
                 None
             }
         };
+        let subject_code = Writer {
+            language: Language::English,
+            source: None,
+        }
+        .expr(&m.subject);
         let arms: Vec<NodeId> = m
             .arms
             .iter()
-            .map(|arm| self.seq(&arm.body.stmts, arm.body.end, scope, after))
+            .map(|arm| {
+                let patterns = arm
+                    .patterns
+                    .iter()
+                    .map(pattern_text)
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                let condition = format!("`{subject_code}` = `{patterns}`");
+                self.seq_on(condition, &arm.body.stmts, arm.body.end, scope, after)
+            })
             .collect();
         let labels = m
             .arms
@@ -347,7 +447,11 @@ impl Lowerer<'_> {
                     Pattern::No(_) => &[1],
                     Pattern::Wildcard(_) => &[0, 1],
                     other => {
-                        self.pattern_mismatch(other, "une valeur oui/non".into());
+                        self.pattern_mismatch(
+                            other,
+                            "une valeur oui/non".into(),
+                            "`oui`, `non` ou `_` (tous les cas)".into(),
+                        );
                         &[]
                     }
                 };
@@ -456,17 +560,22 @@ impl Lowerer<'_> {
                 },
             },
             other => {
-                self.pattern_mismatch(other, "un nombre".into());
+                self.pattern_mismatch(
+                    other,
+                    "un nombre".into(),
+                    "un nombre (`5`), un intervalle (`1..4`, `10..`, `..3`), une comparaison (`< 35`, `>= 35`) ou `_` (tous les cas)".into(),
+                );
                 return None;
             }
         })
     }
 
-    fn pattern_mismatch(&mut self, pattern: &Pattern, subject: String) {
+    fn pattern_mismatch(&mut self, pattern: &Pattern, subject: String, valid: String) {
         self.cx.report(
             ProblemKind::PatternMismatch {
                 pattern: pattern_words(pattern),
                 subject,
+                valid,
             },
             pattern.span(),
         );
@@ -543,6 +652,7 @@ impl Lowerer<'_> {
                         what: NameKind::Topic,
                         name: g.topic.text.clone(),
                         suggestion,
+                        declare: None,
                     },
                     g.topic.span,
                 );

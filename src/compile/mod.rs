@@ -25,6 +25,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::problem::Problem;
 use crate::span::Sources;
 use crate::syntax::ast::{Item, TopicDecl};
+use crate::syntax::keywords::{language_of, Language};
 use crate::syntax::parse_rules;
 use petgraph::graph::DiGraph;
 use program::*;
@@ -72,7 +73,19 @@ pub fn compile(sources: Sources) -> Compiled {
     if problems.iter().any(Problem::is_error) {
         problems.retain(Problem::is_error);
     }
-    let mut diagnostics: Vec<Diagnostic> = problems.iter().map(Problem::diagnostic).collect();
+    // Messages name keywords in the language the file is written in.
+    let languages: HashMap<_, _> = sources
+        .files()
+        .map(|(file, source)| (file, language_of(&source.text)))
+        .collect();
+    let mut diagnostics: Vec<Diagnostic> = problems
+        .iter()
+        .map(|p| {
+            let language = languages.get(&p.span.file).copied();
+            p.diagnostic()
+                .in_language(language.unwrap_or(Language::French))
+        })
+        .collect();
     diagnostic::sort(&mut diagnostics);
     Compiled {
         program: program.map(|parts| parts.into_program(sources.clone())),
@@ -180,6 +193,9 @@ struct Context {
     fallback_span: Option<crate::span::Span>,
     graph: DiGraph<Node, EdgeLabel, u32>,
     local_names: Vec<String>,
+    /// The type expected of the bare name being checked, when its use says
+    /// (`if x`, `x > 3`): an unknown name is then suggested only names of that type.
+    wanted: Option<expression::Type>,
 }
 
 impl Context {

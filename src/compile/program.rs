@@ -444,10 +444,15 @@ pub enum Function {
     Round,
     Floor,
     Ceil,
+    /// `money(x)` / `euros(x)`: « 100,80 € ».
+    Money,
+    /// `plural(n, "jour", "jours")` / `pluriel(…)`: « 1 jour », « 2 jours ».
+    Plural,
 }
 
 impl Function {
-    pub const ALL: [(&'static str, Function); 8] = [
+    /// Every function by name; the text helpers have an English and a French name.
+    pub const ALL: [(&'static str, Function); 12] = [
         ("years", Function::Years),
         ("months", Function::Months),
         ("days", Function::Days),
@@ -456,11 +461,16 @@ impl Function {
         ("round", Function::Round),
         ("floor", Function::Floor),
         ("ceil", Function::Ceil),
+        ("money", Function::Money),
+        ("euros", Function::Money),
+        ("plural", Function::Plural),
+        ("pluriel", Function::Plural),
     ];
 
     pub fn arity(self) -> usize {
         match self {
-            Function::Round | Function::Floor | Function::Ceil => 1,
+            Function::Round | Function::Floor | Function::Ceil | Function::Money => 1,
+            Function::Plural => 3,
             _ => 2,
         }
     }

@@ -116,7 +116,25 @@ fn binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, env: &Env) -> Result<Value, Stop
 fn call(f: Function, args: &[Expr], env: &Env) -> Result<Value, Stop> {
     let n = |i: usize| num(&args[i], env);
     let d = |i: usize| day(&args[i], env);
+    let text = |i: usize| match eval(&args[i], env)? {
+        Value::Text(t) => Ok(t),
+        _ => Err(Stop::Fault("texte attendu")),
+    };
     Ok(Value::Number(match f {
+        Function::Money => return Ok(Value::Text(super::value::money(n(0)?))),
+        Function::Plural => {
+            let count = n(0)?;
+            // French: 0 and 1 (and 1,5) take the singular.
+            let word = if count.abs() < 2.0 {
+                text(1)?
+            } else {
+                text(2)?
+            };
+            return Ok(Value::Text(format!(
+                "{}\u{a0}{word}",
+                super::value::number(count)
+            )));
+        }
         Function::Years => whole_months(d(0)?, d(1)?).div_euclid(12) as f64,
         Function::Months => whole_months(d(0)?, d(1)?) as f64,
         Function::Days => (d(1)? - d(0)?).whole_days() as f64,

@@ -1,6 +1,7 @@
 //! The conversation engine: sessions that walk a program's decision graph.
 //!
-//! `session.rs` holds the [`Session`] and its step API; `eval.rs` evaluates
+//! `session.rs` holds the [`Session`] and its step API; `explain.rs` the
+//! plain-language « pourquoi » for agents; `eval.rs` evaluates
 //! expressions lazily; `reply.rs` reads French replies; `command.rs`
 //! recognises what an agent may type at any moment (back, restart, why,
 //! help, a person, correct); `value.rs` holds values and their French display;
@@ -10,10 +11,12 @@
 
 pub mod command;
 pub mod eval;
+pub mod explain;
 pub mod reply;
 pub mod session;
 pub mod understood;
 pub mod value;
 
 pub use command::Command;
+pub use explain::Explanation;
 pub use session::{Provenance, Session, SessionError, Step};

@@ -4,8 +4,13 @@
 //! [`ReplyError`] whose message is a polite re-ask. Accepted forms:
 //! - choice: the option's number, its name, its label or one of its `also`
 //!   phrases (case, accents and elisions ignored), or words of them
-//!   ("contractuelle" finds `contractuel`);
-//! - yes/no: oui/non and their usual variants, or 1/2;
+//!   ("contractuelle" finds `contractuel`). A reply that negates what it
+//!   names (« pas titulaire », « je ne suis pas titulaire ») or names an
+//!   option only by a word shared with other phrases (« non », « agent »,
+//!   « contrat ») is re-asked, never guessed: a wrong fact gives a confident
+//!   wrong answer.
+//! - yes/no: oui/non and their usual variants (not 1/2: the question does
+//!   not show them numbered, and « 1 » is often a count: « 1 enfant »);
 //! - numbers: decimal comma or point, spaces between thousands, a unit after,
 //!   small numbers in words ("cinq");
 //! - dates: `12/03/2024`, `12-03-2024`, `12 mars 2024`, `1er mars 2024`.
@@ -37,6 +42,27 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
             "Je n'ai rien reçu : pouvez-vous répondre à la question ?".into(),
         ));
     }
+    parse_trimmed(fact, raw).map_err(|mut e| {
+        // A long reply is not echoed in full: its start is enough to recognise it.
+        if raw.chars().count() > QUOTED {
+            let start: String = raw.chars().take(QUOTED).collect();
+            // At a word boundary when there is one.
+            let start = match start.rfind(char::is_whitespace) {
+                Some(at) if raw[start.len()..].starts_with(|c: char| !c.is_whitespace()) => {
+                    &start[..at]
+                }
+                _ => start.as_str(),
+            };
+            e.message = e.message.replace(raw, &format!("{}…", start.trim_end()));
+        }
+        e
+    })
+}
+
+/// How much of a refused reply its message quotes.
+const QUOTED: usize = 60;
+
+fn parse_trimmed(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
     match &fact.ty {
         FactType::Choice(values) => choice(values, raw).map(|i| Value::Choice(i as u32)),
         FactType::YesNo => yes_no(raw).map(Value::Bool),
@@ -52,6 +78,11 @@ pub fn parse_reply(fact: &Fact, raw: &str) -> Result<Value, ReplyError> {
         FactType::Text => Ok(Value::Text(raw.to_string())),
     }
 }
+
+/// Words that negate what follows or precedes them in a reply.
+const NEGATIONS: &[&str] = &[
+    "non", "pas", "ne", "n", "jamais", "plus", "ni", "sans", "aucun", "aucune",
+];
 
 /// Words that say nothing about which option is meant.
 const STOP_WORDS: &[&str] = &[
@@ -70,8 +101,19 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
     if let Some(i) = values.iter().position(|v| phrases(v).any(|p| p == trimmed)) {
         return Ok(i);
     }
-    // 2. The reply contains a name, label or `also` as whole words: the longest wins.
     let reply_words = words(raw);
+    // A negation outside the phrase that matched: the agent may be saying
+    // what they are not. Ask again rather than guess.
+    let unsure = || {
+        refuse(
+            "unsure",
+            format!(
+                "Je ne suis pas sûr d'avoir compris « {raw} ». Répondez par le numéro d'une option ({}), s'il vous plaît.",
+                option_names(values)
+            ),
+        )
+    };
+    // 2. The reply contains a name, label or `also` as whole words: the longest wins.
     let longest: Vec<usize> = values
         .iter()
         .map(|v| {
@@ -83,23 +125,21 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         })
         .collect();
     if let Some(i) = unique_best(&longest) {
+        let matched: Vec<String> = phrases(&values[i])
+            .filter(|p| contains_words(&reply_words, &words(p)))
+            .flat_map(|p| words(&p))
+            .collect();
+        if reply_words
+            .iter()
+            .any(|w| NEGATIONS.contains(&w.as_str()) && !matched.contains(w))
+        {
+            return Err(unsure());
+        }
         return Ok(i);
     }
-    // 3. Words of the reply close to words of one option only.
-    let content: Vec<&String> = reply_words
-        .iter()
-        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
-        .collect();
-    let scores: Vec<usize> = values
-        .iter()
-        .map(|v| {
-            let option_words: Vec<String> = phrases(v).flat_map(|p| words(&p)).collect();
-            content
-                .iter()
-                .filter(|w| option_words.iter().any(|o| close(w, o)))
-                .count()
-        })
-        .collect();
+    if reply_words.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
+        return Err(unsure());
+    }
     if let Ok(n) = trimmed.parse::<usize>() {
         return Err(refuse(
             "unknown_option",
@@ -109,19 +149,62 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
             ),
         ));
     }
+    // 3. Words of the reply close to words of the options. A word close to
+    // an option's name or to one of its one-word phrases (« contractuelle »)
+    // chooses it; a word of a longer phrase only (« agent » of « Agent
+    // contractuel… », « maladie » of two labels) suggests, and is asked back.
+    let content: Vec<&String> = reply_words
+        .iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .collect();
+    let score = |whole_only: bool| -> Vec<usize> {
+        values
+            .iter()
+            .map(|v| {
+                let option_words: Vec<String> = phrases(v)
+                    .map(|p| words(&p))
+                    .enumerate()
+                    .filter(|(i, w)| !whole_only || *i == 0 || w.len() == 1)
+                    .flat_map(|(_, w)| w)
+                    .collect();
+                content
+                    .iter()
+                    .filter(|w| option_words.iter().any(|o| close(w, o)))
+                    .count()
+            })
+            .collect()
+    };
+    if let Some(i) = unique_best(&score(true)) {
+        return Ok(i);
+    }
+    let scores = score(false);
     let top = scores.iter().copied().max().unwrap_or(0);
     let winners: Vec<usize> = (0..values.len()).filter(|i| scores[*i] == top).collect();
+    let listed = |options: &[usize]| {
+        options
+            .iter()
+            .map(|i| format!("{}. {}", i + 1, values[*i].label))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match (top, winners.as_slice()) {
         (0, _) => Err(refuse(
             "unknown_option",
             format!("Je n'ai pas compris « {raw} ». Répondez par le numéro ou le nom d'une option ({}).", option_names(values)),
         )),
-        (_, [one]) => Ok(*one),
+        (_, [one]) => Err(refuse(
+            "unsure",
+            format!(
+                "Voulez-vous dire « {} » ? Répondez par son numéro ({}) ou par le numéro d'une autre option.",
+                listed(&[*one]),
+                one + 1
+            ),
+        )),
         (_, several) => Err(refuse(
             "ambiguous",
             format!(
                 "« {raw} » peut correspondre à plusieurs options : {}. Laquelle ?",
-                several.iter().map(|i| format!("{}. {}", i + 1, values[*i].label)).collect::<Vec<_>>().join(", ")
+                listed(several)
             ),
         )),
     }
@@ -210,7 +293,6 @@ const YES: &[&str] = &[
     "evidemment",
     "absolument",
     "certainement",
-    "1",
 ];
 const NO: &[&str] = &[
     "non",
@@ -227,7 +309,6 @@ const NO: &[&str] = &[
     "aucun",
     "aucune",
     "absolument pas",
-    "2",
 ];
 
 fn yes_no(raw: &str) -> Result<bool, ReplyError> {

@@ -21,6 +21,10 @@ use time::Date;
 /// Most nodes one step may visit: a bound on the walk, whatever the graph.
 const MAX_VISITS: usize = 100_000;
 
+/// The message of a hand-off the agent asked for (the rules' `fallback` message says that no
+/// sure answer was found, which is not what happened).
+const REQUESTED: &str = "Vous avez demandé à parler à une personne : voici ses coordonnées. Elle saura ce que vous m'avez déjà dit.";
+
 /// Where a known fact came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,8 +71,14 @@ pub enum State {
     Walking { at: u32 },
     /// Waiting for the agent's reply to `fact`, asked at node `at`.
     Asking { fact: FactId, at: u32 },
-    /// The agent asked for a person: hand off to `contact` once it can be resolved.
-    HandingOff { contact: ContactId, at: u32 },
+    /// Hand off to `contact` once it can be resolved: the agent asked for a person
+    /// (`requested`), or a rule could not be applied.
+    HandingOff {
+        contact: ContactId,
+        at: u32,
+        #[serde(default)]
+        requested: bool,
+    },
     /// Ended at the answer or hand-off node `at`.
     Done { at: u32 },
 }
@@ -314,9 +324,11 @@ impl Session {
             let at = match self.state {
                 State::Asking { fact, .. } => return Ok(Step::Ask(question(program, fact))),
                 State::Done { at } => return Ok(self.outcome(program, NodeId::new(at as usize))),
-                State::HandingOff { contact, at } => {
-                    return Ok(self.hand_off_now(program, contact, at))
-                }
+                State::HandingOff {
+                    contact,
+                    at,
+                    requested,
+                } => return Ok(self.hand_off_now(program, contact, at, requested)),
                 State::Walking { at } => NodeId::new(at as usize),
             };
             self.visit(program, at);
@@ -451,6 +463,7 @@ impl Session {
                         .as_ref()
                         .map_or(ContactId(u32::MAX), |f| f.contact),
                     at: here,
+                    requested: false,
                 };
             }
         }
@@ -555,12 +568,19 @@ impl Session {
         })
     }
 
-    fn hand_off_now(&mut self, program: &Program, contact: ContactId, at: u32) -> Step {
+    fn hand_off_now(
+        &mut self,
+        program: &Program,
+        contact: ContactId,
+        at: u32,
+        requested: bool,
+    ) -> Step {
         match self.resolve(program, contact) {
             Err(Stop::Need(fact)) => {
                 self.state = State::Asking { fact, at };
                 Step::Ask(question(program, fact))
             }
+            _ if requested => self.handoff(program, contact, Some(REQUESTED.into())),
             _ => {
                 let message = program.fallback.as_ref().map(|f| f.message.clone());
                 self.handoff(program, contact, message)
@@ -715,6 +735,7 @@ impl Session {
         self.state = State::HandingOff {
             contact: fallback.contact,
             at,
+            requested: true,
         };
         Ok(())
     }

@@ -79,6 +79,17 @@ pub fn number(n: f64) -> String {
     out
 }
 
+/// An amount in euros, with its cents: `100,80 €`, `1 607,00 €`.
+pub fn money(n: f64) -> String {
+    if !n.is_finite() {
+        return "—".to_string();
+    }
+    let cents = (n.abs() * 100.0).round();
+    let whole = number((cents / 100.0).trunc());
+    let sign = if n < 0.0 && cents > 0.0 { "-" } else { "" };
+    format!("{sign}{whole},{:02}\u{a0}€", (cents % 100.0) as u64)
+}
+
 pub fn date(d: Date) -> String {
     crate::compile::program::day_words(d)
 }
@@ -123,6 +134,14 @@ mod tests {
         assert_eq!(number(0.333), "0,33");
         assert_eq!(number(1607.0), "1\u{202f}607");
         assert_eq!(number(-3.25), "-3,25");
+    }
+
+    #[test]
+    fn amounts_are_written_in_euros_with_their_cents() {
+        assert_eq!(money(100.8), "100,80\u{a0}€");
+        assert_eq!(money(1607.0), "1\u{202f}607,00\u{a0}€");
+        assert_eq!(money(0.005), "0,01\u{a0}€");
+        assert_eq!(money(-12.5), "-12,50\u{a0}€");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use crate::compile::program::{Program, TopicId};
 use crate::engine::value::display;
-use crate::front::cli::program_or_report;
+use crate::front::load::program_or_report;
 use crate::route::{parse_labelled, Decision, Figures, Router, Routing};
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -2,9 +2,16 @@
 //!
 //! [`run`] reads one reply per line from any `BufRead` and writes to any
 //! `Write`, so the same code serves a terminal, a pipe and the tests. Plain
-//! text mode echoes each reply after `> ` when the input is not a terminal,
-//! so a transcript reads like the conversation. JSON mode writes one wire
-//! object per line (`front/wire.rs`, docs/protocol.md).
+//! text mode shows the prompt `> ` before each reply on a terminal, and
+//! echoes each reply after it when the input is not a terminal, so a
+//! transcript reads like the conversation. JSON mode writes one wire object
+//! per line (`front/wire.rs`, docs/protocol.md).
+//!
+//! Commands (`engine/command.rs`) act on a conversation; outside one (the
+//! menu, after a question no topic matched) they are answered here, never
+//! routed as a question. « quitter » ends the chat. « pourquoi » gives the
+//! plain explanation agents read (`engine/explain.rs`); `--trail` adds the
+//! developers' trail (file:line of each rule applied).
 
 use crate::compile::program::{Program, TopicId};
 use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
@@ -23,8 +30,13 @@ pub struct ChatOptions {
     pub color: bool,
     /// Echo each reply (input is not a terminal).
     pub echo: bool,
+    /// « pourquoi » also shows the developers' trail (rule locations).
+    pub trail: bool,
     pub today: Date,
 }
+
+/// What ends the chat, typed alone (folded).
+const QUIT: &[&str] = &["quitter", "quit", "exit", "au revoir", "fin"];
 
 pub fn run(
     program: &Program,
@@ -40,13 +52,28 @@ pub fn run(
         router: Router::new(program),
         offer: None,
         earlier: None,
+        menu_shown: false,
     };
     match options.topic {
         Some(topic) => chat.start(topic)?,
         None => chat.menu()?,
     }
-    for line in input.lines() {
+    let prompt = !options.echo && !options.json;
+    let mut lines = input.lines();
+    loop {
+        if prompt {
+            write!(chat.out, "> ")?;
+            chat.out.flush()?;
+        }
+        let Some(line) = lines.next() else { break };
         let line = line?;
+        if !options.json && QUIT.contains(&crate::text::fold(line.trim()).as_str()) {
+            if options.echo {
+                writeln!(chat.out, "> {}", line.trim())?;
+            }
+            writeln!(chat.out, "Au revoir.")?;
+            break;
+        }
         chat.handle(line.trim())?;
     }
     chat.out.flush()
@@ -62,6 +89,10 @@ struct Chat<'a, W: Write> {
     offer: Option<(Vec<TopicId>, String)>,
     /// The topic the agent finished before this one: its facts are carried over.
     earlier: Option<Session>,
+    /// Whether the list of every topic is the last thing shown: only then is
+    /// a bare number a topic of that list (after an answer or a short list,
+    /// « 5 » is not the fifth topic of a list no longer on screen).
+    menu_shown: bool,
 }
 
 impl<W: Write> Chat<'_, W> {
@@ -70,6 +101,16 @@ impl<W: Write> Chat<'_, W> {
             writeln!(self.out, "> {line}")?;
         }
         let Some(mut session) = self.session.take() else {
+            if let Some(command) = Command::parse(line) {
+                return self.command_outside(command);
+            }
+            if transmit_word(line).is_some() {
+                let text = "« transmettre » sert après une orientation dans un sujet. Ici, écrivez ou téléphonez directement au contact indiqué, ou posez votre question.";
+                if self.options.json {
+                    return self.json_line(&wire::error("not_handed_off", text));
+                }
+                return writeln!(self.out, "{}", self.paint(text, "33"));
+            }
             return self.choose_topic(line);
         };
         if let Some(message) = transmit_word(line) {
@@ -107,6 +148,57 @@ impl<W: Write> Chat<'_, W> {
         }
     }
 
+    /// A command typed with no conversation going (the menu, after a question no topic
+    /// matched): answered, never sent on as a question.
+    fn command_outside(&mut self, command: Command) -> io::Result<()> {
+        self.offer = None;
+        let message = match command {
+            Command::Person => return self.no_match_person(),
+            Command::Why => "Il n'y a pas encore de réponse à expliquer : posez votre question ou choisissez un sujet.",
+            Command::Help => "Posez votre question en quelques mots, ou tapez le numéro d'un sujet de la liste. « personne » vous donne les coordonnées des ressources humaines, « quitter » termine.",
+            Command::Correct => "Il n'y a rien à corriger : je n'ai encore rien retenu de vous.",
+            Command::Back | Command::Restart => "Reprenons depuis la liste des sujets.",
+        };
+        if self.options.json {
+            self.json_line(&wire::error("no_conversation", message))?;
+        } else {
+            writeln!(self.out, "{}", self.paint(message, "33"))?;
+        }
+        match command {
+            Command::Back | Command::Restart => self.menu(),
+            _ => Ok(()),
+        }
+    }
+
+    /// « personne » before any topic: the `fallback` contact, with the profile.
+    fn no_match_person(&mut self) -> io::Result<()> {
+        let Some(fallback) = &self.program.fallback else {
+            return self.menu();
+        };
+        let contact = self.program.contact(fallback.contact);
+        let channels = match &contact.resolution {
+            crate::compile::program::ContactResolution::Fixed(channels) => channels.clone(),
+            _ => Vec::new(),
+        };
+        let handoff = Handoff {
+            contact: crate::engine::session::ResolvedContact {
+                id: contact.name.clone(),
+                label: contact.label.clone(),
+                channels,
+            },
+            message: Some(
+                "Vous avez demandé à parler à une personne : voici ses coordonnées.".into(),
+            ),
+            gathered: self.profile_facts(),
+            trail: Vec::new(),
+        };
+        if self.options.json {
+            return self.json_line(&wire::step(self.program, &Step::Handoff(handoff)));
+        }
+        self.handoff(&handoff)?;
+        self.closing_outside()
+    }
+
     /// Says why the input was refused, then shows the current step again.
     fn refused(&mut self, session: &mut Session, e: &SessionError) -> io::Result<()> {
         if self.options.json {
@@ -120,7 +212,17 @@ impl<W: Write> Chat<'_, W> {
         self.show_step(session)
     }
 
+    /// A message refusing what was typed, as an error line in JSON.
+    fn say_error(&mut self, code: &str, message: &str) -> io::Result<()> {
+        if self.options.json {
+            self.json_line(&wire::error(code, message))
+        } else {
+            writeln!(self.out, "{}", self.paint(message, "33"))
+        }
+    }
+
     fn menu(&mut self) -> io::Result<()> {
+        self.menu_shown = true;
         if self.options.json {
             let options: Vec<_> = self
                 .program
@@ -142,10 +244,14 @@ impl<W: Write> Chat<'_, W> {
         for (i, t) in self.program.topics.iter().enumerate() {
             writeln!(self.out, "  {}. {}", i + 1, t.title)?;
         }
-        Ok(())
+        let how = "Tapez le numéro d'un sujet ou posez votre question ; « aide » explique, « quitter » termine.";
+        writeln!(self.out, "{}", self.paint(how, "2"))
     }
 
     fn choose_topic(&mut self, line: &str) -> io::Result<()> {
+        let menu_shown = std::mem::take(&mut self.menu_shown);
+        let folded = crate::text::fold(line);
+        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
         if let Some((topics, question)) = self.offer.take() {
             match offer_choice(self.program, &topics, line) {
                 Some(Some(topic)) => {
@@ -153,11 +259,22 @@ impl<W: Write> Chat<'_, W> {
                     return self.start_with(topic, &extracted);
                 }
                 Some(None) => return self.no_match(&question),
+                None if number => {
+                    let message = format!(
+                        "Il n'y a pas de choix « {} » : tapez un numéro de 1 à {}.",
+                        line.trim(),
+                        topics.len() + 1
+                    );
+                    self.say_error("unknown_topic", &message)?;
+                    return self.offer(topics, &question);
+                }
                 None => {}
             }
         }
-        let folded = crate::text::fold(line);
-        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
+        if number && !menu_shown {
+            let message = "Ce numéro ne correspond à aucune liste affichée : posez votre question, ou tapez « recommencer » pour voir la liste des sujets.";
+            return self.say_error("unknown_topic", message);
+        }
         match topic_choice(self.program, line) {
             Some(topic) => self.start(topic),
             // Free text: route it.
@@ -220,10 +337,9 @@ impl<W: Write> Chat<'_, W> {
         Ok(())
     }
 
-    /// No topic for the question: hand it to the `fallback` contact, with the profile.
-    fn no_match(&mut self, question: &str) -> io::Result<()> {
-        let gathered = self
-            .options
+    /// The profile's facts, as a person taking over reads them.
+    fn profile_facts(&self) -> Vec<GatheredFact> {
+        self.options
             .profile
             .iter()
             .filter_map(|(name, value)| {
@@ -235,7 +351,12 @@ impl<W: Write> Chat<'_, W> {
                     provenance: Provenance::Profile,
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    /// No topic for the question: hand it to the `fallback` contact, with the profile.
+    fn no_match(&mut self, question: &str) -> io::Result<()> {
+        let gathered = self.profile_facts();
         let Some(handoff) = route::no_match_handoff(self.program, question, gathered) else {
             let message = "Je n'ai pas trouvé de sujet pour votre question : tapez le numéro d'un sujet de la liste.";
             if self.options.json {
@@ -249,7 +370,7 @@ impl<W: Write> Chat<'_, W> {
             return self.json_line(&wire::step(self.program, &Step::Handoff(handoff)));
         }
         self.handoff(&handoff)?;
-        self.closing()
+        self.closing_outside()
     }
 
     fn start(&mut self, topic: TopicId) -> io::Result<()> {
@@ -341,6 +462,7 @@ impl<W: Write> Chat<'_, W> {
             }
             Step::Handoff(h) => {
                 self.handoff(h)?;
+                self.transmit_hint()?;
                 self.closing()
             }
         }
@@ -378,6 +500,12 @@ impl<W: Write> Chat<'_, W> {
                 writeln!(self.out, "  - {} {}{origin}", g.question, g.value)?;
             }
         }
+        Ok(())
+    }
+
+    /// Advertised only after the hand-off of a conversation: outside one, « transmettre » has
+    /// nothing to send.
+    fn transmit_hint(&mut self) -> io::Result<()> {
         writeln!(
             self.out,
             "{}",
@@ -447,9 +575,19 @@ impl<W: Write> Chat<'_, W> {
 
     fn closing(&mut self) -> io::Result<()> {
         let next = if self.options.topic.is_some() {
-            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre."
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, « quitter » pour finir."
         } else {
-            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, ou posez une autre question (ou le numéro d'un sujet)."
+            "Tapez « pourquoi » pour l'explication, « recommencer » pour reprendre, posez une autre question, ou « quitter »."
+        };
+        writeln!(self.out, "{}", self.paint(next, "2"))
+    }
+
+    /// The closing line with no conversation behind the hand-off: nothing to explain or restart.
+    fn closing_outside(&mut self) -> io::Result<()> {
+        let next = if self.options.topic.is_some() {
+            "Tapez « quitter » pour finir."
+        } else {
+            "Posez une autre question (ou tapez le numéro d'un sujet), ou « quitter » pour finir."
         };
         writeln!(self.out, "{}", self.paint(next, "2"))
     }
@@ -462,14 +600,23 @@ impl<W: Write> Chat<'_, W> {
                 Err(e) => wire::session_error(&e),
             };
             step["trail"] = wire::trail(self.program, session.why());
+            step["why"] = wire::why(self.program, session);
             return self.json_line(&step);
         }
         writeln!(self.out, "{}", self.paint("Pourquoi :", "1"))?;
-        if session.why().is_empty() {
-            writeln!(self.out, "  Aucune règle n'a encore été appliquée.")?;
-        }
-        for e in session.why() {
-            writeln!(self.out, "  {}  {}", self.location(e), e.what)?;
+        writeln!(
+            self.out,
+            "{}",
+            indent(&session.explain(self.program).text())
+        )?;
+        if self.options.trail {
+            writeln!(self.out, "{}", self.paint("Règles appliquées :", "1"))?;
+            if session.why().is_empty() {
+                writeln!(self.out, "  Aucune règle n'a encore été appliquée.")?;
+            }
+            for e in session.why() {
+                writeln!(self.out, "  {}  {}", self.location(e), e.what)?;
+            }
         }
         Ok(())
     }
@@ -487,7 +634,8 @@ impl<W: Write> Chat<'_, W> {
         if let Some(help) = help {
             writeln!(self.out, "{help}")?;
         }
-        writeln!(self.out, "{}", self.paint(Command::usage(), "2"))?;
+        let usage = format!("{} « quitter » termine.", Command::usage());
+        writeln!(self.out, "{}", self.paint(&usage, "2"))?;
         if session.is_done() {
             return Ok(());
         }

@@ -4,9 +4,11 @@
 //! 2 for usage and I/O errors. Everything printed for people is French;
 //! `--format json`/`--json` output is for programs.
 
-use crate::compile::{compile, Compiled};
-use crate::front::load::{load, LoadError, RULE_EXTENSION};
+use crate::front::load::{
+    compile_paths, io_failure, load, program_or_report, rules_near, TEST_EXTENSION,
+};
 use crate::front::render;
+use crate::syntax::keywords::language_of;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -54,6 +56,9 @@ enum Command {
         /// JSON lines on stdin/stdout for integrations (see docs/protocol.md).
         #[arg(long)]
         json: bool,
+        /// « pourquoi » also lists the rules applied with their file:line (for rule writers).
+        #[arg(long)]
+        trail: bool,
         /// The date of the conversation, jj/mm/aaaa (default: today).
         #[arg(long)]
         today: Option<String>,
@@ -68,14 +73,31 @@ enum Command {
     },
     /// Evaluate free-text routing on a labelled file (`split<TAB>topic<TAB>question`).
     EvalRouting { path: PathBuf, file: PathBuf },
-    /// Run the conversation tests (`*.gtest`) found below the paths against the rules found there.
+    /// Run the conversation tests (`*.gtest`) found below the paths against the rules found there;
+    /// a `.gtest` file alone runs against the rules of the nearest folder above it that has some.
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// The rules to test against (a file or a folder; repeatable), instead of those found.
+        #[arg(long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
         /// The default date of test conversations, jj/mm/aaaa (default: today).
         #[arg(long)]
         today: Option<String>,
     },
+    /// Write rule and test files in the canonical layout (comments kept); `--check` only says which would change.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// Write the keywords in this language (default: the language each file already uses).
+        #[arg(long, value_enum)]
+        keywords: Option<KeywordLanguage>,
+    },
+    /// Language server for editors, over stdin/stdout (see editors/vscode/).
+    Lsp,
     /// Debug rules interactively: walk topics, set facts, break on rules, reload (see docs/repl.md).
     Repl {
         #[arg(required = true)]
@@ -128,6 +150,10 @@ enum Command {
         /// Conversations untouched for this many days are deleted.
         #[arg(long, default_value_t = 90)]
         retention_days: u32,
+        /// The web page clears a conversation left this many minutes without activity
+        /// (shared computers, kiosks); 0 never clears. Decimals are allowed (0.5: 30 s).
+        #[arg(long, default_value_t = 10.0)]
+        idle_minutes: f64,
         /// How often rule files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 1000, hide = true)]
         watch_interval_ms: u64,
@@ -150,6 +176,12 @@ enum ExamplesCommand {
         #[arg(long, default_value = "guichet.db")]
         db: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KeywordLanguage {
+    Fr,
+    En,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -182,15 +214,33 @@ pub fn main() -> ExitCode {
             topic,
             profile,
             json,
+            trail,
             today,
-        } => chat(&paths, topic, &profile, json, today.as_deref()),
-        Command::Test { paths, today } => test(&paths, today.as_deref()),
+        } => chat(&paths, topic, &profile, (json, trail), today.as_deref()),
+        Command::Test {
+            paths,
+            rules,
+            today,
+        } => test(&paths, &rules, today.as_deref()),
         Command::Ask {
             path,
             question,
             json,
         } => crate::front::ask::ask(&[path], &question, json),
         Command::EvalRouting { path, file } => crate::front::ask::eval_routing(&[path], &file),
+        Command::Fmt {
+            paths,
+            check,
+            keywords,
+        } => crate::front::fmt::command(
+            &paths,
+            check,
+            keywords.map(|k| match k {
+                KeywordLanguage::Fr => crate::syntax::keywords::Language::French,
+                KeywordLanguage::En => crate::syntax::keywords::Language::English,
+            }),
+        ),
+        Command::Lsp => crate::front::lsp::command(),
         Command::Repl { paths, today: day } => match today(day.as_deref()) {
             Ok(day) => crate::front::repl::command(&paths, day),
             Err(code) => code,
@@ -225,6 +275,7 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
+            idle_minutes,
             watch_interval_ms,
             requests,
         } => crate::front::server::run(crate::front::server::ServeOptions {
@@ -232,6 +283,7 @@ pub fn main() -> ExitCode {
             addr,
             db,
             retention_days,
+            idle_seconds: (idle_minutes.clamp(0.0, 24.0 * 60.0) * 60.0).round() as u32,
             watch_interval: std::time::Duration::from_millis(watch_interval_ms.max(50)),
             admin_token: std::env::var("GUICHET_ADMIN_TOKEN").ok(),
             sms_token: std::env::var("GUICHET_SMS_TOKEN").ok(),
@@ -262,21 +314,6 @@ fn hash_password() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Loads and compiles the rules at `paths`, or says why not (exit code 2).
-pub fn compile_paths(paths: &[PathBuf]) -> Result<Compiled, ExitCode> {
-    let sources = load(paths, RULE_EXTENSION).map_err(io_failure)?;
-    if sources.is_empty() {
-        eprintln!("erreur : aucun fichier .{RULE_EXTENSION} trouvé");
-        return Err(ExitCode::from(2));
-    }
-    Ok(compile(sources))
-}
-
-fn io_failure(e: LoadError) -> ExitCode {
-    eprintln!("erreur : {e}");
-    ExitCode::from(2)
 }
 
 fn check(paths: &[PathBuf], format: Format, today_arg: Option<&str>) -> ExitCode {
@@ -322,23 +359,6 @@ fn check(paths: &[PathBuf], format: Format, today_arg: Option<&str>) -> ExitCode
     }
 }
 
-/// Compiles for a command that needs a program; prints diagnostics when there is none.
-pub fn program_or_report(paths: &[PathBuf]) -> Result<crate::compile::program::Program, ExitCode> {
-    let compiled = compile_paths(paths)?;
-    match compiled.program {
-        Some(program) => Ok(program),
-        None => {
-            let color = std::io::stderr().is_terminal();
-            eprint!(
-                "{}",
-                render::text(&compiled.sources, &compiled.diagnostics, color)
-            );
-            eprintln!("{}", render::summary(&compiled.diagnostics));
-            Err(ExitCode::from(1))
-        }
-    }
-}
-
 fn topics(paths: &[PathBuf]) -> ExitCode {
     match program_or_report(paths) {
         Ok(program) => {
@@ -364,14 +384,15 @@ fn today(given: Option<&str>) -> Result<time::Date, ExitCode> {
     }
 }
 
+/// `modes`: JSON lines, and the developers' trail after « pourquoi ».
 fn chat(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    modes: (bool, bool),
     today_arg: Option<&str>,
 ) -> ExitCode {
-    match chat_session(paths, topic, profile, json, today_arg) {
+    match chat_session(paths, topic, profile, modes, today_arg) {
         Ok(code) | Err(code) => code,
     }
 }
@@ -380,7 +401,7 @@ fn chat_session(
     paths: &[PathBuf],
     topic: Option<String>,
     profile: &[String],
-    json: bool,
+    (json, trail): (bool, bool),
     today_arg: Option<&str>,
 ) -> Result<ExitCode, ExitCode> {
     let program = program_or_report(paths)?;
@@ -414,6 +435,7 @@ fn chat_session(
         json,
         color: !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         echo: !stdin.is_terminal(),
+        trail,
         today,
     };
     match crate::front::chat::run(&program, &options, stdin.lock(), std::io::stdout().lock()) {
@@ -426,18 +448,60 @@ fn chat_session(
     }
 }
 
-fn test(paths: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
-    match run_tests(paths, today_arg) {
+fn test(paths: &[PathBuf], rules: &[PathBuf], today_arg: Option<&str>) -> ExitCode {
+    match run_tests(paths, rules, today_arg) {
         Ok(code) | Err(code) => code,
     }
 }
 
-fn run_tests(paths: &[PathBuf], today_arg: Option<&str>) -> Result<ExitCode, ExitCode> {
-    let program = program_or_report(paths)?;
+/// The rules the tests at `paths` run against: `--rules`, else the paths
+/// themselves, where each test file stands for the rules found near it.
+fn rule_paths(paths: &[PathBuf], rules: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
+    if !rules.is_empty() {
+        return Ok(rules.to_vec());
+    }
+    let mut found = Vec::new();
+    for path in paths {
+        if path.extension().is_some_and(|e| e == TEST_EXTENSION) {
+            match rules_near(path) {
+                Some(dir) => found.push(dir),
+                None => {
+                    eprintln!(
+                        "erreur : aucune règle .guichet trouvée près de {} ; indiquez-les avec --rules",
+                        path.display()
+                    );
+                    return Err(ExitCode::from(2));
+                }
+            }
+        } else {
+            found.push(path.clone());
+        }
+    }
+    found.dedup();
+    Ok(found)
+}
+
+fn run_tests(
+    paths: &[PathBuf],
+    rules: &[PathBuf],
+    today_arg: Option<&str>,
+) -> Result<ExitCode, ExitCode> {
+    let tests = load(paths, TEST_EXTENSION).map_err(io_failure)?;
+    if tests.is_empty() {
+        eprintln!("erreur : aucun fichier .{TEST_EXTENSION} trouvé");
+        return Err(ExitCode::from(2));
+    }
+    let program = program_or_report(&rule_paths(paths, rules)?)?;
     let today = today(today_arg)?;
-    let tests = load(paths, crate::front::load::TEST_EXTENSION).map_err(io_failure)?;
     let report = crate::front::testing::run(&program, &tests, today);
-    let diagnostics: Vec<_> = report.problems.iter().map(|p| p.diagnostic()).collect();
+    let diagnostics: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| {
+            p.diagnostic()
+                .in_language(language_of(&tests.get(p.span.file).text))
+        })
+        .collect();
     eprint!(
         "{}",
         render::text(&tests, &diagnostics, std::io::stderr().is_terminal())
@@ -448,7 +512,13 @@ fn run_tests(paths: &[PathBuf], today_arg: Option<&str>) -> Result<ExitCode, Exi
             Some(why) => println!("ÉCHEC   {}  {}\n  {why}", result.location, result.name),
         }
     }
-    print!("{}", crate::front::testing::coverage(&program, &report));
+    // Coverage speaks of the whole rule base: only a run of its whole tests says something.
+    let some_files_only = paths
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == TEST_EXTENSION));
+    if !some_files_only {
+        print!("{}", crate::front::testing::coverage(&program, &report));
+    }
     let failed = report.failed() + diagnostics.len();
     println!("{} passed, {} failed", report.passed(), failed);
     Ok(if failed > 0 {

@@ -536,7 +536,7 @@ pub fn command(
     format: Format,
     output: Option<&Path>,
 ) -> ExitCode {
-    let program = match crate::front::cli::program_or_report(paths) {
+    let program = match crate::front::load::program_or_report(paths) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -4,10 +4,17 @@
 //! by path so a program's version and its diagnostics do not depend on the
 //! order the file system lists them in. Bytes that are not UTF-8 are kept
 //! (replaced) and the first bad offset recorded, for diagnostic E104.
+//!
+//! [`compile_paths`] and [`program_or_report`] load and compile for the
+//! commands, so that front ends share them without importing each other.
 
+use crate::compile::{compile, Compiled};
+use crate::front::render;
 use crate::span::Sources;
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 pub const RULE_EXTENSION: &str = "guichet";
 pub const TEST_EXTENSION: &str = "gtest";
@@ -72,6 +79,61 @@ fn collect(
         out.push(path.to_path_buf());
     }
     Ok(())
+}
+
+/// Loads and compiles the rules at `paths`, or says why not (exit code 2).
+pub fn compile_paths(paths: &[PathBuf]) -> Result<Compiled, ExitCode> {
+    let sources = load(paths, RULE_EXTENSION).map_err(io_failure)?;
+    if sources.is_empty() {
+        eprintln!("erreur : aucun fichier .{RULE_EXTENSION} trouvé");
+        return Err(ExitCode::from(2));
+    }
+    Ok(compile(sources))
+}
+
+pub fn io_failure(e: LoadError) -> ExitCode {
+    eprintln!("erreur : {e}");
+    ExitCode::from(2)
+}
+
+/// Compiles for a command that needs a program; prints diagnostics when there is none.
+pub fn program_or_report(paths: &[PathBuf]) -> Result<crate::compile::program::Program, ExitCode> {
+    let compiled = compile_paths(paths)?;
+    match compiled.program {
+        Some(program) => Ok(program),
+        None => {
+            let color = std::io::stderr().is_terminal();
+            eprint!(
+                "{}",
+                render::text(&compiled.sources, &compiled.diagnostics, color)
+            );
+            eprintln!("{}", render::summary(&compiled.diagnostics));
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// The nearest folder holding rule files, from the folder of `file` up:
+/// the rules a conversation test file is written for.
+pub fn rules_near(file: &Path) -> Option<PathBuf> {
+    let start = file.parent()?;
+    start
+        .ancestors()
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }
+        })
+        .find(|dir| {
+            std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .any(|e| e.path().extension().is_some_and(|x| x == RULE_EXTENSION))
+            })
+        })
+        .map(Path::to_path_buf)
 }
 
 fn error(path: &Path, e: std::io::Error) -> LoadError {

@@ -259,10 +259,13 @@ fn compare_outcome(expected: &TestStep, actual: &Step) -> Option<String> {
             ));
         }
     };
+    // Answers use no-break spaces (« 1 607 », « 100,80 € »); a test writes plain ones.
+    let spaces = |t: &str| t.replace(['\u{a0}', '\u{202f}'], " ");
+    let actual_spaced = spaces(&actual_text);
     let missing: Vec<String> = texts
         .iter()
         .map(|t| t.plain().unwrap_or_default())
-        .filter(|t| !actual_text.contains(t.as_str()))
+        .filter(|t| !actual_spaced.contains(&spaces(t)))
         .collect();
     if missing.is_empty() {
         return None;

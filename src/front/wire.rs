@@ -2,12 +2,13 @@
 //!
 //! Every object has a `type`: `ask`, `answer`, `handoff` or `error`. The
 //! format is documented in docs/protocol.md; change both together. Trails
-//! name rule locations as `file:line:column`.
+//! name rule locations as `file:line:column` (for developers); `why` is the
+//! plain explanation agents read (`engine/explain.rs`).
 
 use crate::compile::program::Program;
 use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
 use crate::engine::understood;
-use crate::engine::SessionError;
+use crate::engine::{Session, SessionError};
 use serde_json::{json, Map, Value};
 
 pub fn step(program: &Program, step: &Step) -> Value {
@@ -28,6 +29,28 @@ pub fn step(program: &Program, step: &Step) -> Value {
         }
         Step::Handoff(h) => handoff(program, h),
     }
+}
+
+/// A step with its plain explanation (`why`) when it ends the conversation.
+pub fn explained(program: &Program, session: &Session, s: &Step) -> Value {
+    let mut object = step(program, s);
+    if !matches!(s, Step::Ask(_)) {
+        object["why"] = why(program, session);
+    }
+    object
+}
+
+/// The plain explanation of a session: `text` (one paragraph a line), `facts`, `rule`, `sources`.
+pub fn why(program: &Program, session: &Session) -> Value {
+    let explanation = session.explain(program);
+    json!({
+        "text": explanation.text(),
+        "facts": explanation.facts.iter().map(|f| json!({
+            "question": f.question, "value": f.value, "provenance": f.provenance,
+        })).collect::<Vec<_>>(),
+        "rule": explanation.rule,
+        "sources": explanation.sources,
+    })
 }
 
 /// The `understood` member of a conversation's first step: the facts taken

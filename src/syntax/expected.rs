@@ -4,17 +4,22 @@
 //! accepted at the failure point. A rule writer knows neither `match_arm`
 //! nor `fact_option`: each rule is described here in the words of
 //! docs/language.md, and rules that mean the same thing to a writer share
-//! one description, so the list stays short.
+//! one description, so the list stays short. Keywords are written in
+//! English here and shown in the writer's language (`keywords::language_of`).
 
+use super::keywords::{self, Language};
 use super::parser::Rule;
 
-/// French descriptions of what was expected, without duplicates, in a stable order.
+/// French descriptions of what was expected, without duplicates, in a stable order,
+/// with the keywords in `language`.
 /// `literals` are pest's expected tokens as displayed; char ranges and built-in rules are skipped.
-pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
+pub fn describe(rules: &[Rule], literals: &[String], language: Language) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for rule in rules {
         if let Some(words) = rule_words(*rule) {
             push(&mut out, words.to_string());
+        } else if let Some(keyword) = keywords::by_rule(&format!("{rule:?}")) {
+            push(&mut out, format!("`{}`", keyword.english));
         }
     }
     for (tokens, words) in GROUPS {
@@ -25,14 +30,24 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
     let described = out.join(" ");
     let names_expected = out.iter().any(|d| d == "un nom");
     for token in literals {
+        // Both languages' forms are tried: name the keyword once.
+        let token = keywords::translate(token, Language::English);
         let quoted = format!("`{token}`");
         let keyword_already_named = named(&described, token);
+        // The first word of a keyword of two words (`en` of `en vigueur`) says nothing
+        // alone; `du` does, since a period reads `du … au …`.
+        let part_of_a_keyword = keywords::by_form(token).is_none()
+            && token != "du"
+            && keywords::all()
+                .iter()
+                .any(|k| k.forms().any(|f| f.starts_with(&format!("{token} "))));
         // `_` starts a name too: when a name is expected, it says nothing more.
         let underscore_of_a_name = token == "_" && names_expected;
         if !is_layout(token)
             && !is_char_range(token)
             && token != "BUILTIN_RULE"
             && !keyword_already_named
+            && !part_of_a_keyword
             && !underscore_of_a_name
         {
             push(&mut out, quoted);
@@ -41,7 +56,14 @@ pub fn describe(rules: &[Rule], literals: &[String]) -> Vec<String> {
     if out.iter().any(|d| d == "une expression") {
         out.retain(|d| !STARTS_AN_EXPRESSION.contains(&d.as_str()));
     }
-    out
+    let mut translated = Vec::new();
+    for description in out {
+        push(
+            &mut translated,
+            keywords::in_backticks(&description, language),
+        );
+    }
+    translated
 }
 
 /// What "une expression" already says: each can start one.
@@ -128,10 +150,15 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::channel | Rule::channel_kind => {
             "un moyen de contact (`name`, `phone`, `email`, `hours`, `office` ou `web`)"
         }
-        Rule::triggers | Rule::synonyms | Rule::examples | Rule::review | Rule::review_kw => {
-            "`triggers`, `synonyms`, `examples` ou `reviewed` (`relu le`)"
-        }
-        Rule::review_by_kw => "`by` (`par`)",
+        Rule::triggers
+        | Rule::synonyms
+        | Rule::examples
+        | Rule::review
+        | Rule::review_kw
+        | Rule::triggers_kw
+        | Rule::synonyms_kw
+        | Rule::examples_kw => "`triggers`, `synonyms`, `examples` ou `reviewed`",
+        Rule::review_by_kw => "`by`",
         Rule::match_stmt
         | Rule::if_stmt
         | Rule::let_stmt
@@ -139,8 +166,14 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::handoff_stmt
         | Rule::goto_stmt
         | Rule::in_force
-        | Rule::in_force_kw => {
-            "une instruction (`match`, `if`, `let`, `answer`, `handoff`, `goto` ou `in force` (`en vigueur`))"
+        | Rule::in_force_kw
+        | Rule::match_kw
+        | Rule::if_kw
+        | Rule::let_kw
+        | Rule::answer_kw
+        | Rule::handoff_kw
+        | Rule::goto_kw => {
+            "une instruction (`match`, `if`, `let`, `answer`, `handoff`, `goto` ou `in force`)"
         }
         Rule::in_force_at | Rule::at_kw => "la date retenue (`at …`, `au …` ou `à …`)",
         Rule::period_arm
@@ -215,17 +248,9 @@ pub fn describe_found(found: &str) -> String {
     }
 }
 
-/// Every keyword of the language, for "did you mean" on syntax errors.
-const KEYWORDS: &[&str] = &[
-    "fact", "contact", "topic", "fallback", "match", "if", "else", "let", "answer", "source",
-    "handoff", "goto", "triggers", "synonyms", "examples", "exemples", "lexicon", "lexique",
-    "help", "from", "profile", "range", "unit", "also", "states", "enonce", "choice", "yesno",
-    "integer", "number", "date", "text", "phone", "email", "hours", "office", "web", "name", "by",
-    "test", "reply", "expect", "asks", "today", "question", "reviewed", "force", "vigueur",
-    "until", "partir", "jusqu'au",
-];
-
-/// A keyword close to the word at `at` or to the word just before it.
+/// A keyword close to the word at `at` or to the word just before it, in
+/// the language of the form it is close to (`anwser` → `answer`,
+/// `reponce` → `réponse`). Swapped letters count as one edit.
 pub fn misspelt_keyword(text: &str, at: usize) -> Option<String> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let here = found_at(text, at);
@@ -236,13 +261,18 @@ pub fn misspelt_keyword(text: &str, at: usize) -> Option<String> {
     let previous = &before[start..];
     [here, previous]
         .into_iter()
-        .filter(|w| w.chars().count() >= 4 && !KEYWORDS.contains(w))
+        .filter(|w| w.chars().count() >= 4 && keywords::by_form(w).is_none())
         .find_map(|w| {
-            KEYWORDS
-                .iter()
-                .find(|k| {
-                    k.len() >= 4 && crate::text::distance(w, k) <= 1 + usize::from(k.len() > 6)
-                })
-                .map(|k| k.to_string())
+            keywords::all().iter().find_map(|k| {
+                let near = |form: &str| {
+                    let length = form.chars().count();
+                    length >= 4 && strsim::osa_distance(w, form) <= 1 + usize::from(length > 6)
+                };
+                if near(k.english) {
+                    Some(k.english.to_string())
+                } else {
+                    k.forms().skip(1).any(near).then(|| k.french.to_string())
+                }
+            })
         })
 }

@@ -6,6 +6,9 @@
 
 pub mod ast;
 mod expected;
+pub mod expression;
+pub mod format;
+pub mod keywords;
 pub mod parser;
 
 pub use parser::{parse_rules, parse_tests};

@@ -19,7 +19,7 @@
 use crate::problem::{Problem, ProblemKind};
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
-use crate::syntax::expected;
+use crate::syntax::{expected, keywords};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
@@ -28,13 +28,23 @@ use std::sync::{LazyLock, RwLock};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/guichet.pest"]
-struct GuichetParser;
+pub(crate) struct GuichetParser;
 
 /// Deepest nesting of brackets and of chained prefix operators accepted.
 pub const MAX_NESTING: usize = 128;
 
 /// Keywords that start a top-level item; recovery resumes at a line starting with one.
-const ITEM_KEYWORDS: [&str; 5] = ["fact", "contact", "topic", "fallback", "test"];
+const ITEM_KEYWORDS: [&str; 9] = [
+    "fact",
+    "fait",
+    "contact",
+    "topic",
+    "sujet",
+    "fallback",
+    "par défaut",
+    "par defaut",
+    "test",
+];
 
 /// Parses a rule file. Returns the items that parsed and one problem per broken item.
 pub fn parse_rules(file: FileId, text: &str) -> (Vec<Item>, Vec<Problem>) {
@@ -147,7 +157,7 @@ fn parse(rule: Rule, input: &str) -> Result<Pairs<'_, Rule>, pest::error::Error<
 fn top_level(mut pairs: Pairs<Rule>) -> impl Iterator<Item = Pair<Rule>> {
     let root = pairs.next();
     root.into_iter()
-        .flat_map(|r| r.into_inner())
+        .flat_map(|r| r.children())
         .filter(|p| !matches!(p.as_rule(), Rule::EOI))
 }
 
@@ -167,6 +177,8 @@ fn syntax_problem(
     // pest may stop before the blanks it was about to skip: point at what follows them.
     let at = offset + reported.max(furthest);
     let at = at + text[at..].len() - text[at..].trim_start().len();
+    // A keyword tried inside a longer word (`si` in `sinon`) stops mid-word: name the whole word.
+    let at = word_start(text, at);
     let found = expected::found_at(text, at);
     let span = Span::new(file, at, at + found.len().max(1));
     let kind = match &error.variant {
@@ -188,21 +200,84 @@ fn syntax_problem(
             } else {
                 positives
             };
-            let unclosed_string = found
-                .is_empty()
-                .then(|| unclosed_string_start(text))
-                .flatten()
-                .map(|start| Span::new(file, start, start + 1));
+            let opened = if found.is_empty() {
+                unclosed_string_start(text)
+            } else {
+                string_closed_too_late(text, offset, at)
+            };
+            if let Some(opened) = opened {
+                // The mistake is on the line where the string opened: point there.
+                let line_end = text[opened..].find('\n').map_or(text.len(), |n| opened + n);
+                let end_of_text = opened + text[opened..line_end].trim_end().len();
+                let kind = ProblemKind::UnclosedString {
+                    opened: Span::new(file, opened, opened + 1),
+                    stopped: span,
+                    found: expected::describe_found(found),
+                };
+                return (
+                    Problem::new(kind, Span::new(file, end_of_text, end_of_text)),
+                    at,
+                );
+            }
+            let language = keywords::language_of(text);
             ProblemKind::Syntax {
-                expected: expected::describe(rules, &literals),
+                expected: expected::describe(rules, &literals, language),
                 found: expected::describe_found(found),
                 suggestion: expected::misspelt_keyword(text, at),
-                unclosed_string,
+                keyword_place: keywords::by_form(found).and_then(|k| k.place),
             }
         }
         pest::error::ErrorVariant::CustomError { .. } => ProblemKind::TooDeep,
     };
     (Problem::new(kind, span), at)
+}
+
+/// The start of the word `at` is in (`at` itself when it starts one).
+fn word_start(text: &str, at: usize) -> usize {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    if !text[at..].starts_with(is_word) {
+        return at;
+    }
+    text[..at]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word(c))
+        .last()
+        .map_or(at, |(i, _)| i)
+}
+
+/// Where a string opens that most likely lacks its closing quote, for a
+/// syntax error at `at` in the item starting at `from`: the first string
+/// of the item that runs over a line break and whose closing quote follows
+/// a blank (`"Titulaire⏎  contractuel "`), since that quote was meant to
+/// open the next text. A text that really spans lines ends on its words.
+fn string_closed_too_late(text: &str, from: usize, at: usize) -> Option<usize> {
+    let mut chars = text[from..at].char_indices().map(|(i, c)| (from + i, c));
+    let mut open: Option<usize> = None;
+    while let Some((i, c)) = chars.next() {
+        match (open, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(start), '"') => {
+                let inside = &text[start + 1..i];
+                if inside.contains('\n') && inside.ends_with([' ', '\t']) {
+                    return Some(start);
+                }
+                open = None;
+            }
+            (None, '"') => open = Some(i),
+            (None, '/') if text[i..].starts_with("//") => {
+                for (_, n) in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where the last string of `text` opens, if it is never closed.
@@ -353,16 +428,16 @@ impl Builder {
 
     fn fact(&self, pair: Pair<Rule>) -> FactDecl {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let name = self.name(next(&mut inner));
         let kind_pair = next(&mut inner);
         let kind_span = self.span(&kind_pair);
-        let kind = match kind_pair.as_str() {
-            "choice" => FactKind::Choice,
-            "yesno" => FactKind::YesNo,
-            "integer" => FactKind::Integer,
-            "number" => FactKind::Number,
-            "date" => FactKind::Date,
+        let kind = match first_rule(kind_pair.clone()) {
+            Rule::choice_kw => FactKind::Choice,
+            Rule::yesno_kw => FactKind::YesNo,
+            Rule::integer_kw => FactKind::Integer,
+            Rule::number_kw => FactKind::Number,
+            Rule::date_kw => FactKind::Date,
             _ => FactKind::Text,
         };
         let question = self.text(next(&mut inner));
@@ -381,13 +456,18 @@ impl Builder {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::choices => {
-                FactOption::Choices(pair.into_inner().map(|c| self.choice(c)).collect(), span)
+                FactOption::Choices(pair.children().map(|c| self.choice(c)).collect(), span)
             }
             Rule::help => FactOption::Help(self.text(first(pair)), span),
             Rule::unit => FactOption::Unit(self.text(first(pair)), span),
             Rule::states => FactOption::States(self.states(pair)),
             Rule::range => {
-                let (low, high) = bounds(pair.as_str().trim_start_matches("range"));
+                let keyword = pair
+                    .clone()
+                    .into_inner()
+                    .next()
+                    .map_or(0, |k| k.as_str().len());
+                let (low, high) = bounds(&pair.as_str()[keyword..]);
                 FactOption::Range(low, high, span)
             }
             _ => FactOption::FromProfile(span),
@@ -395,7 +475,7 @@ impl Builder {
     }
 
     fn choice(&self, pair: Pair<Rule>) -> ChoiceDecl {
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let name = self.name(next(&mut inner));
         let label = self.text(next(&mut inner));
         let mut also = Vec::new();
@@ -446,18 +526,18 @@ impl Builder {
     }
 
     fn string_list(&self, pair: Pair<Rule>) -> Vec<Text> {
-        pair.into_inner().map(|s| self.text(s)).collect()
+        pair.children().map(|s| self.text(s)).collect()
     }
 
     fn contact(&self, pair: Pair<Rule>) -> ContactDecl {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let name = self.name(next(&mut inner));
         let label = self.text(next(&mut inner));
         let body_pair = next(&mut inner);
         let body = match body_pair.as_rule() {
             Rule::contact_by => {
-                let mut by = body_pair.into_inner();
+                let mut by = body_pair.children();
                 let fact = self.name(next(&mut by));
                 let arms = by.map(|arm| self.contact_arm(arm)).collect();
                 ContactBody::By { fact, arms }
@@ -474,7 +554,7 @@ impl Builder {
 
     fn contact_arm(&self, pair: Pair<Rule>) -> ContactArm {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let patterns = self.patterns(next(&mut inner));
         let body = next(&mut inner);
         let channels = match body.as_rule() {
@@ -494,15 +574,15 @@ impl Builder {
     fn channels(&self, pair: Pair<Rule>) -> Channels {
         let span = self.span(&pair);
         let entries = pair
-            .into_inner()
+            .children()
             .map(|channel| {
-                let mut inner = channel.into_inner();
-                let kind = match next(&mut inner).as_str() {
-                    "name" => ChannelKind::Name,
-                    "phone" => ChannelKind::Phone,
-                    "email" => ChannelKind::Email,
-                    "hours" => ChannelKind::Hours,
-                    "office" => ChannelKind::Office,
+                let mut inner = channel.children();
+                let kind = match first_rule(next(&mut inner)) {
+                    Rule::name_kw => ChannelKind::Name,
+                    Rule::phone_kw => ChannelKind::Phone,
+                    Rule::email_kw => ChannelKind::Email,
+                    Rule::hours_kw => ChannelKind::Hours,
+                    Rule::office_kw => ChannelKind::Office,
                     _ => ChannelKind::Web,
                 };
                 (kind, self.text(next(&mut inner)))
@@ -513,7 +593,7 @@ impl Builder {
 
     fn fallback(&self, pair: Pair<Rule>) -> FallbackDecl {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         FallbackDecl {
             contact: self.name(next(&mut inner)),
             message: self.text(next(&mut inner)),
@@ -523,7 +603,7 @@ impl Builder {
 
     fn lexicon(&self, pair: Pair<Rule>) -> LexiconDecl {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         LexiconDecl {
             notion: self.text(next(&mut inner)),
             expressions: self.string_list(next(&mut inner)),
@@ -534,7 +614,7 @@ impl Builder {
     fn topic(&self, pair: Pair<Rule>) -> TopicDecl {
         let span = self.span(&pair);
         let end = Span::new(self.file, span.end as usize - 1, span.end as usize);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let name = self.name(next(&mut inner));
         let title = self.text(next(&mut inner));
         let mut triggers = Vec::new();
@@ -647,7 +727,7 @@ impl Builder {
         let span = self.span(&pair);
         let end = Span::new(self.file, span.end as usize - 1, span.end as usize);
         Block {
-            stmts: pair.into_inner().map(|p| self.statement(p)).collect(),
+            stmts: pair.children().map(|p| self.statement(p)).collect(),
             end,
             span,
         }
@@ -669,7 +749,7 @@ impl Builder {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::match_stmt => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 let subject = self.expr(next(&mut inner));
                 let arms = inner.map(|arm| self.match_arm(arm)).collect();
                 Stmt::Match(MatchStmt {
@@ -681,7 +761,7 @@ impl Builder {
             Rule::if_stmt => Stmt::If(self.if_stmt(pair)),
             Rule::in_force => Stmt::InForce(self.in_force(pair)),
             Rule::let_stmt => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 Stmt::Let(LetStmt {
                     name: self.name(next(&mut inner)),
                     value: self.expr(next(&mut inner)),
@@ -689,7 +769,7 @@ impl Builder {
                 })
             }
             Rule::answer_stmt => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 let text = self.text(next(&mut inner));
                 let sources = inner.map(|s| self.text(first(s))).collect();
                 Stmt::Answer(AnswerStmt {
@@ -699,7 +779,7 @@ impl Builder {
                 })
             }
             Rule::handoff_stmt => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 Stmt::Handoff(HandoffStmt {
                     contact: self.name(next(&mut inner)),
                     message: inner.next().map(|m| self.text(m)),
@@ -715,14 +795,14 @@ impl Builder {
 
     fn if_stmt(&self, pair: Pair<Rule>) -> IfStmt {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let condition = self.expr(next(&mut inner));
         let mut branches = vec![(condition, self.block(next(&mut inner)))];
         let mut otherwise = None;
         for clause in inner {
             match clause.as_rule() {
                 Rule::else_if => {
-                    let mut parts = clause.into_inner();
+                    let mut parts = clause.children();
                     let condition = self.expr(next(&mut parts));
                     branches.push((condition, self.block(next(&mut parts))));
                 }
@@ -738,7 +818,7 @@ impl Builder {
 
     fn match_arm(&self, pair: Pair<Rule>) -> MatchArm {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let patterns = self.patterns(next(&mut inner));
         let body_pair = next(&mut inner);
         let body = match body_pair.as_rule() {
@@ -753,7 +833,7 @@ impl Builder {
     }
 
     fn patterns(&self, pair: Pair<Rule>) -> Vec<Pattern> {
-        pair.into_inner().map(|p| self.pattern(p)).collect()
+        pair.children().map(|p| self.pattern(p)).collect()
     }
 
     fn pattern(&self, pair: Pair<Rule>) -> Pattern {
@@ -768,7 +848,7 @@ impl Builder {
                 Pattern::Range(low, high, span)
             }
             Rule::compare_pattern => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 let op = match next(&mut inner).as_str() {
                     "<" => CompareOp::Lt,
                     "<=" => CompareOp::Le,
@@ -808,7 +888,7 @@ impl Builder {
             })
             .map_postfix(|lhs, op| {
                 let span = lhs.span.to(self.span(&op));
-                let items = op.into_inner().map(|i| self.set_item(i)).collect();
+                let items = op.children().map(|i| self.set_item(i)).collect();
                 Expr {
                     kind: ExprKind::InSet(Box::new(lhs), items),
                     span,
@@ -836,7 +916,7 @@ impl Builder {
         let kind = match pair.as_rule() {
             Rule::paren => return self.expr(first(pair)),
             Rule::call => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 let name = self.name(next(&mut inner));
                 ExprKind::Call(name, inner.map(|a| self.expr(a)).collect())
             }
@@ -855,7 +935,7 @@ impl Builder {
     fn text(&self, pair: Pair<Rule>) -> Text {
         let span = self.span(&pair);
         let mut parts: Vec<TextPart> = Vec::new();
-        for part in pair.into_inner() {
+        for part in pair.children() {
             match part.as_rule() {
                 Rule::interpolation => match part.into_inner().next() {
                     Some(expr) => parts.push(TextPart::Interpolation(self.expr(expr))),
@@ -878,7 +958,7 @@ impl Builder {
 
     fn test_case(&self, pair: Pair<Rule>) -> Option<TestCase> {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner();
+        let mut inner = pair.children();
         let name = self.text(next(&mut inner));
         let steps = inner.map(|s| self.test_step(s)).collect();
         Some(TestCase { name, steps, span })
@@ -889,26 +969,27 @@ impl Builder {
         match pair.as_rule() {
             Rule::test_topic => TestStep::Topic(self.name(first(pair))),
             Rule::test_question => TestStep::Question(self.text(first(pair))),
-            Rule::test_today => TestStep::Today(self.text(first(pair))),
+            // `today` is an expression's rule too, so it is not skipped as a keyword.
+            Rule::test_today => TestStep::Today(self.text(next(&mut pair.children().skip(1)))),
             Rule::test_profile => {
-                let mut inner = pair.into_inner();
+                let mut inner = pair.children();
                 TestStep::Profile(self.name(next(&mut inner)), self.text(next(&mut inner)))
             }
             Rule::test_reply => TestStep::Reply(self.text(first(pair))),
-            Rule::test_asks => TestStep::Asks(pair.into_inner().map(|n| self.name(n)).collect()),
+            Rule::test_asks => TestStep::Asks(pair.children().map(|n| self.name(n)).collect()),
             _ => {
                 let expect = first(pair);
                 match expect.as_rule() {
                     Rule::expect_answer => TestStep::ExpectAnswer(
                         expect
-                            .into_inner()
+                            .children()
                             .next()
                             .map(|l| self.string_list(l))
                             .unwrap_or_default(),
                         span,
                     ),
                     _ => {
-                        let mut inner = expect.into_inner();
+                        let mut inner = expect.children();
                         let contact = self.name(next(&mut inner));
                         let texts = inner
                             .next()
@@ -933,7 +1014,59 @@ fn next<'i>(inner: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> 
 }
 
 fn first(pair: Pair<Rule>) -> Pair<Rule> {
-    next(&mut pair.into_inner())
+    next(&mut pair.children())
+}
+
+/// The rule of the first child (a keyword alternative such as `fact_kind`).
+fn first_rule(pair: Pair<Rule>) -> Rule {
+    pair.into_inner().next().map_or(Rule::EOI, |p| p.as_rule())
+}
+
+/// The children of a pair, without its keywords.
+trait Children<'i> {
+    fn children(self) -> impl Iterator<Item = Pair<'i, Rule>> + Clone;
+}
+
+impl<'i> Children<'i> for Pair<'i, Rule> {
+    fn children(self) -> impl Iterator<Item = Pair<'i, Rule>> + Clone {
+        self.into_inner().filter(|p| !is_keyword(p.as_rule()))
+    }
+}
+
+/// Keyword pairs: their words are in data/syntax/keywords.tsv, their meaning in their parent.
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::fact_kw
+            | Rule::contact_kw
+            | Rule::topic_kw
+            | Rule::fallback_kw
+            | Rule::also_kw
+            | Rule::help_kw
+            | Rule::from_profile_kw
+            | Rule::range_kw
+            | Rule::unit_kw
+            | Rule::by_kw
+            | Rule::triggers_kw
+            | Rule::synonyms_kw
+            | Rule::examples_kw
+            | Rule::lexicon_kw
+            | Rule::match_kw
+            | Rule::if_kw
+            | Rule::else_kw
+            | Rule::let_kw
+            | Rule::answer_kw
+            | Rule::source_kw
+            | Rule::handoff_kw
+            | Rule::goto_kw
+            | Rule::in_kw
+            | Rule::test_kw
+            | Rule::question_kw
+            | Rule::profile_kw
+            | Rule::reply_kw
+            | Rule::asks_kw
+            | Rule::expect_kw
+    )
 }
 
 /// The optional bounds of a range written `a..b`, `a..` or `..b`.

@@ -421,7 +421,7 @@ fn template(program: &Program, t: &Template) -> String {
 
 /// `guichet doc PATH… -o DIR`: writes `index.html`, `style.css`, one page per topic and `graphes/*.svg`.
 pub fn command(paths: &[PathBuf], out: &Path, today: Date) -> ExitCode {
-    let program = match crate::front::cli::program_or_report(paths) {
+    let program = match crate::front::load::program_or_report(paths) {
         Ok(p) => p,
         Err(code) => return code,
     };

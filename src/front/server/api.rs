@@ -370,7 +370,7 @@ pub async fn show(
             "updated_at": conversation.updated_at,
             "done": session.is_done(),
             "helpful": conversation.helpful,
-            "step": wire::step(&program, &step),
+            "step": wire::explained(&program, &session, &step),
             "transcript": transcript_json(&transcript),
             "requests": super::requests::for_agent(&app, &id)?,
         })))
@@ -540,7 +540,7 @@ fn begin(
             .map_err(refusal)?;
     }
     let step = session.step(program).map_err(refusal)?;
-    let mut wire_step = wire::step(program, &step);
+    let mut wire_step = wire::explained(program, &session, &step);
     if let (Step::Ask(_), Some(understood)) = (&step, wire::understood(&session.assumed(program))) {
         wire_step["understood"] = understood;
     }
@@ -828,9 +828,10 @@ pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
         return Err(error);
     }
     let step = session.step(&program).map_err(refusal)?;
-    let mut wire_step = wire::step(&program, &step);
+    let mut wire_step = wire::explained(&program, &session, &step);
     if Command::parse(text) == Some(Command::Why) {
         wire_step["trail"] = wire::trail(&program, session.why());
+        wire_step["why"] = wire::why(&program, &session);
     }
     let now = app.now();
     let revision = conversation.revision;

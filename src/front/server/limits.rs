@@ -227,7 +227,12 @@ pub async fn rate_limit(
 ) -> Response {
     let path = request.uri().path();
     let post = request.method() == axum::http::Method::POST;
-    let limiter = if path == "/admin" || path == "/api/stats" || path.starts_with("/api/admin/") {
+    // `/admin/…`: the login page's form (token guessing), the CSV.
+    let admin = path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/api/stats"
+        || path.starts_with("/api/admin/");
+    let limiter = if admin {
         &limits.admin
     } else if post && path == "/api/sessions" {
         &limits.create

@@ -67,6 +67,8 @@ pub struct ServeOptions {
     pub addr: String,
     pub db: PathBuf,
     pub retention_days: u32,
+    /// The web page clears a conversation left this many seconds without activity (0: never).
+    pub idle_seconds: u32,
     /// How often rule files are checked for changes.
     pub watch_interval: Duration,
     /// `GUICHET_ADMIN_TOKEN`: without it, the admin routes are disabled.
@@ -85,6 +87,7 @@ pub struct App {
     pub admin_token: Option<Arc<str>>,
     pub sms_token: Option<Arc<str>>,
     pub retention_days: u32,
+    pub idle_seconds: u32,
     /// Requests to people (`requests/`).
     pub requests: Arc<requests::Setup>,
     /// The local offset, read once at startup (reading it later is refused on multi-threaded Unix).
@@ -412,6 +415,7 @@ pub fn router(app: App) -> axum::Router {
         .route("/", get(page::index))
         .route("/assets/app.js", get(page::script))
         .route("/assets/style.css", get(page::style))
+        .route("/accessibilite", get(page::accessibility))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/topics", get(api::topics))
@@ -434,6 +438,9 @@ pub fn router(app: App) -> axum::Router {
         .route("/api/requests/{rid}/draft", get(requests::draft))
         .route("/api/requests/{rid}/example", get(requests::example))
         .route("/admin", get(stats::page))
+        .route("/admin/connexion", post(stats::login))
+        .route("/admin/deconnexion", post(stats::logout))
+        .route("/admin/questions.csv", get(stats::unmatched_csv))
         .route("/api/stats", get(stats::json))
         .route(
             "/api/admin/conversations",
@@ -592,6 +599,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
             .filter(|t| !t.is_empty())
             .map(Arc::from),
         retention_days: options.retention_days,
+        idle_seconds: options.idle_seconds,
         requests: Arc::new(setup),
         offset,
         limits: Arc::new(limits),

@@ -281,7 +281,8 @@ pub fn twilio_signature(secret: &str, url: &str, params: &[(String, String)]) ->
 /// neither header (curl, scripts) are not browsers and pass. Admin pages and JSON are `no-store`.
 pub async fn admin_guard(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    // The inbox of requests (issue 13) carries credentials too.
+    // The inbox of requests (issue 13) carries credentials too; `/admin/…` is the login form
+    // and the CSV.
     let admin = path == "/admin"
         || path.starts_with("/admin/")
         || path == "/api/stats"
@@ -336,19 +337,20 @@ fn cross_site(headers: &HeaderMap) -> bool {
 }
 
 /// Every error is JSON: a rejection axum answers as text (a bad query string, a path that is not
-/// UTF-8, a timeout…) becomes `{"error": {"code", "message"}}` with the same status.
+/// UTF-8, a timeout…) becomes `{"error": {"code", "message"}}` with the same status. Our own HTML
+/// pages (the admin login page, a 401) stay as they are.
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    let ours = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if ours {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -144,6 +144,14 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
         let command = Command::parse(body);
         if is_open || command.is_some() {
             return match api::converse(app, &conversation.id, body) {
+                // « pourquoi »: the plain explanation, then the question again if one is pending.
+                Ok(turned) if command == Some(Command::Why) => {
+                    let why = turned.step["why"]["text"].as_str().unwrap_or_default();
+                    Ok(match turned.step["type"].as_str() {
+                        Some("ask") => format!("{why}\n\n{}", step_text(&turned.step)),
+                        _ => why.to_string(),
+                    })
+                }
                 Ok(turned) => Ok(step_text(&turned.step)),
                 Err(ApiError {
                     message,

@@ -146,7 +146,15 @@ pub struct Stats {
     /// Helpful / feedback given; `None` without feedback.
     pub helpful_rate: Option<f64>,
     pub feedback: i64,
+    /// Per topic: feedback given, and how much of it said « helpful ».
+    pub feedback_per_topic: BTreeMap<String, TopicFeedback>,
     pub unmatched: Vec<Unmatched>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TopicFeedback {
+    pub given: i64,
+    pub helpful: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -1182,6 +1190,11 @@ fn read_stats(connection: &Connection, since: i64, idle_before: i64) -> StoreRes
         let feedback: Option<bool> = row.get(3)?;
         let updated_at: i64 = row.get(4)?;
         stats.conversations += 1;
+        if let Some(h) = feedback {
+            let per_topic = stats.feedback_per_topic.entry(topic.clone()).or_default();
+            per_topic.given += 1;
+            per_topic.helpful += i64::from(h);
+        }
         *stats.per_topic.entry(topic).or_default() += 1;
         *stats.per_day.entry(day).or_default() += 1;
         match outcome {

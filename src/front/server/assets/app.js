@@ -2,19 +2,33 @@
 // (docs/server.md); renders the step objects of docs/protocol.md.
 // Everything shown is built with DOM nodes and textContent: text from the
 // rules or from the agent is never parsed as HTML.
+//
+// Shared computers: the conversation id lives in sessionStorage (gone when
+// the tab closes), a finished conversation is never resumed, « Terminer et
+// effacer » deletes it on the server, and the page clears itself after the
+// inactivity delay of `guichet serve --idle-minutes` (a warning a minute before).
+//
+// One small function a piece of the page (a message, a button row, a card):
+// a new piece is a function returning nodes, given to `guichetSays`.
 'use strict';
 
 (function () {
   const KEY = 'guichet.conversation';
   const log = document.getElementById('log');
+  const scroller = document.getElementById('defilement');
   const form = document.getElementById('composer');
   const input = document.getElementById('reponse');
   const hint = document.getElementById('indication');
-  const status = document.getElementById('status');
+  const announcer = document.getElementById('annonce');
+  const idleBox = document.getElementById('inactivite');
+  const idleSeconds = Number(document.body.dataset.idleSeconds) || 0;
+  const phone = window.matchMedia('(pointer: coarse)').matches;
   let conversation = null; // { id, done }
   let previous = null; // id of the conversation finished before this one: its facts carry over
+  const visit = new Set(); // every conversation of this visit, erased together
   let topics = [];
   let busy = false;
+  let retry = null; // the request that failed for want of a server
 
   // ------------------------------------------------------------ helpers
 
@@ -36,6 +50,19 @@
     return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   }
 
+  function shorten(text, max) {
+    const t = String(text);
+    return t.length > max ? t.slice(0, max).trimEnd() + '…' : t;
+  }
+
+  const storage = {
+    get() { try { return sessionStorage.getItem(KEY); } catch (e) { return null; } },
+    set(id) { try { sessionStorage.setItem(KEY, id); } catch (e) { /* private mode */ } },
+    clear() {
+      try { sessionStorage.removeItem(KEY); localStorage.removeItem(KEY); } catch (e) { /* private mode */ }
+    },
+  };
+
   async function api(method, path, body) {
     const options = { method, headers: {} };
     if (body !== undefined) {
@@ -52,37 +79,59 @@
     }
   }
 
+  // Screen readers hear new messages through this one polite region, once.
+  function announce(text) {
+    announcer.textContent = '';
+    window.setTimeout(() => { announcer.textContent = text; }, 50);
+  }
+
   function add(kind, ...children) {
     const item = el('li', { class: 'msg ' + kind }, children);
     log.append(item);
-    item.scrollIntoView({ block: 'nearest' });
     return item;
   }
 
+  // Brings a new message's first line into view; focus goes to `target`.
+  function reveal(item, target) {
+    item.scrollIntoView({ block: 'start' });
+    if (target) target.focus({ preventScroll: true });
+  }
+
   function agentSays(text) {
-    add('agent', el('span', { class: 'visually-hidden' }, 'Vous : '), el('p', {}, text));
+    add('agent', el('span', { class: 'visually-hidden' }, 'Vous : '), el('p', {}, shorten(text, 300)));
   }
 
   function guichetSays(...children) {
     return add('guichet', el('span', { class: 'visually-hidden' }, 'Guichet : '), children);
   }
 
-  function showError(message) {
-    add('error', el('p', {}, message));
+  function showError(message, again) {
+    const item = add('error', el('p', {}, message),
+      again ? el('button', { type: 'button', onclick: () => { item.remove(); again(); } }, 'Réessayer') : null);
+    announce(message);
+    reveal(item, again ? item.querySelector('button') : input);
+  }
+
+  function unreachable(again) {
+    const hr = document.querySelector('.footer-contact a[href^="tel:"]');
+    showError('Le serveur ne répond pas. Réessayez dans un instant' +
+      (hr ? ', ou appelez la direction des ressources humaines au ' + hr.textContent : '') + '.', again);
+  }
+
+  // « Le guichet prépare sa réponse… » while a request is on its way.
+  function typing(on) {
+    const shown = log.querySelector('.typing');
+    log.setAttribute('aria-busy', on ? 'true' : 'false');
+    if (on && !shown) add('typing', el('p', {}, 'Le guichet prépare sa réponse…'));
+    if (!on && shown) shown.remove();
   }
 
   function freezeChoices() {
     for (const b of log.querySelectorAll('.choices button')) b.disabled = true;
   }
 
-  function focusNext() {
-    const last = log.lastElementChild;
-    const first = last && last.querySelector('.choices button:not(:disabled)');
-    (first || input).focus();
-  }
-
   // Light markdown: blank lines separate paragraphs, `- ` lines are list items,
-  // [texte](https://…) is a link. Anything else stays text.
+  // [texte](https://…) is a link (opening a new window, and saying so). Anything else stays text.
   function inline(text) {
     const nodes = [];
     const link = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g;
@@ -90,11 +139,16 @@
     let m;
     while ((m = link.exec(text)) !== null) {
       nodes.push(text.slice(at, m.index));
-      nodes.push(el('a', { href: m[2], rel: 'noopener noreferrer', target: '_blank' }, m[1]));
+      nodes.push(outLink(m[2], m[1]));
       at = m.index + m[0].length;
     }
     nodes.push(text.slice(at));
     return nodes.filter((n) => n !== '');
+  }
+
+  function outLink(href, text) {
+    return el('a', { href, rel: 'noopener noreferrer', target: '_blank' },
+      text, el('span', { class: 'visually-hidden' }, ' (nouvelle fenêtre)'));
   }
 
   function markdown(text) {
@@ -131,49 +185,90 @@
     return markdown(text.slice(0, at)).concat([el('p', {}, text.slice(at + 2))]);
   }
 
-  function trail(entries, open) {
-    if (!entries || !entries.length) return null;
-    return el('details', { class: 'trail', open },
-      el('summary', {}, 'Pourquoi cette réponse ? Les règles appliquées'),
-      el('ol', {}, entries.map((e) => el('li', {}, e.what, e.location ? [' ', el('code', {}, e.location)] : []))));
+  // ------------------------------------------------------------ pieces of messages
+
+  // The plain « pourquoi »: what the agent told, the rule that applies, its sources.
+  function whyNode(why, open) {
+    if (!why) return null;
+    const facts = why.facts || [];
+    return el('details', { class: 'why', open },
+      el('summary', {}, 'Pourquoi cette réponse ?'),
+      facts.length
+        ? [el('p', {}, 'Vous avez indiqué :'), el('ul', {}, facts.map(factItem))]
+        : el('p', {}, 'Vous ne m\'avez encore rien indiqué.'),
+      el('p', {}, 'La règle qui s\'applique : ' + why.rule),
+      why.sources && why.sources.length
+        ? [el('p', {}, why.sources.length > 1 ? 'Sources :' : 'Source :'), el('ul', {}, why.sources.map((s) => el('li', {}, inline(s))))]
+        : null);
   }
 
-  // ------------------------------------------------------------ steps
+  function factItem(f) {
+    const from = { profile: ' (d\'après votre profil)', extracted: ' (d\'après votre question)', earlier: ' (d\'après un sujet précédent)' }[f.provenance] || '';
+    return el('li', {}, f.question + ' ', el('strong', {}, f.value), from);
+  }
 
-  function setHint(step) {
-    let text = '';
-    if (step && step.type === 'ask') {
-      if (step.kind === 'choice') text = 'Cliquez sur une réponse, ou tapez son numéro ou ses mots.';
-      else if (step.kind === 'yesno') text = 'Répondez oui ou non.';
-      else if (step.kind === 'date') text = 'Une date au format jj/mm/aaaa.';
-      else if (step.kind === 'number') {
-        const unit = step.unit ? ' ' + step.unit : '';
-        if (step.min !== undefined && step.max !== undefined) text = 'Un nombre entre ' + step.min + ' et ' + step.max + unit + '.';
-        else text = 'Un nombre' + (unit ? ' (en' + unit + ')' : '') + '.';
-      } else text = 'Répondez librement.';
-      text += ' « Pourquoi ? » explique, « Parler à une personne » vous met en relation.';
-    } else if (step) {
-      text = 'Conversation terminée. Posez une autre question, ou choisissez « Nouveau sujet ».';
-    } else {
-      text = 'Posez votre question en quelques mots, ou choisissez un sujet (les mots tapés filtrent la liste).';
-    }
-    hint.textContent = text;
+  function sourcesNode(sources) {
+    if (!sources || !sources.length) return null;
+    return el('div', { class: 'sources' }, el('h4', {}, 'Sources'), el('ul', {}, sources.map((s) => el('li', {}, inline(s)))));
+  }
+
+  // « Copier la réponse » and « Imprimer la réponse » for the message `item`.
+  function toolsNode() {
+    const copy = (event) => {
+      const item = event.currentTarget.closest('.msg');
+      const text = item.querySelector('.body').innerText;
+      const done = () => announce('Réponse copiée.');
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, () => copyByHand(text, done));
+      else copyByHand(text, done);
+    };
+    const print = (event) => {
+      const item = event.currentTarget.closest('.msg');
+      item.classList.add('to-print');
+      document.body.classList.add('print-one');
+      window.print(); // returns once the print dialog is closed
+      printedAll();
+    };
+    return el('div', { class: 'tools' },
+      el('button', { type: 'button', onclick: copy }, 'Copier la réponse'),
+      el('button', { type: 'button', onclick: print }, 'Imprimer la réponse'));
+  }
+
+  function copyByHand(text, done) {
+    const area = el('textarea', { class: 'visually-hidden', 'aria-hidden': 'true', tabindex: '-1' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    try { document.execCommand('copy'); done(); } catch (e) { /* nothing to copy with */ }
+    area.remove();
+  }
+
+  // Back to printing the whole conversation.
+  function printedAll() {
+    document.body.classList.remove('print-one');
+    for (const m of log.querySelectorAll('.to-print')) m.classList.remove('to-print');
+  }
+  window.addEventListener('afterprint', printedAll);
+
+  // Numbered buttons: the number is what the agent may type instead.
+  function choiceButtons(label, options, onChoose) {
+    const group = el('div', { class: 'choices', role: 'group', 'aria-label': label });
+    options.forEach((option, i) => {
+      group.append(el('button', {
+        type: 'button',
+        onclick: (event) => {
+          if (busy) return;
+          event.currentTarget.classList.add('chosen');
+          onChoose(option);
+        },
+      }, el('span', { class: 'number' }, (i + 1) + '.'), ' ', option.label || option.title));
+    });
+    return group;
   }
 
   function askNode(step) {
-    const parts = [el('p', { class: 'prompt', id: 'q' + log.children.length }, step.prompt)];
+    const parts = [el('p', { class: 'prompt' }, step.prompt)];
     if (step.options && step.options.length) {
-      const group = el('div', { class: 'choices', role: 'group', 'aria-label': step.prompt });
-      step.options.forEach((option) => {
-        group.append(el('button', {
-          type: 'button',
-          onclick: (event) => {
-            event.currentTarget.classList.add('chosen');
-            send(option.value, option.label);
-          },
-        }, option.label));
-      });
-      parts.push(group);
+      parts.push(choiceButtons(step.prompt, step.options, (option) => send(option.value, option.label)));
     }
     if (step.help) parts.push(el('details', {}, el('summary', {}, 'Aide sur cette question'), el('p', {}, step.help)));
     return parts;
@@ -205,60 +300,115 @@
       let shown = value;
       if (key === 'phone') shown = el('a', { href: 'tel:' + value.replace(/[^0-9+]/g, '') }, value);
       else if (key === 'email' && /^[^\s@]+@[^\s@]+$/.test(value)) shown = el('a', { href: 'mailto:' + value }, value);
-      else if (key === 'web' && /^https?:\/\//.test(value)) shown = el('a', { href: value, rel: 'noopener noreferrer', target: '_blank' }, value);
+      else if (key === 'web' && /^https?:\/\//.test(value)) shown = outLink(value, value);
       rows.push(el('dt', {}, words[key]), el('dd', {}, shown));
     }
     return rows.length ? el('dl', {}, rows) : null;
   }
 
-  // Shows a step; `replay` when rebuilding a conversation (no focus, no feedback
-  // question unless it is still owed).
+  function contactNode(step) {
+    const contact = step.contact || {};
+    return el('div', { class: 'contact' },
+      el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
+      step.message ? handoffMessage(step.message) : null,
+      channelNodes(contact.channels));
+  }
+
+  function factsNode(facts) {
+    if (!facts || !facts.length) return null;
+    return el('div', { class: 'facts' }, el('h4', {}, 'Ce que je lui transmets'),
+      el('ul', {}, facts.map((f) => el('li', {}, f.question + ' ', el('strong', {}, f.value)))));
+  }
+
+  // ------------------------------------------------------------ steps
+
+  function setHint(step) {
+    let text = '';
+    if (step && step.type === 'ask') {
+      const pick = phone ? 'Touchez une réponse' : 'Choisissez une réponse';
+      if (step.kind === 'choice') text = pick + ', ou tapez son numéro ou ses mots.';
+      else if (step.kind === 'yesno') text = 'Répondez oui ou non.';
+      else if (step.kind === 'date') text = 'Une date au format jj/mm/aaaa.';
+      else if (step.kind === 'number') {
+        const unit = step.unit ? ' ' + step.unit : '';
+        if (step.min !== undefined && step.max !== undefined) text = 'Un nombre entre ' + step.min + ' et ' + step.max + unit + '.';
+        else text = 'Un nombre' + (unit ? ' (en' + unit + ')' : '') + '.';
+      } else text = 'Répondez librement.';
+    } else if (step) {
+      text = 'Conversation terminée. Posez une autre question, ou choisissez « Terminer et effacer ».';
+    } else {
+      text = 'Posez votre question en quelques mots, ou tapez le numéro d\'un sujet.';
+    }
+    hint.textContent = text;
+  }
+
+  // What was taken from the question or an earlier topic, and how to correct it (« corriger »).
+  function understoodNode(understood) {
+    return understood ? el('p', { class: 'understood' }, understood.message) : null;
+  }
+
+  // The sentence saying which facts an outcome assumed (not asked in this topic).
+  function noteNode(note) {
+    return note ? el('p', { class: 'note' }, note) : null;
+  }
+
+  // The message for a step (question, answer or hand-off).
+  function stepNodes(step, opts) {
+    if (step.type === 'ask') return [opts.understoodShown ? null : understoodNode(step.understood), askNode(step)];
+    const feedback = opts.feedback && conversation ? feedbackNode(conversation.id) : null;
+    if (step.type === 'answer') {
+      return [el('div', { class: 'body' }, el('h3', {}, 'Réponse'), markdown(step.text), sourcesNode(step.sources), noteNode(step.note)),
+        whyNode(step.why, false), toolsNode(), feedback];
+    }
+    return [el('div', { class: 'body' }, contactNode(step), factsNode(step.facts), noteNode(step.note)),
+      whyNode(step.why, false), toolsNode(), feedback,
+      (conversation || opts.question) && !opts.replay ? transmitNode(step, opts.question) : null];
+  }
+
+  // What a screen reader hears of a step: its question, or the first sentence of its answer.
+  function summary(step) {
+    if (step.type === 'ask') return step.prompt;
+    if (step.type === 'answer') return 'Réponse : ' + String(step.text || '').split(/(?<=[.!?])\s/)[0];
+    return 'Je vous oriente vers ' + ((step.contact && step.contact.label) || 'une personne') + '.';
+  }
+
+  // Shows a step; `replay` when rebuilding a conversation (no focus, no announcement).
   function showStep(step, options) {
     const opts = options || {};
     freezeChoices();
-    // What was taken from the question or an earlier topic, and how to correct it (issue 11).
-    const understood = step.understood && !opts.understoodShown
-      ? el('p', { class: 'understood' }, step.understood.message) : null;
-    const note = step.note ? el('p', { class: 'note' }, step.note) : null;
-    if (step.type === 'ask') {
-      guichetSays(understood, askNode(step), trail(step.trail, true));
-    } else if (step.type === 'answer') {
-      const sources = step.sources && step.sources.length
-        ? el('div', { class: 'sources' }, el('h4', {}, 'Sources'), el('ul', {}, step.sources.map((s) => el('li', {}, inline(s)))))
-        : null;
-      guichetSays(el('h3', {}, 'Réponse'), markdown(step.text), sources, note, trail(step.trail, false),
-        opts.feedback ? feedbackNode(conversation.id) : null);
-    } else if (step.type === 'handoff') {
-      const contact = step.contact || {};
-      const facts = step.facts && step.facts.length
-        ? el('div', { class: 'facts' }, el('h4', {}, 'Ce que je lui transmets'),
-          el('ul', {}, step.facts.map((f) => el('li', {}, f.question + ' ' + f.value))))
-        : null;
-      guichetSays(el('div', { class: 'contact' },
-        el('h3', {}, 'Je vous oriente vers ' + (contact.label || 'une personne')),
-        step.message ? handoffMessage(step.message) : null,
-        channelNodes(contact.channels)), facts, note, trail(step.trail, false),
-        opts.feedback ? feedbackNode(conversation.id) : null,
-        (conversation || opts.question) && !opts.replay ? transmitNode(step, opts.question) : null);
-    }
+    const item = guichetSays(stepNodes(step, opts));
     setHint(step);
-    // An outcome ends the conversation; a question after it (« corriger »,
-    // « recommencer ») takes it up again.
-    if (conversation) conversation.done = step.type !== 'ask';
-    if (!opts.replay) focusNext();
+    // An outcome ends the conversation (never resumed, unless a request to a person awaits
+    // its reply); a question after it (« corriger », « recommencer ») takes it up again.
+    if (conversation) {
+      conversation.done = step.type !== 'ask';
+      if (conversation.done) storage.clear();
+      else storage.set(conversation.id);
+    }
+    if (opts.replay) return item;
+    announce(summary(step));
+    const choice = item.querySelector('.choices button:not(:disabled)');
+    if (step.type === 'ask') reveal(item, choice || input);
+    else {
+      item.setAttribute('tabindex', '-1');
+      reveal(item, item);
+    }
+    return item;
   }
 
   // ------------------------------------------------------------ topics
 
-  function showTopics(list, intro) {
+  function showTopics(list, intro, focus) {
     freezeChoices();
-    const group = el('div', { class: 'choices topics', role: 'group', 'aria-label': 'Sujets' });
-    list.forEach((topic) => {
-      group.append(el('button', { type: 'button', onclick: () => start(topic) }, topic.title));
-    });
-    guichetSays(el('p', { class: 'prompt' }, intro || 'Bonjour ! Posez votre question, ou choisissez un sujet :'), group);
+    const prompt = intro || 'Bonjour ! Posez votre question, ou choisissez un sujet :';
+    const group = choiceButtons('Sujets', list, start);
+    group.classList.add('topics');
+    const item = guichetSays(el('p', { class: 'prompt' }, prompt), group);
     setHint(null);
-    focusNext();
+    if (focus !== false) {
+      announce(prompt);
+      reveal(item, group.querySelector('button'));
+    }
   }
 
   // While no topic is chosen, typed words narrow the buttons of the latest
@@ -272,7 +422,7 @@
     const matches = (b) => words.some((w) => fold(b.textContent).includes(w));
     const shown = words.length && buttons.some(matches) ? buttons.filter(matches) : buttons;
     for (const b of buttons) b.hidden = !shown.includes(b);
-    status.textContent = shown.length < buttons.length ? shown.length + ' sujet(s) correspondent à vos mots.' : '';
+    if (shown.length < buttons.length) announce(shown.length + ' sujet(s) correspondent à vos mots.');
   }
 
   // Envoyer before a topic is chosen: a topic's number starts it; anything else
@@ -281,30 +431,22 @@
   function askQuestion(text) {
     const number = parseInt(text, 10);
     if (String(number) === text.trim() && number >= 1 && number <= topics.length) {
-      start(topics[number - 1]);
-      return;
+      return start(topics[number - 1]);
     }
-    begin({ question: text, profile: {} }, null);
+    return begin({ question: text, profile: {} }, null);
   }
 
   // The topics offered for an ambiguous question, and « Autre chose ».
   function showOffer(step, question) {
     freezeChoices();
-    const group = el('div', { class: 'choices', role: 'group', 'aria-label': step.prompt });
-    step.options.forEach((option) => {
-      group.append(el('button', {
-        type: 'button',
-        onclick: (event) => {
-          if (busy) return;
-          event.currentTarget.classList.add('chosen');
-          agentSays(option.label);
-          begin({ topic: option.value, question, profile: {} }, null);
-        },
-      }, option.label));
+    const group = choiceButtons(step.prompt, step.options, (option) => {
+      agentSays(option.label);
+      begin({ topic: option.value, question, profile: {} }, null);
     });
-    guichetSays(el('p', { class: 'prompt' }, step.prompt), group);
-    setHint(null);
-    focusNext();
+    const item = guichetSays(el('p', { class: 'prompt' }, step.prompt), group);
+    setHint(step);
+    announce(step.prompt);
+    reveal(item, group.querySelector('button'));
   }
 
   // What the router understood of a question that started a topic, with the
@@ -313,43 +455,65 @@
     if (!routed || !routed.topics || !routed.topics.length) return null;
     return [
       el('p', {}, 'Votre question porte sur : ' + routed.topics[0].title + '.'),
-      step && step.understood ? el('p', { class: 'understood' }, step.understood.message) : null,
+      understoodNode(step && step.understood),
     ];
   }
 
-  // POST /api/sessions with a topic, a question, or both; `shown` is what the agent said, if not yet shown.
-  async function begin(body, shown) {
+  // The HR contact of the page (the rules' fallback), before any topic.
+  function showHrContact() {
+    const template = document.getElementById('contact-rh');
+    const card = el('div', { class: 'contact' },
+      el('h3', {}, 'Parler à une personne'),
+      el('p', {}, 'La direction des ressources humaines vous répondra. Pour qu\'elle sache déjà de quoi il s\'agit, vous pouvez aussi d\'abord poser votre question ici.'),
+      template ? template.content.cloneNode(true) : null);
+    const item = guichetSays(card);
+    item.setAttribute('tabindex', '-1');
+    announce('Coordonnées de la direction des ressources humaines.');
+    reveal(item, item);
+  }
+
+  // ------------------------------------------------------------ requests
+
+  // Runs `work` (a request) with the typing indicator; none while another is on its way.
+  async function request(work) {
     if (busy) return;
     busy = true;
-    if (shown) agentSays(shown);
-    status.textContent = 'Envoi en cours…';
-    if (previous) body.after = previous;
-    const r = await api('POST', '/api/sessions', body);
-    if (!r.ok) previous = null;
-    busy = false;
-    status.textContent = '';
-    const step = r.data && r.data.step;
-    if (r.status === 201 && r.data) {
-      conversation = { id: r.data.id, done: false };
-      try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
-      const routed = routedNode(r.data.routed, step);
-      if (routed) guichetSays(routed);
-      showStep(step, { feedback: true, understoodShown: !!routed });
-    } else if (r.status === 200 && step && step.type === 'ask' && r.data.routed) {
-      showOffer(step, body.question);
-    } else if (r.status === 200 && step && step.type === 'ask') {
-      showTopics(topics, 'Bonjour ! Quelle est votre question ? Vous pouvez aussi choisir un sujet :');
-    } else if (r.status === 200 && step && step.type === 'handoff') {
-      // No conversation behind it: nothing to give feedback on; the question can be transmitted.
-      showStep(step, { feedback: false, question: body.question });
-    } else if (r.data && r.data.error) {
-      showError(r.data.error.message);
-      if (r.data.step && r.data.step.type === 'ask') showTopics(topics, r.data.step.prompt);
-      else focusNext();
-    } else {
-      showError('Le serveur ne répond pas. Réessayez dans un instant.');
-      focusNext();
+    typing(true);
+    try { await work(); } finally {
+      busy = false;
+      typing(false);
     }
+  }
+
+  // POST /api/sessions with a topic, a question, or both; `shown` is what the agent said, if not yet shown.
+  function begin(body, shown) {
+    if (shown) agentSays(shown);
+    return request(async () => {
+      if (previous) body.after = previous;
+      const r = await api('POST', '/api/sessions', body);
+      if (!r.ok) previous = null;
+      const step = r.data && r.data.step;
+      if (r.status === 201 && r.data) {
+        conversation = { id: r.data.id, done: false };
+        visit.add(r.data.id);
+        storage.set(r.data.id);
+        const routed = routedNode(r.data.routed, step);
+        if (routed) guichetSays(routed);
+        showStep(step, { feedback: true, understoodShown: !!routed });
+      } else if (r.status === 200 && step && step.type === 'ask' && r.data.routed) {
+        showOffer(step, body.question);
+      } else if (r.status === 200 && step && step.type === 'ask') {
+        showTopics(topics, 'Bonjour ! Quelle est votre question ? Vous pouvez aussi choisir un sujet :');
+      } else if (r.status === 200 && step && step.type === 'handoff') {
+        // No conversation behind it: nothing to give feedback on; the question can be transmitted.
+        showStep(step, { feedback: false, question: body.question });
+      } else if (r.data && r.data.error) {
+        showError(r.data.error.message);
+        if (r.data.step && r.data.step.type === 'ask') showTopics(topics, r.data.step.prompt);
+      } else {
+        unreachable(() => begin(body, null));
+      }
+    });
   }
 
   function start(topic) {
@@ -358,76 +522,130 @@
 
   // ------------------------------------------------------------ replies
 
-  async function send(text, shown) {
+  // Sends what the agent typed or chose; `typed` is restored in the field if the server is unreachable.
+  function send(text, shown, typed) {
     const value = String(text).trim();
     if (busy || value === '') return;
     if (!conversation || (conversation.done && !/^(pourquoi|retour|recommencer|personne|corriger)/i.test(fold(value)))) {
       agentSays(shown || value);
-      if (conversation && conversation.done) newTopic(false);
+      if (conversation && conversation.done) finishTopic();
       askQuestion(value);
       return;
     }
-    busy = true;
     agentSays(shown || value);
-    status.textContent = 'Envoi en cours…';
+    reply(value, typed);
+  }
+
+  function reply(value, typed) {
     const why = fold(value) === 'pourquoi';
-    const r = await api('POST', '/api/sessions/' + conversation.id + '/replies', { text: value });
-    busy = false;
-    status.textContent = '';
-    if (r.ok && r.data) {
-      const step = r.data.step;
-      if (why && step.type !== 'ask') {
-        const entries = step.trail || [];
-        guichetSays(el('p', {}, entries.length ? 'Voici les règles appliquées :' : 'Aucune règle n\'a encore été appliquée.'), trail(entries, true));
-        focusNext();
+    return request(async () => {
+      const r = await api('POST', '/api/sessions/' + conversation.id + '/replies', { text: value });
+      if (r.ok && r.data) {
+        const step = r.data.step;
+        if (why) showWhy(step);
+        else showStep(step, { feedback: !conversation.done || step.type !== 'ask' });
+      } else if (r.data && r.data.error) {
+        showError(r.data.error.message);
+        if (r.status === 404) forget();
+        else if (r.data.step && r.data.step.type === 'ask') showStep(r.data.step);
       } else {
-        const wasDone = conversation.done;
-        showStep(step, { feedback: !wasDone || step.type !== 'ask' });
+        if (typed && input.value === '') input.value = typed;
+        unreachable(() => reply(value, null));
       }
-    } else if (r.data && r.data.error) {
-      showError(r.data.error.message);
-      if (r.data.step && r.data.step.type === 'ask') showStep(r.data.step);
-      else focusNext();
-      if (r.status === 404) forget();
-    } else {
-      showError('Le serveur ne répond pas. Réessayez dans un instant.');
-      focusNext();
-    }
+    });
+  }
+
+  // The answer to « Pourquoi ? »: the plain explanation, open.
+  function showWhy(step) {
+    const item = guichetSays(whyNode(step.why, true) || el('p', {}, 'Aucune règle n\'a encore été appliquée.'));
+    item.setAttribute('tabindex', '-1');
+    announce('Pourquoi : ' + ((step.why && step.why.rule) || ''));
+    reveal(item, item);
   }
 
   function forget() {
     conversation = null;
-    try { localStorage.removeItem(KEY); } catch (e) { /* private mode */ }
+    storage.clear();
   }
 
-  function newTopic(show) {
+  // Leaves the current topic; what it knows carries over to the next one.
+  function finishTopic() {
     const finished = conversation && conversation.id;
     forget();
     previous = finished || null;
-    if (show !== false) showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
   }
+
+  function newTopic() {
+    finishTopic();
+    showTopics(topics, 'Quel est le sujet de votre nouvelle question ?');
+  }
+
+  // « Terminer et effacer »: every conversation of the visit deleted on the server, gone
+  // from the screen and the browser; nothing carries over to the next person.
+  async function erase(reason) {
+    if (conversation) visit.add(conversation.id);
+    forget();
+    previous = null;
+    const ids = Array.from(visit);
+    visit.clear();
+    await Promise.all(ids.map((id) => api('DELETE', '/api/sessions/' + encodeURIComponent(id))));
+    log.replaceChildren();
+    input.value = '';
+    hideIdle();
+    showTopics(topics, reason + ' Bonjour ! Posez votre question, ou choisissez un sujet :', false);
+    announce(reason);
+    scroller.scrollTop = 0;
+    input.focus();
+  }
+
+  // ------------------------------------------------------------ inactivity
+
+  let idleTimer = null;
+  let warnTimer = null;
+
+  function hideIdle() { idleBox.hidden = true; }
+
+  function watchIdle() {
+    if (!idleSeconds) return;
+    window.clearTimeout(idleTimer);
+    window.clearTimeout(warnTimer);
+    hideIdle();
+    const delay = idleSeconds * 1000;
+    warnTimer = window.setTimeout(() => { if (log.querySelector('.agent')) idleBox.hidden = false; }, Math.max(delay - 60000, 0));
+    idleTimer = window.setTimeout(() => {
+      if (log.querySelector('.agent')) erase('Conversation effacée après ' + document.body.dataset.idleWords + ' sans activité.');
+    }, delay);
+  }
+
+  for (const kind of ['keydown', 'pointerdown', 'input']) document.addEventListener(kind, watchIdle, { passive: true });
+  document.getElementById('continuer').addEventListener('click', () => { watchIdle(); input.focus(); });
+
+  // ------------------------------------------------------------ the form and the actions
 
   input.addEventListener('input', () => {
     if (!conversation || conversation.done) filterTopics(input.value);
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (busy) return; // the text stays in the field until it can be sent
     const text = input.value;
     input.value = '';
-    send(text);
+    send(text, null, text);
   });
   document.getElementById('pourquoi').addEventListener('click', () => {
     if (conversation) send('pourquoi', 'Pourquoi ?');
     else showTopics(topics, 'Choisissez d\'abord un sujet : je vous expliquerai ensuite chaque réponse.');
   });
   document.getElementById('personne').addEventListener('click', () => {
-    if (conversation) send('personne', 'Parler à une personne');
-    else showTopics(topics, 'Choisissez d\'abord un sujet : je vous orienterai vers la bonne personne, qui saura ce que vous m\'avez déjà dit.');
+    if (conversation && !conversation.done) send('personne', 'Parler à une personne');
+    else showHrContact();
   });
   document.getElementById('retour').addEventListener('click', () => {
     if (conversation) send('retour', 'Question précédente');
+    else announce('Il n\'y a pas de question précédente.');
   });
-  document.getElementById('nouveau').addEventListener('click', () => newTopic(true));
+  document.getElementById('nouveau').addEventListener('click', newTopic);
+  document.getElementById('effacer').addEventListener('click', () => erase('Conversation effacée.'));
 
   // ------------------------------------------------------------ requests to a person
   // « Transmettre ma question à … » on a hand-off: POST /api/sessions/{id}/request sends the
@@ -464,6 +682,7 @@
     if (requestsShown[request.id] === request.status) return;
     requestsShown[request.id] = request.status;
     guichetSays(requestNode(request));
+    if (request.status === 'answered') announce('Réponse de ' + (request.contact_label || request.contact) + '.');
     if (request.status === 'open') watchRequests();
   }
 
@@ -503,8 +722,9 @@
       if (r.status === 201 && r.data) {
         if (!id) {
           conversation = { id: r.data.id, done: true };
-          try { localStorage.setItem(KEY, r.data.id); } catch (e) { /* private mode */ }
+          visit.add(r.data.id);
         }
+        storage.set(conversation.id); // a reload shows the reply when it comes
         requestsShown[r.data.request.id] = 'open';
         box.replaceWith(requestNode(Object.assign({ contact_label: label }, r.data.request)));
         watchRequests();
@@ -523,39 +743,52 @@
 
   // ------------------------------------------------------------ start
 
+  // An agent's turn as it was shown: the label of the option chosen, not its value.
+  function shownTurn(text, asked) {
+    const options = asked && asked.type === 'ask' ? asked.options || [] : [];
+    const folded = fold(text.trim());
+    const byValue = options.find((o) => fold(o.value) === folded);
+    const number = parseInt(folded, 10);
+    if (byValue) return byValue.label;
+    if (String(number) === folded && options[number - 1]) return options[number - 1].label;
+    return text;
+  }
+
   async function resume(id) {
     const r = await api('GET', '/api/sessions/' + encodeURIComponent(id));
-    if (!r.ok || !r.data) return false;
+    const awaited = (r.data && r.data.requests) || [];
+    if (!r.ok || !r.data || (r.data.done && !awaited.length)) return false;
     conversation = { id, done: false };
+    visit.add(id);
     guichetSays(el('p', {}, 'Reprise de votre conversation : ' + (r.data.topic_title || r.data.topic) + '.'));
-    const turns = r.data.transcript || [];
-    turns.forEach((turn, i) => {
-      if (turn.who === 'agent') agentSays(String(turn.text));
+    let last = null;
+    for (const turn of r.data.transcript || []) {
+      if (turn.who === 'agent') agentSays(shownTurn(String(turn.text), last));
       else if (turn.step) {
-        const last = i === turns.length - 1;
-        showStep(turn.step, { replay: true, feedback: last && r.data.helpful === null });
+        showStep(turn.step, { replay: true });
+        last = turn.step;
       }
-    });
+    }
     conversation.done = r.data.done;
-    showRequests(r.data.requests || [], r.data.step);
+    showRequests(awaited, r.data.step);
     setHint(r.data.step);
-    focusNext();
     return true;
   }
 
   async function boot() {
     const r = await api('GET', '/api/topics');
     topics = r.ok && r.data ? r.data.topics : [];
-    let saved = null;
-    try { saved = localStorage.getItem(KEY); } catch (e) { saved = null; }
+    const saved = storage.get();
     if (saved && await resume(saved)) return;
     forget();
     if (!topics.length) {
-      showError('Le service est momentanément indisponible. Réessayez dans un instant.');
+      unreachable(() => { log.replaceChildren(); boot(); });
       return;
     }
-    showTopics(topics);
+    // On load the focus stays at the top of the page: the skip link comes first.
+    showTopics(topics, null, false);
   }
 
+  watchIdle();
   boot();
 })();

@@ -666,7 +666,7 @@ impl Store for PostgresStore {
                 let idle: bool = row.try_get(4).map_err(pg)?;
                 let n: i64 = row.try_get(5).map_err(pg)?;
                 stats.conversations += n;
-                *stats.per_topic.entry(topic).or_default() += n;
+                *stats.per_topic.entry(topic.clone()).or_default() += n;
                 *stats.per_day.entry(day).or_default() += n;
                 match outcome {
                     Outcome::Answered => stats.outcomes.answered += n,
@@ -677,6 +677,9 @@ impl Store for PostgresStore {
                 if let Some(h) = feedback {
                     stats.feedback += n;
                     helpful += n * i64::from(h);
+                    let per_topic = stats.feedback_per_topic.entry(topic.clone()).or_default();
+                    per_topic.given += n;
+                    per_topic.helpful += n * i64::from(h);
                 }
             }
             let o = &stats.outcomes;
