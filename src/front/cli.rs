@@ -142,7 +142,9 @@ enum Command {
         /// The address to listen on (port 0: any free port, printed at startup).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
-        /// The SQLite database of conversations (created if missing).
+        /// Where conversations are kept: an SQLite file (created if missing), or a PostgreSQL
+        /// URL for several instances (`postgres://user@host:port/db`,
+        /// `postgres:///db?host=/run/postgresql`; docs/deploy.md).
         #[arg(long, default_value = "guichet.db")]
         db: PathBuf,
         /// Conversations untouched for this many days are deleted.

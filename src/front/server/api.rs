@@ -61,6 +61,15 @@ impl ApiError {
         )
     }
 
+    /// The database cannot be reached: nothing was written, retry later.
+    fn unavailable() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Le service est momentanément indisponible. Réessayez dans un instant.",
+        )
+    }
+
     fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,7 +82,11 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         log(&format!("erreur de la base : {e}"));
-        ApiError::internal()
+        if e.is_unavailable() {
+            ApiError::unavailable()
+        } else {
+            ApiError::internal()
+        }
     }
 }
 

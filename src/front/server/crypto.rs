@@ -229,6 +229,10 @@ impl<S: Store> Store for EncryptedStore<S> {
         self.inner.rules(version)
     }
 
+    fn current_rules(&self) -> StoreResult<Option<String>> {
+        self.inner.current_rules()
+    }
+
     fn create(&self, conversation: &Conversation, turns: &[Turn]) -> StoreResult<()> {
         let sealed = self.keys.seal_conversation(conversation)?;
         let turns = self.keys.seal_turns(&conversation.id, turns)?;

@@ -14,7 +14,9 @@
 //! Files: `api.rs` (JSON routes, the conversation logic shared with SMS,
 //! error objects), `sms.rs` (Twilio-style webhook), `stats.rs` (admin token,
 //! statistics, export/delete/purge), `page.rs` (the embedded page and its
-//! security headers), `store.rs` (storage trait, SQLite), and the hardening of
+//! security headers), `store.rs` (storage trait, SQLite), `store/postgres.rs` (the same
+//! on PostgreSQL, for several instances: a reload on one instance is followed by the others
+//! through the store, [`Rules::follow`]), and the hardening of
 //! docs/server.md « Sécurité »: `security.rs` (settings, SMS authentication,
 //! cross-site checks, JSON errors, file modes), `limits.rs` (accept loop with
 //! header timeout and connection cap, rate limits, caps), `health.rs`
@@ -51,6 +53,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use store::postgres::{self, PostgresStore};
 use store::{SqliteStore, Store};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -113,6 +116,8 @@ pub struct Rules {
     versions: Mutex<HashMap<String, Arc<Program>>>,
     /// The files last seen on disk (also when they were refused), to notice changes.
     seen: Mutex<Vec<(String, String)>>,
+    /// The version made current by another server that could not be followed (logged once).
+    unfollowed: Mutex<Option<String>>,
     /// The questions HR assigned from the admin page (`None`: « hors sujet »): every router
     /// built learns from those whose topic its program has.
     learned: RwLock<Vec<(Option<String>, String)>>,
@@ -174,6 +179,7 @@ impl Rules {
             current: RwLock::new(Served::new(program, &[])),
             versions: Mutex::new(versions),
             seen: Mutex::new(files),
+            unfollowed: Mutex::new(None),
             learned: RwLock::new(Vec::new()),
         })
     }
@@ -302,6 +308,75 @@ impl Rules {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = served;
         Reload::Loaded(version)
+    }
+}
+
+impl Rules {
+    /// Serves the version made current in the store by another server sharing it (a reload
+    /// there), recompiled from the sources kept in the store.
+    pub fn follow(&self, store: &dyn Store) -> Reload {
+        let version = match store.current_rules() {
+            Ok(Some(version)) => version,
+            // Unreachable database: requests report it; the next tick tries again.
+            Ok(None) | Err(_) => return Reload::Unchanged,
+        };
+        if version == self.current().version {
+            return Reload::Unchanged;
+        }
+        let program = match self.version(store, &version) {
+            Ok(Some(program)) => program,
+            Ok(None) => {
+                let mut unfollowed = self
+                    .unfollowed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if unfollowed.as_deref() == Some(version.as_str()) {
+                    return Reload::Unchanged;
+                }
+                *unfollowed = Some(version.clone());
+                return Reload::Refused(format!(
+                    "la version {version} chargée par une autre instance ne se compile pas ici"
+                ));
+            }
+            Err(_) => return Reload::Unchanged,
+        };
+        let served = Served::new(program, &self.learned());
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = served;
+        Reload::Loaded(version)
+    }
+}
+
+/// Whether `--db` names a PostgreSQL database (`postgres://`, `postgresql://`).
+fn is_postgres(db: &std::path::Path) -> bool {
+    db.to_str().is_some_and(postgres::is_url)
+}
+
+/// Opens the store `db` names: a PostgreSQL URL, else an SQLite file; sealed when a data key
+/// is set.
+fn open_store(
+    db: &std::path::Path,
+    keys: Option<crypto::Keys>,
+) -> Result<Arc<dyn Store>, store::StoreError> {
+    fn sealed<S: Store + 'static>(store: S, keys: Option<crypto::Keys>) -> Arc<dyn Store> {
+        match keys {
+            Some(keys) => Arc::new(crypto::EncryptedStore::new(store, keys)),
+            None => Arc::new(store),
+        }
+    }
+    match db.to_str().filter(|db| postgres::is_url(db)) {
+        Some(url) => Ok(sealed(PostgresStore::connect(url)?, keys)),
+        None => Ok(sealed(SqliteStore::open(db)?, keys)),
+    }
+}
+
+/// The database as the log shows it (never a password).
+fn describe_db(db: &std::path::Path) -> String {
+    match db.to_str().filter(|db| postgres::is_url(db)) {
+        Some(url) => postgres::describe(url),
+        None => db.display().to_string(),
     }
 }
 
@@ -447,7 +522,9 @@ pub fn run(options: ServeOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = security::private_files(&options.db) {
+    // A PostgreSQL URL names no file here: the database server keeps its own.
+    let file = (!is_postgres(&options.db)).then(|| options.db.clone());
+    if let Err(e) = file.as_deref().map_or(Ok(()), security::private_files) {
         eprintln!(
             "erreur : impossible de créer la base {} en mode 0600 : {e}",
             options.db.display()
@@ -462,7 +539,7 @@ pub fn run(options: ServeOptions) -> ExitCode {
         }
     };
     let open_files = limits::raise_open_files();
-    let limits = limits::Limits::new(settings, open_files, Some(options.db.clone()));
+    let limits = limits::Limits::new(settings, open_files, file);
     match open_files {
         Some(n) if (n as usize) < limits.settings.max_connections + 64 => log(&format!(
             "attention : limite de fichiers ouverts {n} (RLIMIT_NOFILE) ; connexions simultanées ramenées à {} (relevez LimitNOFILE)",
@@ -474,12 +551,19 @@ pub fn run(options: ServeOptions) -> ExitCode {
         )),
         None => {}
     }
-    let store = match SqliteStore::open(&options.db) {
+    match &keys {
+        Some(keys) => log(&format!(
+            "données personnelles chiffrées dans la base (clé {})",
+            keys.id()
+        )),
+        None => log("attention : données personnelles NON chiffrées dans la base (ni GUICHET_DATA_KEY ni GUICHET_DATA_KEY_FILE)"),
+    }
+    let store = match open_store(&options.db, keys) {
         Ok(store) => store,
         Err(e) => {
             eprintln!(
                 "erreur : impossible d'ouvrir la base {} : {e}",
-                options.db.display()
+                describe_db(&options.db)
             );
             return ExitCode::from(2);
         }
@@ -502,19 +586,6 @@ pub fn run(options: ServeOptions) -> ExitCode {
         Err(e) => {
             eprintln!("erreur : {e}");
             return ExitCode::from(2);
-        }
-    };
-    let store: Arc<dyn Store> = match keys {
-        Some(keys) => {
-            log(&format!(
-                "données personnelles chiffrées dans la base (clé {})",
-                keys.id()
-            ));
-            Arc::new(crypto::EncryptedStore::new(store, keys))
-        }
-        None => {
-            log("attention : données personnelles NON chiffrées dans la base (ni GUICHET_DATA_KEY ni GUICHET_DATA_KEY_FILE)");
-            Arc::new(store)
         }
     };
     let app = App {
@@ -571,7 +642,7 @@ async fn serve(app: App, options: ServeOptions) -> ExitCode {
         "guichet écoute sur http://{addr} (règles {}, {} sujets, base {}, conservation {} jours{})",
         current.version,
         current.topics.len(),
-        options.db.display(),
+        describe_db(&options.db),
         options.retention_days,
         if app.admin_token.is_some() {
             ""
@@ -622,6 +693,19 @@ async fn reload_quietly(app: &App, force: bool) -> Option<Reload> {
     result.ok()
 }
 
+/// Serves the version another instance loaded (polled with the rule files).
+async fn follow(app: &App) {
+    let worker = app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let result = worker.rules.follow(worker.store.as_ref());
+        log_reload(&result, "autre instance", &worker.rules);
+    })
+    .await;
+    if result.is_err() {
+        log("erreur interne pendant le suivi des règles");
+    }
+}
+
 #[cfg(unix)]
 async fn watch_signal(app: App) {
     use tokio::signal::unix::{signal, SignalKind};
@@ -644,6 +728,7 @@ async fn watch_files(app: App, every: Duration) {
     let mut last_refusal: Option<String> = None;
     loop {
         tick.tick().await;
+        follow(&app).await;
         let Some(result) = reload_quietly(&app, false).await else {
             continue;
         };

@@ -21,13 +21,18 @@
 //! topic, or marked « hors sujet », from the admin page: one row per folded
 //! question, with the rule version it was assigned under; the router learns
 //! from them, see docs/routing.md).
-//! Times are Unix seconds (UTC).
+//! `current_rules` holds the version last loaded, which every server sharing the store serves
+//! (`Rules::follow`). Times are Unix seconds (UTC).
+//!
+//! `postgres.rs` is the same trait on PostgreSQL, for several instances (docs/deploy.md).
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
+
+pub mod postgres;
 
 /// A store error: always a server-side failure (500), never bad input.
 #[derive(Debug)]
@@ -39,9 +44,26 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+impl std::error::Error for StoreError {}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         StoreError(e.to_string())
+    }
+}
+
+/// How an error of an unreachable database starts (the server answers 503 `unavailable`).
+const UNAVAILABLE: &str = "base de données injoignable";
+
+impl StoreError {
+    /// The database cannot be reached now (connection lost or refused, time-out): nothing was
+    /// written, the request can be retried.
+    pub fn unavailable(detail: impl std::fmt::Display) -> StoreError {
+        StoreError(format!("{UNAVAILABLE} : {detail}"))
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        self.0.starts_with(UNAVAILABLE)
     }
 }
 
@@ -200,8 +222,11 @@ pub fn question_key(question: &str) -> String {
 
 /// Everything the server keeps. Implementations must commit durably before returning.
 pub trait Store: RequestStore + Send + Sync {
-    /// Keeps the sources of a rule version (a no-op when already kept).
+    /// Keeps the sources of a rule version (a no-op when already kept) and makes it the version
+    /// served by every server sharing the store.
     fn save_rules(&self, version: &str, files: &[(String, String)], now: i64) -> StoreResult<()>;
+    /// The version last given to [`Store::save_rules`].
+    fn current_rules(&self) -> StoreResult<Option<String>>;
     /// The sources of a rule version, in order.
     fn rules(&self, version: &str) -> StoreResult<Option<Vec<(String, String)>>>;
     /// Creates a conversation with its first turns.
@@ -350,6 +375,11 @@ CREATE TABLE IF NOT EXISTS rules (
     version TEXT PRIMARY KEY,
     files TEXT NOT NULL,
     saved_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS current_rules (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version TEXT NOT NULL,
+    at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
@@ -670,7 +700,22 @@ impl Store for SqliteStore {
                     "INSERT OR IGNORE INTO rules (version, files, saved_at) VALUES (?1, ?2, ?3)",
                 )?
                 .execute(params![version, json, now])?;
+            connection
+                .prepare_cached(
+                    "INSERT INTO current_rules (id, version, at) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET version = ?1, at = ?2",
+                )?
+                .execute(params![version, now])?;
             Ok(())
+        })
+    }
+
+    fn current_rules(&self) -> StoreResult<Option<String>> {
+        self.read(|connection| {
+            Ok(connection
+                .prepare_cached("SELECT version FROM current_rules WHERE id = 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?)
         })
     }
 
