@@ -143,7 +143,10 @@ fn bench_engine(c: &mut Criterion) {
 
     for (topic, replies) in [
         (conges, &["titulaire", "5"][..]),
-        (report_topic(&program), &["titulaire", "sante", "5"][..]),
+        (
+            report_topic(&program),
+            &["titulaire", "sante", "5", "15", "oui", "02/06/2026"][..],
+        ),
     ] {
         let (_, end) = converse(&program, topic, replies);
         assert!(matches!(end, Step::Answer(_)), "{end:?}");
@@ -153,8 +156,14 @@ fn bench_engine(c: &mut Criterion) {
         b.iter(|| black_box(converse(&program, conges, &["titulaire", "5"])))
     });
     let report = report_topic(&program);
-    group.bench_function("report_conges/3_replies", |b| {
-        b.iter(|| black_box(converse(&program, report, &["titulaire", "sante", "5"])))
+    group.bench_function("report_conges/6_replies", |b| {
+        b.iter(|| {
+            black_box(converse(
+                &program,
+                report,
+                &["titulaire", "sante", "5", "15", "oui", "02/06/2026"],
+            ))
+        })
     });
     group.finish();
 
