@@ -408,7 +408,7 @@ fn eval_routing_refuses_a_malformed_labelled_file() {
     let file = labelled_file("bad.tsv", "T\trtt\tlouche\tcb de rtt\n");
     let (_, stderr) = guichet(&["eval-routing", "rules/", &file]).code(2);
     let stderr = stderr.replace(&file, "bad.tsv");
-    insta::assert_snapshot!(stderr, @"erreur : bad.tsv : ligne 1 : registre inconnu « louche » (sms, casual ou formal)");
+    insta::assert_snapshot!(stderr, @"erreur : bad.tsv : ligne 1 : registre inconnu « louche » (sms, casual, formal, long ou short)");
     let file = labelled_file("short.tsv", "T\tcb de rtt\n");
     let (_, stderr) = guichet(&["eval-routing", "rules/", &file]).code(2);
     let stderr = stderr.replace(&file, "short.tsv");

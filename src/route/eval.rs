@@ -27,7 +27,8 @@ pub struct Labelled {
     pub split: String,
     /// The topic expected, `None` for a question no topic answers.
     pub expected: Option<TopicId>,
-    /// `sms`, `casual` or `formal` when the file has a register column.
+    /// `sms`, `casual`, `formal`, `long` or `short` when the file has a
+    /// register column.
     pub register: Option<String>,
     pub question: String,
 }
@@ -43,7 +44,7 @@ impl Labelled {
     pub fn groups(&self) -> Vec<String> {
         let mut groups: Vec<String> = self.register.iter().cloned().collect();
         let words = self.question.split_whitespace().count();
-        if words >= LONG_WORDS {
+        if words >= LONG_WORDS && !groups.iter().any(|g| g == "long") {
             groups.push("long".to_string());
         }
         if words <= SHORT_WORDS {
@@ -83,9 +84,9 @@ pub fn parse_labelled(program: &Program, tsv: &str) -> Result<LabelledFile, Stri
             }
         };
         if let Some(r) = &register {
-            if !matches!(r.as_str(), "sms" | "casual" | "formal") {
+            if !matches!(r.as_str(), "sms" | "casual" | "formal" | "long" | "short") {
                 return Err(format!(
-                    "ligne {line_no} : registre inconnu « {r} » (sms, casual ou formal)"
+                    "ligne {line_no} : registre inconnu « {r} » (sms, casual, formal, long ou short)"
                 ));
             }
         }
