@@ -1060,7 +1060,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(handoff["facts"][0]["value"], "Fonctionnaire titulaire");
 
     // Ambiguous: the likely topics and « autre », no conversation created.
-    let ambiguous = "nb de rtt par an";
+    let ambiguous = "nb de rtt et de ca par an";
     let r = server.post("/api/sessions", &json!({ "question": ambiguous }))?;
     assert_eq!(r.status, 200, "{}", r.body);
     let offered = r.json()?;
@@ -1075,7 +1075,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
         .iter()
         .map(|o| str_of(&o["value"]))
         .collect();
-    assert_eq!(values, ["rtt", "conges_annuels", "autre"]);
+    assert_eq!(values, ["conges_annuels", "rtt", "autre"]);
     // The agent picks a topic: it starts.
     let r = server.post(
         "/api/sessions",
@@ -1114,7 +1114,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(
         stats["unmatched"],
         json!([{ "question": "chèques vacances", "count": 3 },
-               { "question": "nb de rtt par an", "count": 1 }])
+               { "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     let admin = server.request(
         "GET",
@@ -1148,7 +1148,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert_eq!(
         csv.body.trim_start_matches('\u{feff}'),
-        "question;fois\nchèques vacances;3\nnb de rtt par an;1\n"
+        "question;fois\nchèques vacances;3\nnb de rtt et de ca par an;1\n"
     );
     let out = server.request("POST", "/admin/deconnexion", &[("Cookie", &cookie)], b"")?;
     assert!(out
@@ -1217,18 +1217,18 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
 
     // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
     let phone = "+33600000052";
-    let offer = messages(&server.sms(phone, "nb de rtt par an")?).join("\n");
+    let offer = messages(&server.sms(phone, "nb de rtt et de ca par an")?).join("\n");
     assert!(
         offer.contains(
-            "1. Mes jours de RTT\n2. Mes congés annuels : combien de jours ?\n3. Autre chose"
+            "1. Mes congés annuels : combien de jours ?\n2. Mes jours de RTT\n3. Autre chose"
         ),
         "{offer}"
     );
-    let chosen = messages(&server.sms(phone, "1")?).join("\n");
+    let chosen = messages(&server.sms(phone, "2")?).join("\n");
     assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
     // « Autre chose » hands the question off.
     let other = "+33600000053";
-    messages(&server.sms(other, "nb de rtt par an")?);
+    messages(&server.sms(other, "nb de rtt et de ca par an")?);
     let handed = messages(&server.sms(other, "3")?).join("\n");
     assert!(handed.contains("Je vous oriente vers la direction des ressources humaines"));
 
@@ -1249,7 +1249,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     assert_eq!(
         stats["unmatched"],
         json!([{ "question": "chèques vacances", "count": 1 },
-               { "question": "nb de rtt par an", "count": 1 }])
+               { "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     // The number's questions are exported and erased with its conversations.
     let exported = server
@@ -1260,7 +1260,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
         stats["unmatched"],
-        json!([{ "question": "nb de rtt par an", "count": 1 }])
+        json!([{ "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     assert!(!server.log().contains("chèques"));
     Ok(())
