@@ -777,7 +777,8 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
         question.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{question}"
     );
-    // Another number has its own conversation.
+    // Another number has its own conversation (and its own menu).
+    messages(&server.sms("+33600000043", "Bonjour")?);
     assert!(messages(&server.sms("+33600000043", "7")?)
         .join("\n")
         .contains("catégorie"));
@@ -1514,5 +1515,90 @@ fn an_sms_topic_takes_the_facts_of_the_numbers_previous_one() -> Result {
         other.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{other}"
     );
+    Ok(())
+}
+
+/// A bare number by SMS picks from the numbered list the number's last message showed, never
+/// from a menu no longer on the phone's screen (found in the trial, docs/trials/2026-11-29.md).
+#[test]
+fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
+    let dir = scratch("sms-number")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let phone = "+33600000090";
+    let conversations = || -> Result<Option<usize>> {
+        let export = server
+            .admin("GET", "/api/admin/conversations?phone=%2B33600000090")?
+            .json()?;
+        Ok(export["conversations"].as_array().map(Vec::len))
+    };
+
+    // A first message « 7 »: no list was sent, so it is asked again, with the menu.
+    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée")
+            && asked.contains("12. Mes congés annuels : combien de jours ?"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(0));
+    // Now the menu is on the phone: « 12 » is its topic.
+    let question = messages(&server.sms(phone, "12")?).join("\n");
+    assert!(question.contains("Quel est votre statut ?"), "{question}");
+    messages(&server.sms(phone, "1")?);
+    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    assert!(answer.contains("25 jours de congés annuels"), "{answer}");
+
+    // After the answer, « 2 » is not the second topic of the menu sent three messages ago.
+    let asked = messages(&server.sms(phone, "2")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(1));
+    // The menu sent with that message makes the next number a choice.
+    let question = messages(&server.sms(phone, "16")?).join("\n");
+    assert!(question.contains("statut"), "{question}");
+    assert_eq!(conversations()?, Some(2));
+
+    // A number out of the menu shown: asked again, with the menu.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "Bonjour")?);
+    let asked = messages(&server.sms(phone, "99")?).join("\n");
+    assert!(
+        asked.starts_with("Il n'y a pas de choix \"99\"") && asked.contains("12. Mes congés"),
+        "{asked}"
+    );
+    assert!(messages(&server.sms(phone, "12")?)
+        .join("\n")
+        .contains("Quel est votre statut ?"));
+
+    // A number out of the topics offered: the offer again, still waiting.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "nb de rtt par an")?);
+    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    assert!(
+        asked.starts_with("Il n'y a pas de choix \"7\"")
+            && asked.contains(
+                "1. Mes jours de RTT\n2. Mes congés annuels : combien de jours ?\n3. Autre chose"
+            ),
+        "{asked}"
+    );
+    let chosen = messages(&server.sms(phone, "1")?).join("\n");
+    assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
+
+    // After a hand-off (no list on the phone), a number starts nothing.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "Bonjour")?);
+    let handed = messages(&server.sms(phone, "chèques vacances")?).join("\n");
+    assert!(handed.starts_with("Je vous oriente"), "{handed}");
+    let asked = messages(&server.sms(phone, "3")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(0));
+    // A topic's exact title needs no list.
+    let question =
+        messages(&server.sms(phone, "Mes congés annuels : combien de jours ?")?).join("\n");
+    assert!(question.contains("Quel est votre statut ?"), "{question}");
     Ok(())
 }

@@ -247,6 +247,7 @@ fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
         let offer = Offer {
             question: "nb de rtt par an".into(),
             topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: false,
         };
         store.save_offer(phone, &offer, 20)?;
         let kept = store.questions(phone)?;
@@ -268,6 +269,16 @@ fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
             Some(offer.clone()),
             "replaced"
         );
+        // The menu sent to the number is kept the same way, but is no question of theirs.
+        let menu = Offer {
+            question: String::new(),
+            topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: true,
+        };
+        store.save_offer(phone, &menu, 22)?;
+        let kinds: Vec<_> = store.questions(phone)?.iter().map(|q| q.kind).collect();
+        assert_eq!(kinds, ["unmatched"]);
+        assert_eq!(store.take_offer(phone, 0)?, Some(menu));
         store.save_offer(phone, &offer, 20)?;
 
         assert_eq!(store.delete(&Selector::Phone(phone.into()))?, 0);

@@ -596,7 +596,7 @@ fn earlier_session(app: &App, program: &Program, agent: Agent) -> ApiResult<Opti
 
 /// The value of the « Autre chose » option offered with ambiguous topics (as in `guichet chat`):
 /// the agent's question then goes to the `fallback` contact.
-pub const OTHER: &str = "autre";
+pub const OTHER: &str = crate::front::choice::OTHER;
 const OTHER_LABEL: &str = "Autre chose : transmettre ma question à une personne";
 
 /// What a free-text first message led to.
@@ -665,6 +665,16 @@ pub fn menu_step(program: &Program) -> Value {
     )
 }
 
+/// The topics offered for an ambiguous question, then « Autre chose ».
+pub fn offer_step(program: &Program, topics: &[TopicId]) -> Value {
+    topic_ask(
+        program,
+        "Votre question peut concerner plusieurs sujets. Lequel ?",
+        topics,
+        true,
+    )
+}
+
 /// Routes the agent's free-text first message (docs/routing.md) on the rules served now:
 /// confident, the topic starts with the facts the question states; ambiguous, the likely topics
 /// are offered; no match, the question goes to the `fallback` contact and is recorded as
@@ -710,12 +720,7 @@ pub fn route_question(
                     .iter()
                     .map(|t| program.topic(*t).name.clone())
                     .collect(),
-                step: topic_ask(
-                    &program,
-                    "Votre question peut concerner plusieurs sujets. Lequel ?",
-                    topics,
-                    true,
-                ),
+                step: offer_step(&program, topics),
             }
         }
         Decision::NoMatch { .. } => Routed::HandedOff {

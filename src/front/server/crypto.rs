@@ -355,6 +355,7 @@ impl<S: Store> Store for EncryptedStore<S> {
         let sealed = Offer {
             question: self.keys.seal("offer", &offer.question)?,
             topics: offer.topics.clone(),
+            menu: offer.menu,
         };
         self.inner.save_offer(phone, &sealed, now)
     }

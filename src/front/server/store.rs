@@ -14,8 +14,9 @@
 //! `unmatched_questions` (one row each time a free-text question matched no
 //! topic: the question as typed, its folded form to group spellings, the
 //! phone number for SMS so that an agent's erasure reaches it, nothing
-//! else), `offers` (the topics offered by SMS for an ambiguous question,
-//! until the agent picks one: the web page keeps its offer itself),
+//! else), `offers` (the numbered list of topics last sent to a number by
+//! SMS — the topics offered for an ambiguous question, or the menu — until
+//! the number's next message: the web page keeps its offer itself),
 //! `ambiguous_questions` (like `unmatched_questions`, for questions offered
 //! a choice of topics), `routing_examples` (the questions HR assigned to a
 //! topic, or marked « hors sujet », from the admin page: one row per folded
@@ -181,12 +182,17 @@ pub struct KeptQuestion {
     pub at: i64,
 }
 
-/// Topics offered by SMS for an ambiguous question, waiting for the agent's choice.
+/// The numbered list of topics last sent to a phone number by SMS, waiting for the agent's
+/// choice: the topics offered for an ambiguous question, or the menu of every topic.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Offer {
+    /// The question the topics are offered for; empty for the menu.
     pub question: String,
     /// Topic ids, in the order offered.
     pub topics: Vec<String>,
+    /// The menu: no question, no « Autre chose », not a kept question.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub menu: bool,
 }
 
 /// A question for HR to assign: no topic matched it, or several were offered.
@@ -932,11 +938,14 @@ impl Store for SqliteStore {
         if let Some((json, at)) = offer {
             let offer: Offer =
                 serde_json::from_str(&json).map_err(|e| StoreError(e.to_string()))?;
-            out.push(KeptQuestion {
-                question: offer.question,
-                kind: "offer",
-                at,
-            });
+            // The menu is no question of the agent's.
+            if !offer.menu {
+                out.push(KeptQuestion {
+                    question: offer.question,
+                    kind: "offer",
+                    at,
+                });
+            }
         }
         out.sort_by_key(|q| q.at);
         Ok(out)
@@ -1393,6 +1402,7 @@ mod tests {
         let offer = Offer {
             question: "nb de rtt par an".into(),
             topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: false,
         };
         store.save_offer(phone, &offer, 20)?;
         let kept = store.questions(phone)?;

@@ -647,11 +647,14 @@ impl Store for PostgresStore {
         out.sort_by_key(|q| q.at);
         if let Some((json, at)) = offer {
             let offer: Offer = serde_json::from_str(&json).map_err(json_error)?;
-            out.push(KeptQuestion {
-                question: offer.question,
-                kind: "offer",
-                at,
-            });
+            // The menu is no question of the agent's.
+            if !offer.menu {
+                out.push(KeptQuestion {
+                    question: offer.question,
+                    kind: "offer",
+                    at,
+                });
+            }
             out.sort_by_key(|q| q.at);
         }
         Ok(out)
