@@ -357,7 +357,6 @@ fn two_instances_share_conversations_survive_kill_9_and_follow_reloads() -> Resu
 /// reply is answered 503 `unavailable` and not stored; once the database is back, the same
 /// server answers it, without a restart.
 #[test]
-#[ignore = "hung in the CI run of 29/11/2026 (cluster on a Unix socket, proxy cut): run with --ignored while it is investigated"]
 fn an_unreachable_database_is_a_503_and_the_server_recovers_without_restart() -> Result {
     let Some(url) = postgres::url()? else {
         return Ok(());

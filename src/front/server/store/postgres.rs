@@ -93,6 +93,17 @@ impl PostgresStore {
             config.application_name("guichet");
         }
         config.connect_timeout(CONNECT_TIMEOUT);
+        // Set on every connection, so that the database itself ends what its client gave up
+        // on: a statement running longer than a call may last, and a transaction left open by
+        // a client that vanished (it would hold its row locks, and every reply to that
+        // conversation would wait on them). Options in `url` come after, and win.
+        let ms = CALL_TIMEOUT.as_millis();
+        let mut options =
+            format!("-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}");
+        if let Some(given) = config.get_options().filter(|o| !o.is_empty()) {
+            options = format!("{options} {given}");
+        }
+        config.options(&options);
         config.keepalives(true);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -197,6 +208,9 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
             SqlState::CRASH_SHUTDOWN,
             SqlState::CANNOT_CONNECT_NOW,
             SqlState::TOO_MANY_CONNECTIONS,
+            // `statement_timeout`, and a transaction ended by `idle_in_transaction_session_timeout`.
+            SqlState::QUERY_CANCELED,
+            SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
         ]
         .contains(code);
     let message = format!("PostgreSQL {} : {}", code.code(), db.message());
