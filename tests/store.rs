@@ -6,7 +6,7 @@ mod support;
 
 use guichet::front::server::store::postgres::PostgresStore;
 use guichet::front::server::store::{
-    Conversation, HrRequest, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
+    Conversation, HrRequest, Kept, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
 };
 use std::sync::Arc;
 use support::postgres::{self, Scratch};
@@ -241,9 +241,9 @@ fn delete_export_and_purge_select_the_right_conversations() -> Result {
 fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
     each("kept", |store, _| {
         let phone = "+33600000001";
-        store.record_unmatched("chèques vacances", Some(phone), 10)?;
-        store.record_unmatched("chèques vacances", None, 10)?;
-        store.record_unmatched("tickets resto", None, 100)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", Some(phone), 10)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", None, 10)?;
+        store.record_question(Kept::Unmatched, "tickets resto", None, 100)?;
         let offer = Offer {
             question: "nb de rtt par an".into(),
             topics: vec!["rtt".into(), "conges_annuels".into()],
@@ -306,9 +306,14 @@ fn stats_count_outcomes_feedback_and_abandoned() -> Result {
         store.feedback("b", false, 100)?;
         store.create(&conversation("c", None, 10), &[])?;
         store.create(&conversation("d", None, 100_000), &[])?;
-        store.record_unmatched("prime de noël", None, 100)?;
-        store.record_unmatched("Prime de Noel ?", Some("+33600000001"), 101)?;
-        store.record_unmatched("cantine", None, 102)?;
+        store.record_question(Kept::Unmatched, "prime de noël", None, 100)?;
+        store.record_question(
+            Kept::Unmatched,
+            "Prime de Noel ?",
+            Some("+33600000001"),
+            101,
+        )?;
+        store.record_question(Kept::Unmatched, "cantine", None, 102)?;
         let stats = store.stats(0, 50)?;
         assert_eq!(stats.conversations, 4);
         assert_eq!(stats.per_topic.get("rtt"), Some(&3));
@@ -514,9 +519,9 @@ fn requests_follow_their_conversation() -> Result {
 fn questions_to_review_and_assignments() -> Result {
     each("learning", |store, _| {
         let phone = "+33600000001";
-        store.record_unmatched("prime de noël", None, 10)?;
-        store.record_unmatched("Prime de Noel ?", None, 11)?;
-        store.record_ambiguous("nb de rtt", Some(phone), 12)?;
+        store.record_question(Kept::Unmatched, "prime de noël", None, 10)?;
+        store.record_question(Kept::Unmatched, "Prime de Noel ?", None, 11)?;
+        store.record_question(Kept::Ambiguous, "nb de rtt", Some(phone), 12)?;
         let review = store.to_review(0, 10)?;
         assert_eq!(
             review
@@ -551,7 +556,7 @@ fn questions_to_review_and_assignments() -> Result {
         );
         store.delete(&Selector::Phone(phone.into()))?;
         assert!(store.to_review(0, 10)?.is_empty(), "erased with the number");
-        store.record_ambiguous("cantine", None, 5)?;
+        store.record_question(Kept::Ambiguous, "cantine", None, 5)?;
         store.purge(8)?;
         assert!(store.to_review(0, 10)?.is_empty(), "purged");
         Ok(())

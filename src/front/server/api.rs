@@ -16,7 +16,7 @@
 //! contact. Nothing is stored for a choice offered: the web page keeps it,
 //! SMS keeps it in the store (`sms.rs`).
 
-use super::store::{Conversation, Outcome, StoreError, Turn};
+use super::store::{Conversation, Kept, Outcome, StoreError, Turn};
 use super::{log, App, Served};
 use crate::compile::program::{Program, TopicId};
 use crate::engine::reply::MAX_TEXT;
@@ -714,7 +714,8 @@ pub fn route_question(
         Decision::Ambiguous { topics } => {
             profile_facts(app, &program, profile)?;
             // Listed on the admin page for HR to assign (the learning loop, docs/routing.md).
-            app.store.record_ambiguous(&question, phone, app.now())?;
+            app.store
+                .record_question(Kept::Ambiguous, &question, phone, app.now())?;
             Routed::Offered {
                 topics: topics
                     .iter()
@@ -769,7 +770,8 @@ fn unmatched(
     profile: &[(String, String)],
 ) -> ApiResult<Value> {
     let gathered = profile_facts(app, program, profile)?;
-    app.store.record_unmatched(question, phone, app.now())?;
+    app.store
+        .record_question(Kept::Unmatched, question, phone, app.now())?;
     match route::no_match_handoff(program, question, gathered) {
         Some(handoff) => Ok(wire::step(program, &Step::Handoff(handoff))),
         None => {

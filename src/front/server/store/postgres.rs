@@ -22,7 +22,7 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    figures, question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer, Outcome,
+    figures, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer, Outcome,
     RequestRow, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult,
     ToReview, Turn, Unmatched,
 };
@@ -539,27 +539,33 @@ impl Store for PostgresStore {
         })
     }
 
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_question_grouped(kind, question, &question_key(question), phone, now)
     }
 
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        let folded = folded.to_string();
-        let question = question.to_string();
+        let (question, folded) = (question.to_string(), folded.to_string());
         let phone = phone.map(String::from);
+        let sql = format!(
+            "INSERT INTO {} (question, folded, phone, at) VALUES ($1, $2, $3, $4)",
+            kind.table()
+        );
         self.with(move |client| async move {
             client
-                .execute(
-                    "INSERT INTO unmatched_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
+                .execute(&sql, &[&question, &folded, &phone, &now])
                 .await
                 .map_err(pg)?;
             Ok(())
@@ -824,32 +830,6 @@ impl Store for PostgresStore {
                 .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
-        })
-    }
-
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
-    }
-
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (question, folded) = (question.to_string(), folded.to_string());
-        let phone = phone.map(String::from);
-        self.with(move |client| async move {
-            client
-                .execute(
-                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(())
         })
     }
 
