@@ -477,9 +477,9 @@ impl<W: Write> Chat<'_, W> {
 
     fn ask(&mut self, q: &Question) -> io::Result<()> {
         let hint = q.reply_hint();
-        writeln!(self.out, "{}{hint}", self.paint(&q.prompt, "1"))?;
+        writeln!(self.out, "{}{hint}", self.paint(q.prompt, "1"))?;
         if q.kind == "choice" {
-            for (i, o) in q.options.iter().enumerate() {
+            for (i, o) in q.options().enumerate() {
                 writeln!(self.out, "  {}. {}", i + 1, o.label)?;
             }
         }
