@@ -3,6 +3,10 @@
 //! it (tests run in parallel), dropped at the end. Without the variable the PostgreSQL half of
 //! a test is skipped, unless `GUICHET_REQUIRE_POSTGRES=1` (CI), where that is a failure.
 
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -69,7 +73,18 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = admin(&self.base, &format!("DROP SCHEMA {} CASCADE", self.schema));
+        // Bounded: a backend still holding a lock in the schema leaves it behind rather than
+        // hanging the test.
+        let dropped = admin(
+            &self.base,
+            &format!(
+                "SET lock_timeout = '10s'; DROP SCHEMA {} CASCADE",
+                self.schema
+            ),
+        );
+        if let Err(e) = dropped {
+            eprintln!("schéma {} laissé en place : {e}", self.schema);
+        }
     }
 }
 
@@ -87,10 +102,14 @@ fn admin(url: &str, sql: &str) -> Result<()> {
 
 /// A TCP proxy on loopback to the test server, which a test can cut (every connection closed,
 /// new ones refused) and restore: a database that becomes unreachable, then comes back.
+///
+/// Cutting closes both ends of every piped connection, the server's end too: a backend left
+/// connected would stay « idle in transaction », holding its row locks (and the scratch
+/// schema's `DROP` would wait for it).
 pub struct Proxy {
     pub port: u16,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<End>>>,
 }
 
 impl Proxy {
@@ -107,7 +126,7 @@ impl Proxy {
             }
             None => Target::Tcp(format!("localhost:{port}")),
         };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
         let proxy = Proxy {
             port: listener.local_addr()?.port(),
             cut: Default::default(),
@@ -116,10 +135,10 @@ impl Proxy {
         let (cut, open) = (proxy.cut.clone(), proxy.open.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().map_while(|c| c.ok()) {
-                if cut.load(std::sync::atomic::Ordering::SeqCst) {
+                if cut.load(Ordering::SeqCst) {
                     continue; // dropped: closed at once
                 }
-                let _ = target.pipe(client, &open);
+                let _ = target.pipe(End::Tcp(client), &open);
             }
         });
         let user = config.get_user().unwrap_or("postgres");
@@ -131,18 +150,24 @@ impl Proxy {
         Ok((proxy, through))
     }
 
-    /// Closes every connection and refuses new ones.
+    /// Closes every connection, at both ends, and refuses new ones.
     pub fn cut(&self) {
-        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cut.store(true, Ordering::SeqCst);
         if let Ok(mut open) = self.open.lock() {
-            for stream in open.drain(..) {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
+            for end in open.drain(..) {
+                end.close();
             }
         }
     }
 
     pub fn restore(&self) {
-        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
     }
 }
 
@@ -153,38 +178,80 @@ enum Target {
 }
 
 impl Target {
-    /// Copies bytes both ways between `client` and a new connection to the target.
-    fn pipe(
-        &self,
-        client: std::net::TcpStream,
-        open: &std::sync::Mutex<Vec<std::net::TcpStream>>,
-    ) -> std::io::Result<()> {
-        let (mut up_read, mut up_write): (
-            Box<dyn std::io::Read + Send>,
-            Box<dyn std::io::Write + Send>,
-        ) = match self {
-            Target::Tcp(addr) => {
-                let s = std::net::TcpStream::connect(addr)?;
-                (Box::new(s.try_clone()?), Box::new(s))
-            }
+    /// Copies bytes both ways between `client` and a new connection to the target; when either
+    /// direction ends, both connections are closed both ways.
+    fn pipe(&self, client: End, open: &Mutex<Vec<End>>) -> std::io::Result<()> {
+        let server = match self {
+            Target::Tcp(addr) => End::Tcp(TcpStream::connect(addr)?),
             #[cfg(unix)]
-            Target::Unix(path) => {
-                let s = std::os::unix::net::UnixStream::connect(path)?;
-                (Box::new(s.try_clone()?), Box::new(s))
-            }
+            Target::Unix(path) => End::Unix(std::os::unix::net::UnixStream::connect(path)?),
         };
         if let Ok(mut open) = open.lock() {
             open.push(client.try_clone()?);
+            open.push(server.try_clone()?);
         }
-        let mut down_read = client.try_clone()?;
-        let mut down_write = client;
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut down_read, &mut up_write);
-        });
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut up_read, &mut down_write);
-            let _ = down_write.shutdown(std::net::Shutdown::Both);
-        });
+        let (client_back, server_back) = (client.try_clone()?, server.try_clone()?);
+        for (mut from, mut to) in [(client, server), (server_back, client_back)] {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from, &mut to);
+                from.close();
+                to.close();
+            });
+        }
         Ok(())
+    }
+}
+
+/// One end of a piped connection: read, written and closed from any thread.
+enum End {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl End {
+    fn try_clone(&self) -> std::io::Result<End> {
+        Ok(match self {
+            End::Tcp(s) => End::Tcp(s.try_clone()?),
+            #[cfg(unix)]
+            End::Unix(s) => End::Unix(s.try_clone()?),
+        })
+    }
+
+    /// Shuts the connection both ways (every clone of it: the copy threads see the end).
+    fn close(&self) {
+        let _ = match self {
+            End::Tcp(s) => s.shutdown(Shutdown::Both),
+            #[cfg(unix)]
+            End::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+}
+
+impl Read for End {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            End::Tcp(s) => s.read(buf),
+            #[cfg(unix)]
+            End::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for End {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            End::Tcp(s) => s.write(buf),
+            #[cfg(unix)]
+            End::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            End::Tcp(s) => s.flush(),
+            #[cfg(unix)]
+            End::Unix(s) => s.flush(),
+        }
     }
 }

@@ -22,7 +22,7 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    figures, question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer, Outcome,
+    figures, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer, Outcome,
     RequestRow, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult,
     ToReview, Turn, Unmatched,
 };
@@ -93,6 +93,17 @@ impl PostgresStore {
             config.application_name("guichet");
         }
         config.connect_timeout(CONNECT_TIMEOUT);
+        // Set on every connection, so that the database itself ends what its client gave up
+        // on: a statement running longer than a call may last, and a transaction left open by
+        // a client that vanished (it would hold its row locks, and every reply to that
+        // conversation would wait on them). Options in `url` come after, and win.
+        let ms = CALL_TIMEOUT.as_millis();
+        let mut options =
+            format!("-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}");
+        if let Some(given) = config.get_options().filter(|o| !o.is_empty()) {
+            options = format!("{options} {given}");
+        }
+        config.options(&options);
         config.keepalives(true);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -197,6 +208,9 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
             SqlState::CRASH_SHUTDOWN,
             SqlState::CANNOT_CONNECT_NOW,
             SqlState::TOO_MANY_CONNECTIONS,
+            // `statement_timeout`, and a transaction ended by `idle_in_transaction_session_timeout`.
+            SqlState::QUERY_CANCELED,
+            SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
         ]
         .contains(code);
     let message = format!("PostgreSQL {} : {}", code.code(), db.message());
@@ -525,27 +539,33 @@ impl Store for PostgresStore {
         })
     }
 
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_question_grouped(kind, question, &question_key(question), phone, now)
     }
 
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        let folded = folded.to_string();
-        let question = question.to_string();
+        let (question, folded) = (question.to_string(), folded.to_string());
         let phone = phone.map(String::from);
+        let sql = format!(
+            "INSERT INTO {} (question, folded, phone, at) VALUES ($1, $2, $3, $4)",
+            kind.table()
+        );
         self.with(move |client| async move {
             client
-                .execute(
-                    "INSERT INTO unmatched_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
+                .execute(&sql, &[&question, &folded, &phone, &now])
                 .await
                 .map_err(pg)?;
             Ok(())
@@ -633,11 +653,14 @@ impl Store for PostgresStore {
         out.sort_by_key(|q| q.at);
         if let Some((json, at)) = offer {
             let offer: Offer = serde_json::from_str(&json).map_err(json_error)?;
-            out.push(KeptQuestion {
-                question: offer.question,
-                kind: "offer",
-                at,
-            });
+            // The menu is no question of the agent's.
+            if !offer.menu {
+                out.push(KeptQuestion {
+                    question: offer.question,
+                    kind: "offer",
+                    at,
+                });
+            }
             out.sort_by_key(|q| q.at);
         }
         Ok(out)
@@ -807,32 +830,6 @@ impl Store for PostgresStore {
                 .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
-        })
-    }
-
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
-    }
-
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (question, folded) = (question.to_string(), folded.to_string());
-        let phone = phone.map(String::from);
-        self.with(move |client| async move {
-            client
-                .execute(
-                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(())
         })
     }
 
