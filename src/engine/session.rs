@@ -10,9 +10,9 @@
 //! Cost of a step: one array read per node (facts, locals and successors are
 //! indexed by id); nothing is allocated in proportion to the rule base.
 
-use super::eval::{eval, render, Env, Stop};
+use super::eval::{eval, render, renders, Env, Stop};
 use super::reply::{bounds_words, parse_reply, ReplyError};
-use super::value::{display, Value};
+use super::value::{display, display_into, Value};
 use crate::compile::program::*;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
@@ -415,16 +415,12 @@ impl Session {
                 return;
             }
             NodeKind::Let { local, value, next } => self.evaluate(value).map(|v| {
-                self.trail_at(
-                    node.span,
-                    format!(
-                        "{} = {}",
-                        program.local_names[local.index()],
-                        display(&v, None)
-                    ),
-                    here,
-                    None,
-                );
+                let name = &program.local_names[local.index()];
+                let mut what = String::with_capacity(name.len() + 32);
+                what.push_str(name);
+                what.push_str(" = ");
+                display_into(&mut what, &v, None);
+                self.trail_at(node.span, what, here, None);
                 self.locals[local.index()] = Some(v);
                 *next
             }),
@@ -454,15 +450,21 @@ impl Session {
                     .edges_connecting(at, arms[arm])
                     .next()
                     .map(|e| match e.weight() {
-                        EdgeLabel::Arm(text) => text.clone(),
-                        _ => String::new(),
+                        EdgeLabel::Arm(text) => text.as_str(),
+                        _ => "",
                     })
                     .unwrap_or_default();
                 let what = match (dispatch, &v) {
                     (Dispatch::Period { .. }, Value::Date(day)) => {
                         format!("texte en vigueur au {} : {label}", super::value::date(*day))
                     }
-                    _ => format!("branche « {label} »"),
+                    _ => {
+                        let mut what = String::with_capacity(label.len() + 16);
+                        what.push_str("branche « ");
+                        what.push_str(label);
+                        what.push_str(" »");
+                        what
+                    }
                 };
                 self.trail_at(node.span, what, here, Some(arm as u32));
                 Ok(arms[arm])
@@ -472,14 +474,12 @@ impl Session {
                 self.trail_at(node.span, format!("suite dans « {} »", t.title), here, None);
                 Ok(t.entry)
             }
-            NodeKind::Answer { text, .. } => self.evaluate_text(text, program).map(|_| at),
+            // The text is written once the walk ends here (`outcome`): now
+            // only whether every value it shows is known.
+            NodeKind::Answer { text, .. } => renders(text, &self.env()).map(|_| at),
             NodeKind::Handoff { contact, message } => self
                 .resolve(program, *contact)
-                .and_then(|_| {
-                    message
-                        .as_ref()
-                        .map_or(Ok(String::new()), |m| self.evaluate_text(m, program))
-                })
+                .and_then(|_| message.as_ref().map_or(Ok(()), |m| renders(m, &self.env())))
                 .map(|_| at),
         };
         match result {
@@ -645,25 +645,37 @@ impl Session {
 
     /// The facts known, as the person taking over reads them.
     pub fn gathered(&self, program: &Program) -> Vec<GatheredFact> {
-        self.known()
-            .map(|(id, k)| {
-                let fact = program.fact(id);
-                GatheredFact {
-                    fact: fact.name.clone(),
-                    question: fact.question.clone(),
-                    value: display(&k.value, Some(fact)),
-                    provenance: k.provenance,
-                }
-            })
-            .collect()
+        self.known_from(program, |_| true)
     }
 
     /// The facts taken from the question or an earlier topic, as shown to the agent.
     pub fn assumed(&self, program: &Program) -> Vec<GatheredFact> {
-        self.gathered(program)
-            .into_iter()
-            .filter(|g| g.provenance.is_assumed())
-            .collect()
+        self.known_from(program, Provenance::is_assumed)
+    }
+
+    /// The known facts whose provenance `keep` accepts, in declaration order
+    /// (the others are neither copied nor written).
+    fn known_from(
+        &self,
+        program: &Program,
+        keep: impl Fn(Provenance) -> bool,
+    ) -> Vec<GatheredFact> {
+        let mut out = Vec::new();
+        for (i, value) in self.facts.iter().enumerate() {
+            let Some(value) = value else { continue };
+            let provenance = self.provenance[i];
+            if !keep(provenance) {
+                continue;
+            }
+            let fact = program.fact(FactId(i as u32));
+            out.push(GatheredFact {
+                fact: fact.name.clone(),
+                question: fact.question.clone(),
+                value: display(value, Some(fact)),
+                provenance,
+            });
+        }
+        out
     }
 
     /// Takes the facts among `facts` that `earlier` (a previous topic of the
@@ -714,15 +726,13 @@ impl Session {
         let State::Asking { fact, at } = self.state else {
             return Err(SessionError::NotAsking);
         };
-        let value = parse_reply(program.fact(fact), raw).map_err(SessionError::Reply)?;
-        self.trail(
-            program.fact(fact).span,
-            format!(
-                "{} : {}",
-                program.fact(fact).name,
-                display(&value, Some(program.fact(fact)))
-            ),
-        );
+        let f = program.fact(fact);
+        let value = parse_reply(f, raw).map_err(SessionError::Reply)?;
+        let mut what = String::with_capacity(f.name.len() + 64);
+        what.push_str(&f.name);
+        what.push_str(" : ");
+        display_into(&mut what, &value, Some(f));
+        self.trail(f.span, what);
         self.asked.push(Asked {
             fact,
             at,
