@@ -42,7 +42,7 @@ fn generated(lines: usize) -> Program {
 /// A reply every question of a generated base accepts.
 fn any_reply(q: &Question) -> String {
     match q.kind {
-        "choice" | "yesno" => q.options[0].value.clone(),
+        "choice" | "yesno" => q.options().next().expect("an option").value.to_string(),
         "date" => "01/01/2010".into(),
         "number" => "3".into(),
         _ => "texte".into(),
@@ -50,7 +50,7 @@ fn any_reply(q: &Question) -> String {
 }
 
 /// Steps and replies `replies` in turn; the step reached at the end.
-fn converse(program: &Program, topic: TopicId, replies: &[&str]) -> (Session, Step) {
+fn converse<'p>(program: &'p Program, topic: TopicId, replies: &[&str]) -> (Session, Step<'p>) {
     let mut session = Session::new(program, topic, TODAY);
     let mut step = session.step(program).expect("step");
     for reply in replies {

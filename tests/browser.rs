@@ -819,7 +819,7 @@ async fn walk(page: &mut Page<'_>, site: &str, dir: &Path) -> Result {
 
     // An ambiguous question: the likely topics as buttons.
     click(client, &button("Nouveau sujet")).await?;
-    type_in(client, "nb de rtt par an\n").await?;
+    type_in(client, "nb de rtt et de ca par an\n").await?;
     wait_text(
         client,
         "//p[@class='prompt' and contains(., 'plusieurs sujets')]",

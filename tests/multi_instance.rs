@@ -9,70 +9,22 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use support::postgres::{self, Scratch};
-
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// A running `guichet serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
+use support::server::{self, Result, Server};
 
 impl Server {
     fn start(rules: &Path, db: &str) -> Result<Server> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
-            .arg("serve")
+        let mut command = server::command();
+        command
             .arg(rules)
-            .args(["--addr", "127.0.0.1:0", "--db", db])
-            .args(["--watch-interval-ms", "200"])
-            .env_remove("GUICHET_ADMIN_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                if let Some(at) = line.find("écoute sur http://") {
-                    let addr = line[at + "écoute sur http://".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(addr);
-                }
-                if let Ok(mut lines) = lines.lock() {
-                    lines.push(line);
-                }
-            }
-        });
-        let Ok(addr) = rx.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            return Err(format!("the server did not start: {:?}", log.lock()).into());
-        };
-        Ok(Server { child, addr, log })
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .args(["--db", db])
+            .args(["--watch-interval-ms", "200"]);
+        Server::spawn(command)
     }
 }
 
@@ -290,9 +242,7 @@ fn two_instances_share_conversations_survive_kill_9_and_follow_reloads() -> Resu
         before_kill > 0 && before_kill < 24 * SCRIPT.len(),
         "{before_kill} replies stored when A is killed"
     );
-    let mut a = a;
-    a.child.kill()?;
-    a.child.wait()?;
+    a.kill()?;
     let a = Server::start(&rules_a, &scratch.url)?;
     instances.write().map_err(|_| "poisoned")?[0] = a.addr.clone();
     let mut conversations = Vec::new();

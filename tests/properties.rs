@@ -240,7 +240,7 @@ fn statement_word() -> impl Strategy<Value = String> {
 /// A reply the question accepts, chosen by `pick`.
 fn valid_reply(question: &guichet::engine::session::Question, pick: usize) -> String {
     match question.kind {
-        "choice" => (pick % question.options.len() + 1).to_string(),
+        "choice" => (pick % question.options().count() + 1).to_string(),
         // A number is not a yes or no (regression of the trial of 29/11/2026).
         "yesno" => ["oui", "non"][pick % 2].to_string(),
         "number" => {

@@ -9,15 +9,16 @@
 //! SMS, `TRANSMETTRE` sends the question and the reply comes back as an
 //! outbound SMS in the gateway's form format.
 
+mod support;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+use support::server::{self, Response, Result, Server};
 
 const ADMIN: &str = "jeton-admin-de-test";
 const PASSWORD: &str = "mot de passe de l'encadrement";
@@ -163,30 +164,6 @@ fn gateway_request(stream: TcpStream, forms: &Mutex<Vec<Form>>) -> std::io::Resu
 
 // ---------------------------------------------------------------- server
 
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Response {
-    status: u16,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Result<Value> {
-        serde_json::from_str(&self.body).map_err(|e| format!("{e}: {}", self.body).into())
-    }
-}
-
 fn wait(what: &str, mut condition: impl FnMut() -> Result<bool>) -> Result {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
@@ -198,11 +175,9 @@ fn wait(what: &str, mut condition: impl FnMut() -> Result<bool>) -> Result {
     Err(format!("timed out waiting for {what}").into())
 }
 
+/// A fresh folder for one test.
 fn scratch(name: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("guichet-requests-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    server::scratch("requests", name)
 }
 
 fn rules() -> &'static Path {
@@ -250,108 +225,27 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Result<Server> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        let mut command = server::command();
+        command
             .envs(env.iter().copied())
-            .arg("serve")
             .arg(rules())
             .args(extra)
-            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg("--db")
             .arg(db)
             .arg("--contacts")
             .arg(contacts)
             .args(["--smtp", &format!("smtp://127.0.0.1:{smtp}")])
             .args(["--sms-send", sms])
             .env("GUICHET_ADMIN_TOKEN", ADMIN)
-            .env("GUICHET_SMS_TOKEN", SMS_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                if let Some(at) = line.find("écoute sur http://") {
-                    let addr = line[at + "écoute sur http://".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(addr);
-                }
-                if let Ok(mut lines) = lines.lock() {
-                    lines.push(line);
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .map_err(|_| format!("the server did not start: {:?}", log.lock()))?;
-        Ok(Server { child, addr, log })
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        auth: Option<&str>,
-        body: &str,
-    ) -> Result<Response> {
-        let mut stream = TcpStream::connect(&self.addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        // HTTP/1.0: the answer ends with the connection, never chunked.
-        let mut head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if body.starts_with('{') {
-            head.push_str("Content-Type: application/json\r\n");
-        } else if !body.is_empty() {
-            head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        }
-        if let Some(auth) = auth {
-            head.push_str(&format!("Authorization: {auth}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw)?;
-        let (head, body) = raw.split_once("\r\n\r\n").ok_or("no head")?;
-        let status = head.split_whitespace().nth(1).ok_or("no status")?.parse()?;
-        Ok(Response {
-            status,
-            body: body.to_string(),
-        })
-    }
-
-    fn post(&self, path: &str, auth: Option<&str>, body: &Value) -> Result<Response> {
-        self.request("POST", path, auth, &body.to_string())
-    }
-
-    fn get(&self, path: &str, auth: Option<&str>) -> Result<Response> {
-        self.request("GET", path, auth, "")
+            .env("GUICHET_SMS_TOKEN", SMS_TOKEN);
+        Server::spawn(command)
     }
 
     fn sms(&self, from: &str, body: &str) -> Result<String> {
         let form = serde_urlencoded::to_string([("From", from), ("Body", body)])?;
-        let r = self.request("POST", &format!("/api/sms?token={SMS_TOKEN}"), None, &form)?;
+        let r = self.post_form(&format!("/api/sms?token={SMS_TOKEN}"), &[], &form)?;
         assert_eq!(r.status, 200, "{}", r.body);
         Ok(r.body)
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-
-    /// `kill -9`.
-    fn kill(mut self) -> Result {
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
     }
 }
 
@@ -384,7 +278,6 @@ fn bearer() -> String {
 fn handed_off(server: &Server) -> Result<String> {
     let r = server.post(
         "/api/sessions",
-        None,
         &json!({ "topic": "gestionnaire_carriere", "profile": { "categorie": "a" } }),
     )?;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -409,20 +302,17 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     // Not on a conversation still asking.
     let r = server.post(
         "/api/sessions",
-        None,
         &json!({ "topic": "gestionnaire_carriere" }),
     )?;
     let asking = r.json()?["id"].as_str().ok_or("no id")?.to_string();
     let r = server.post(
         &format!("/api/sessions/{asking}/request"),
-        None,
         &json!({ "message": "" }),
     )?;
     assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(r.json()?["error"]["code"], "not_handed_off");
     let r = server.post(
         &format!("/api/sessions/{id}/request"),
-        None,
         &json!({ "message": "x", "email": "pas une adresse" }),
     )?;
     assert_eq!(r.status, 422, "{}", r.body);
@@ -431,7 +321,6 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     let message = "Je voudrais savoir si ma demande de mutation est arrivée.";
     let r = server.post(
         &format!("/api/sessions/{id}/request"),
-        None,
         &json!({ "message": message, "email": "agent.dupont@example.org" }),
     )?;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -443,7 +332,6 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     assert_eq!(due.len(), 10, "{due}");
     let r = server.post(
         &format!("/api/sessions/{id}/request"),
-        None,
         &json!({ "message": "encore" }),
     )?;
     assert_eq!(r.status, 409);
@@ -471,20 +359,20 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     // The contact's own credential lists it; others: 401 without, 403 for another contact.
     let encadrement = basic("encadrement", PASSWORD);
     let paie = basic("paie", PAIE_TOKEN);
-    assert_eq!(server.get("/api/requests", None)?.status, 401);
+    assert_eq!(server.get("/api/requests")?.status, 401);
     assert_eq!(
         server
-            .get("/api/requests", Some(&basic("encadrement", "faux")))?
+            .get_as("/api/requests", &basic("encadrement", "faux"))?
             .status,
         401
     );
     assert_eq!(
         server
-            .get("/api/requests", Some(&basic("inconnu", PASSWORD)))?
+            .get_as("/api/requests", &basic("inconnu", PASSWORD))?
             .status,
         401
     );
-    let list = server.get("/api/requests", Some(&encadrement))?.json()?;
+    let list = server.get_as("/api/requests", &encadrement)?.json()?;
     assert_eq!(list["reader"], "encadrement");
     let listed = &list["requests"][0];
     assert_eq!(listed["id"], rid.as_str());
@@ -496,17 +384,17 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     assert!(listed["transcript"]
         .as_array()
         .is_some_and(|t| !t.is_empty()));
-    let others = server.get("/api/requests", Some(&paie))?.json()?;
+    let others = server.get_as("/api/requests", &paie)?.json()?;
     assert_eq!(others["requests"], json!([]));
     assert_eq!(
         server
-            .get(&format!("/api/requests/{rid}"), Some(&paie))?
+            .get_as(&format!("/api/requests/{rid}"), &paie)?
             .status,
         403
     );
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/reply"),
-        Some(&paie),
+        &paie,
         &json!({ "text": "non" }),
     )?;
     assert_eq!(r.status, 403);
@@ -515,30 +403,30 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     // kill -9 between the request and the reply: nothing lost.
     server.kill()?;
     let server = Server::start(&db, &contacts, smtp.port, &gateway.url)?;
-    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
     assert_eq!(shown["requests"][0]["status"], "open");
-    let list = server.get("/api/requests", Some(&encadrement))?.json()?;
+    let list = server.get_as("/api/requests", &encadrement)?.json()?;
     assert_eq!(list["requests"][0]["id"], rid.as_str());
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(smtp.mails().len(), 1, "the notification is not sent twice");
 
     let reply =
         "Oui, votre demande est arrivée le 12 novembre ; la commission se réunit en janvier.";
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/reply"),
-        Some(&encadrement),
+        &encadrement,
         &json!({ "text": reply }),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/reply"),
-        Some(&encadrement),
+        &encadrement,
         &json!({ "text": "2" }),
     )?;
     assert_eq!(r.status, 409);
 
     // The agent sees it on the conversation, and by e-mail.
-    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
     let seen = &shown["requests"][0];
     assert_eq!(seen["status"], "answered");
     assert_eq!(seen["reply"], reply);
@@ -550,13 +438,13 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
 
     // The administrator sees every contact's requests.
     let all = server
-        .get("/api/requests?status=all", Some(&bearer()))?
+        .get_as("/api/requests?status=all", &bearer())?
         .json()?;
     assert_eq!(all["admin"], true);
     assert_eq!(all["requests"].as_array().map(Vec::len), Some(1));
 
     // Figures: one request, answered, its response time; the conversation ended by a person.
-    let stats = server.get("/api/stats", Some(&bearer()))?.json()?;
+    let stats = server.get_as("/api/stats", &bearer())?.json()?;
     let requests = &stats["requests"];
     assert_eq!(requests["total"]["opened"], 1, "{stats}");
     assert_eq!(requests["total"]["answered"], 1);
@@ -570,7 +458,7 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     assert!(requests["conversations_ended"]["request_answered"]
         .as_f64()
         .is_some_and(|s| s > 0.0));
-    let admin = server.get("/admin", Some(&bearer()))?;
+    let admin = server.get_as("/admin", &bearer())?;
     assert!(
         admin.body.contains("Demandes par contact"),
         "{}",
@@ -578,11 +466,11 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
     );
 
     // No typed question (the agent chose the topic): nothing to add as an example.
-    let r = server.get(&format!("/api/requests/{rid}/example"), Some(&encadrement))?;
+    let r = server.get_as(&format!("/api/requests/{rid}/example"), &encadrement)?;
     assert_eq!(r.status, 409, "{}", r.body);
 
     // Answer-to-article: a draft topic that checks clean next to the rules.
-    let draft = server.get(&format!("/api/requests/{rid}/draft"), Some(&encadrement))?;
+    let draft = server.get_as(&format!("/api/requests/{rid}/draft"), &encadrement)?;
     assert_eq!(draft.status, 200);
     assert!(draft.body.contains("// à vérifier"), "{}", draft.body);
     assert!(draft.body.contains("categorie == a"), "{}", draft.body);
@@ -608,21 +496,18 @@ fn a_request_reaches_its_contact_survives_kill_9_and_the_reply_reaches_the_agent
 
     // Export and erasure cover requests.
     let export = server
-        .get(
-            &format!("/api/admin/conversations?session={id}"),
-            Some(&bearer()),
-        )?
+        .get_as(&format!("/api/admin/conversations?session={id}"), &bearer())?
         .json()?;
     assert_eq!(export["requests"][0]["reply"], reply);
     let r = server.request(
         "DELETE",
         &format!("/api/admin/conversations?session={id}"),
-        Some(&bearer()),
-        "",
+        &[("Authorization", &bearer())],
+        b"",
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
     let all = server
-        .get("/api/requests?status=all", Some(&bearer()))?
+        .get_as("/api/requests?status=all", &bearer())?
         .json()?;
     assert_eq!(all["requests"], json!([]));
 
@@ -662,15 +547,15 @@ fn transmettre_by_sms_and_the_reply_comes_back_as_an_outbound_sms() -> Result {
     assert!(text.contains("Votre question est transmise"), "{text}");
 
     let encadrement = basic("encadrement", PASSWORD);
-    let list = server.get("/api/requests", Some(&encadrement))?.json()?;
+    let list = server.get_as("/api/requests", &encadrement)?.json()?;
     let request = &list["requests"][0];
     assert_eq!(request["message"], "merci de me rappeler le matin");
     assert_eq!(request["answer_by"], json!(["page", "sms"]));
     let rid = request["id"].as_str().ok_or("no id")?;
     let reply = "Bonjour, je vous appelle demain à 9 h.";
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/reply"),
-        Some(&encadrement),
+        &encadrement,
         &json!({ "text": reply }),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -705,25 +590,24 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
 
     // Web: the hand-off has no conversation; transmitting makes one, for the reply.
     let question = "billetterie du zoo";
-    let r = server.post("/api/sessions", None, &json!({ "question": question }))?;
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()?["step"]["type"], "handoff");
     let r = server.post(
         "/api/requests",
-        None,
         &json!({ "question": question, "message": "Comment en bénéficier ?" }),
     )?;
     assert_eq!(r.status, 201, "{}", r.body);
     let created = r.json()?;
     assert_eq!(created["request"]["contact"], "drh");
     let id = created["id"].as_str().ok_or("no id")?.to_string();
-    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
     assert_eq!(shown["topic_title"], "Question sans sujet correspondant");
     assert_eq!(shown["transcript"][0]["text"], question);
     assert_eq!(shown["requests"][0]["status"], "open");
     let mails = smtp.wait_for(1)?;
     assert_eq!(mails[0].to, ["drh@ville-exemple.fr"]);
-    let r = server.post("/api/requests", None, &json!({ "question": "  " }))?;
+    let r = server.post("/api/requests", &json!({ "question": "  " }))?;
     assert_eq!(r.status, 422);
 
     // SMS: TRANSMETTRE after the hand-off of a question no topic matched.
@@ -739,67 +623,67 @@ fn a_question_no_topic_matched_is_transmitted_to_the_fallback_contact() -> Resul
     assert!(text.contains("déjà transmise"), "{text}");
 
     // Reassigned to the pay service: notified in turn, and in its inbox now.
-    let all = server.get("/api/requests", Some(&bearer()))?.json()?;
+    let all = server.get_as("/api/requests", &bearer())?.json()?;
     let first = all["requests"][0]["id"]
         .as_str()
         .ok_or("no id")?
         .to_string();
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{first}/assign"),
-        Some(&bearer()),
+        &bearer(),
         &json!({ "contact": "paie" }),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
     let mails = smtp.wait_for(3)?;
     assert_eq!(mails[2].to, ["paie@ville-exemple.fr"], "{mails:?}");
     let paie = server
-        .get("/api/requests", Some(&basic("paie", PAIE_TOKEN)))?
+        .get_as("/api/requests", &basic("paie", PAIE_TOKEN))?
         .json()?;
     assert_eq!(paie["requests"][0]["id"], first.as_str());
 
     // The administrator (no drh credential in the file) answers both.
-    let all = server.get("/api/requests", Some(&bearer()))?.json()?;
+    let all = server.get_as("/api/requests", &bearer())?.json()?;
     let listed = all["requests"].as_array().ok_or("no list")?;
     assert_eq!(listed.len(), 2, "{all}");
     for request in listed {
         assert_eq!(request["question"], question);
         assert_eq!(request["topic_title"], "Question sans sujet correspondant");
         let rid = request["id"].as_str().ok_or("no id")?;
-        let r = server.post(
+        let r = server.post_as(
             &format!("/api/requests/{rid}/reply"),
-            Some(&bearer()),
+            &bearer(),
             &json!({ "text": "Voyez le CNAS : formulaire sur l'intranet." }),
         )?;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
     assert_eq!(
         shown["requests"][0]["reply"],
         "Voyez le CNAS : formulaire sur l'intranet."
     );
     // The question as an example of an existing topic: the line and where it goes.
     let rid = listed[0]["id"].as_str().ok_or("no id")?;
-    let r = server.get(&format!("/api/requests/{rid}/example"), Some(&bearer()))?;
+    let r = server.get_as(&format!("/api/requests/{rid}/example"), &bearer())?;
     assert_eq!(r.status, 422, "no topic of its own: {}", r.body);
-    let r = server.get(
+    let r = server.get_as(
         &format!("/api/requests/{rid}/example?topic=gestionnaire_carriere"),
-        Some(&bearer()),
+        &bearer(),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("carriere.guichet:"), "{}", r.body);
     assert!(r.body.contains(", \"billetterie du zoo\""), "{}", r.body);
     // Or at once, for the router: the same question then starts that topic.
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/example"),
-        Some(&bearer()),
+        &bearer(),
         &json!({ "topic": "gestionnaire_carriere" }),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = server.post("/api/sessions", None, &json!({ "question": question }))?;
+    let r = server.post("/api/sessions", &json!({ "question": question }))?;
     assert_eq!(r.json()?["topic"], "gestionnaire_carriere", "{}", r.body);
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/example"),
-        Some(&bearer()),
+        &bearer(),
         &json!({ "topic": "nulle_part" }),
     )?;
     assert_eq!(r.status, 400, "{}", r.body);
@@ -821,7 +705,6 @@ fn request_errors_are_json_with_their_status_code_and_french_message() -> Result
     let id = handed_off(&server)?;
     let r = server.post(
         "/api/sessions",
-        None,
         &json!({ "topic": "gestionnaire_carriere" }),
     )?;
     let asking = r.json()?["id"].as_str().ok_or("no id")?.to_string();
@@ -836,8 +719,7 @@ fn request_errors_are_json_with_their_status_code_and_french_message() -> Result
         ));
         Ok(())
     };
-    let send =
-        |id: &str, body: Value| server.post(&format!("/api/sessions/{id}/request"), None, &body);
+    let send = |id: &str, body: Value| server.post(&format!("/api/sessions/{id}/request"), &body);
     show("not handed off", send(&asking, json!({}))?)?;
     show("bad e-mail", send(&id, json!({ "email": "agent@" }))?)?;
     show(
@@ -850,67 +732,61 @@ fn request_errors_are_json_with_their_status_code_and_french_message() -> Result
         .ok_or("no id")?
         .to_string();
     show("sent twice", send(&id, json!({}))?)?;
-    show("no credential", server.get("/api/requests", None)?)?;
+    show("no credential", server.get("/api/requests")?)?;
     show(
         "bad status",
-        server.get("/api/requests?status=tout", Some(&admin))?,
+        server.get_as("/api/requests?status=tout", &admin)?,
     )?;
     show(
         "another contact's",
-        server.get(&format!("/api/requests/{rid}"), Some(&paie))?,
+        server.get_as(&format!("/api/requests/{rid}"), &paie)?,
     )?;
     show(
         "unknown request",
-        server.get(&format!("/api/requests/{}", "0".repeat(32)), Some(&admin))?,
+        server.get_as(&format!("/api/requests/{}", "0".repeat(32)), &admin)?,
     )?;
     let reply = |text: &str| {
-        server.post(
+        server.post_as(
             &format!("/api/requests/{rid}/reply"),
-            Some(&admin),
+            &admin,
             &json!({ "text": text }),
         )
     };
     show(
         "not answered yet",
-        server.get(&format!("/api/requests/{rid}/draft"), Some(&admin))?,
+        server.get_as(&format!("/api/requests/{rid}/draft"), &admin)?,
     )?;
     show("empty reply", reply("  ")?)?;
     show("reply too long", reply(&"x".repeat(8001))?)?;
     show(
         "unknown contact",
-        server.post(
+        server.post_as(
             &format!("/api/requests/{rid}/assign"),
-            Some(&admin),
+            &admin,
             &json!({ "contact": "paye" }),
         )?,
     )?;
     show(
         "unknown topic",
-        server.get(
-            &format!("/api/requests/{rid}/example?topic=x"),
-            Some(&admin),
-        )?,
+        server.get_as(&format!("/api/requests/{rid}/example?topic=x"), &admin)?,
     )?;
     show(
         "no typed question",
-        server.get(
-            &format!("/api/requests/{rid}/example?topic=rtt"),
-            Some(&admin),
-        )?,
+        server.get_as(&format!("/api/requests/{rid}/example?topic=rtt"), &admin)?,
     )?;
     assert_eq!(reply("oui")?.status, 200);
     show("answered twice", reply("non")?)?;
     show(
         "reassigned once answered",
-        server.post(
+        server.post_as(
             &format!("/api/requests/{rid}/assign"),
-            Some(&admin),
+            &admin,
             &json!({ "contact": "paie" }),
         )?,
     )?;
     show(
         "empty question",
-        server.post("/api/requests", None, &json!({ "question": "?" }))?,
+        server.post("/api/requests", &json!({ "question": "?" }))?,
     )?;
     insta::assert_snapshot!(shown.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -934,7 +810,7 @@ fn a_notification_is_retried_until_the_relay_takes_it() -> Result {
         &[],
     )?;
     let id = handed_off(&server)?;
-    let r = server.post(&format!("/api/sessions/{id}/request"), None, &json!({}))?;
+    let r = server.post(&format!("/api/sessions/{id}/request"), &json!({}))?;
     assert_eq!(r.status, 201, "{}", r.body);
     wait("a failed sending in the log", || {
         Ok(server.log().contains("notification non envoyée"))
@@ -965,7 +841,6 @@ fn requests_are_sealed_at_rest_with_a_data_key() -> Result {
     let email = "adresse.reconnaissable@example.org";
     let r = server.post(
         &format!("/api/sessions/{id}/request"),
-        None,
         &json!({ "message": message, "email": email }),
     )?;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -975,14 +850,14 @@ fn requests_are_sealed_at_rest_with_a_data_key() -> Result {
         .to_string();
     let reply = "Reponse-tres-reconnaissable-de-la-DRH";
     let encadrement = basic("encadrement", PASSWORD);
-    let r = server.post(
+    let r = server.post_as(
         &format!("/api/requests/{rid}/reply"),
-        Some(&encadrement),
+        &encadrement,
         &json!({ "text": reply }),
     )?;
     assert_eq!(r.status, 200, "{}", r.body);
     let listed = server
-        .get("/api/requests?status=all", Some(&encadrement))?
+        .get_as("/api/requests?status=all", &encadrement)?
         .json()?;
     assert_eq!(
         listed["requests"][0]["message"], message,
@@ -1002,7 +877,7 @@ fn requests_are_sealed_at_rest_with_a_data_key() -> Result {
         assert!(!text.contains(clear), "{clear} in clear in the database");
     }
     let server = Server::start_with(&db, &contacts, smtp.port, &gateway.url, &[], &key)?;
-    let shown = server.get(&format!("/api/sessions/{id}"), None)?.json()?;
+    let shown = server.get(&format!("/api/sessions/{id}"))?.json()?;
     assert_eq!(shown["requests"][0]["reply"], reply);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

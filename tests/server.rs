@@ -4,26 +4,17 @@
 //! Every route, every error code, `kill -9` and resume, rule reloads during a
 //! conversation, SMS, admin, privacy of the logs.
 
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+mod support;
 
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::server::{self, Response, Result, Server};
 
 const ADMIN: &str = "jeton-de-test";
 /// The SMS webhook's secret (without one, `/api/sms` is disabled).
 const SMS_TOKEN: &str = "secret-sms-de-test";
-
-/// A running `guichet serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
 
 struct Options<'a> {
     rules: &'a Path,
@@ -47,89 +38,18 @@ impl Options<'_> {
 
 impl Server {
     fn start(o: &Options<'_>) -> Result<Server> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_guichet"));
+        let mut command = server::command();
         command
-            .arg("serve")
             .arg(o.rules)
-            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg("--db")
             .arg(o.db)
             .args(["--retention-days", &o.retention_days.to_string()])
             .args(["--watch-interval-ms", &o.watch_ms.to_string()])
-            .env_remove("GUICHET_ADMIN_TOKEN")
-            .env("GUICHET_SMS_TOKEN", SMS_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env("GUICHET_SMS_TOKEN", SMS_TOKEN);
         if o.admin {
             command.env("GUICHET_ADMIN_TOKEN", ADMIN);
         }
-        let mut child = command.spawn()?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                if let Some(at) = line.find("écoute sur http://") {
-                    let addr = line[at + "écoute sur http://".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(addr);
-                }
-                if let Ok(mut lines) = lines.lock() {
-                    lines.push(line);
-                }
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                return Err(format!("the server did not start: {:?}", log.lock()).into());
-            }
-        };
-        Ok(Server { child, addr, log })
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<Response> {
-        let mut stream = TcpStream::connect(&self.addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes())?;
-        // A server may answer (413) before reading a large body: a failed write is fine then.
-        let _ = stream.write_all(body);
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        Response::parse(&raw)
-    }
-
-    fn get(&self, path: &str) -> Result<Response> {
-        self.request("GET", path, &[], b"")
-    }
-
-    fn post(&self, path: &str, body: &Value) -> Result<Response> {
-        self.request(
-            "POST",
-            path,
-            &[("Content-Type", "application/json")],
-            body.to_string().as_bytes(),
-        )
+        Server::spawn(command)
     }
 
     fn admin(&self, method: &str, path: &str) -> Result<Response> {
@@ -139,12 +59,7 @@ impl Server {
 
     fn sms(&self, from: &str, body: &str) -> Result<Response> {
         let form = format!("From={}&Body={}", encode(from), encode(body));
-        self.request(
-            "POST",
-            &format!("/api/sms?token={SMS_TOKEN}"),
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            form.as_bytes(),
-        )
+        self.post_form(&format!("/api/sms?token={SMS_TOKEN}"), &[], &form)
     }
 
     /// Creates a conversation on `topic`; its id and first step.
@@ -169,21 +84,6 @@ impl Server {
         Ok(r.json()?["step"].clone())
     }
 
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// `kill -9`.
-    fn kill(mut self) -> Result {
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
-    }
-
     /// Waits (bounded) until `condition` holds.
     fn wait_for(&self, what: &str, mut condition: impl FnMut(&Server) -> Result<bool>) -> Result {
         let start = Instant::now();
@@ -199,88 +99,6 @@ impl Server {
     fn version(&self) -> Result<String> {
         Ok(str_of(&self.get("/healthz")?.json()?["rules"]))
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn parse(raw: &[u8]) -> Result<Response> {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").ok_or("no header end")?;
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .ok_or("no status line")?
-            .parse()?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let chunked = headers
-            .iter()
-            .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-        let body = if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Result<Value> {
-        Ok(serde_json::from_str(&self.body)
-            .map_err(|e| format!("not JSON ({e}): {}", self.body))?)
-    }
-
-    /// Asserts an error response: status and code.
-    fn error(&self, status: u16, code: &str) -> Result<Value> {
-        assert_eq!(self.status, status, "{}", self.body);
-        let json = self.json()?;
-        assert_eq!(json["error"]["code"], code, "{}", self.body);
-        assert!(json["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
-        Ok(json)
-    }
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn encode(text: &str) -> String {
@@ -299,12 +117,7 @@ fn str_of(v: &Value) -> String {
 
 /// A fresh folder for one test.
 fn scratch(name: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir()
-        .join("guichet-server-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    server::scratch("server", name)
 }
 
 fn rules() -> &'static Path {
@@ -676,7 +489,7 @@ fn sighup_reloads_and_conversations_in_flight_finish_on_their_version() -> Resul
         .status()?;
     assert!(status.success());
     server.wait_for("the new version", |s| Ok(s.version()? != old_version))?;
-    assert!(server.log().contains("règles rechargées (SIGHUP)"));
+    server.wait_for_log("règles rechargées (SIGHUP)")?;
 
     let (new, _) = server.create("conges_annuels")?;
     server.step(&new, "titulaire")?;
@@ -777,7 +590,8 @@ fn sms_conversations_are_keyed_by_phone_number() -> Result {
         question.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{question}"
     );
-    // Another number has its own conversation.
+    // Another number has its own conversation (and its own menu).
+    messages(&server.sms("+33600000043", "Bonjour")?);
     assert!(messages(&server.sms("+33600000043", "7")?)
         .join("\n")
         .contains("catégorie"));
@@ -1060,7 +874,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(handoff["facts"][0]["value"], "Fonctionnaire titulaire");
 
     // Ambiguous: the likely topics and « autre », no conversation created.
-    let ambiguous = "nb de rtt par an";
+    let ambiguous = "nb de rtt et de ca par an";
     let r = server.post("/api/sessions", &json!({ "question": ambiguous }))?;
     assert_eq!(r.status, 200, "{}", r.body);
     let offered = r.json()?;
@@ -1075,7 +889,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
         .iter()
         .map(|o| str_of(&o["value"]))
         .collect();
-    assert_eq!(values, ["rtt", "conges_annuels", "autre"]);
+    assert_eq!(values, ["conges_annuels", "rtt", "autre"]);
     // The agent picks a topic: it starts.
     let r = server.post(
         "/api/sessions",
@@ -1114,7 +928,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(
         stats["unmatched"],
         json!([{ "question": "chèques vacances", "count": 3 },
-               { "question": "nb de rtt par an", "count": 1 }])
+               { "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     let admin = server.request(
         "GET",
@@ -1148,7 +962,7 @@ fn a_free_text_question_starts_a_topic_offers_a_choice_or_is_handed_off() -> Res
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert_eq!(
         csv.body.trim_start_matches('\u{feff}'),
-        "question;fois\nchèques vacances;3\nnb de rtt par an;1\n"
+        "question;fois\nchèques vacances;3\nnb de rtt et de ca par an;1\n"
     );
     let out = server.request("POST", "/admin/deconnexion", &[("Cookie", &cookie)], b"")?;
     assert!(out
@@ -1217,18 +1031,18 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
 
     // Ambiguous: a numbered choice; the number picks among the offer, not the menu.
     let phone = "+33600000052";
-    let offer = messages(&server.sms(phone, "nb de rtt par an")?).join("\n");
+    let offer = messages(&server.sms(phone, "nb de rtt et de ca par an")?).join("\n");
     assert!(
         offer.contains(
-            "1. Mes jours de RTT\n2. Mes congés annuels : combien de jours ?\n3. Autre chose"
+            "1. Mes congés annuels : combien de jours ?\n2. Mes jours de RTT\n3. Autre chose"
         ),
         "{offer}"
     );
-    let chosen = messages(&server.sms(phone, "1")?).join("\n");
+    let chosen = messages(&server.sms(phone, "2")?).join("\n");
     assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
     // « Autre chose » hands the question off.
     let other = "+33600000053";
-    messages(&server.sms(other, "nb de rtt par an")?);
+    messages(&server.sms(other, "nb de rtt et de ca par an")?);
     let handed = messages(&server.sms(other, "3")?).join("\n");
     assert!(handed.contains("Je vous oriente vers la direction des ressources humaines"));
 
@@ -1249,7 +1063,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     assert_eq!(
         stats["unmatched"],
         json!([{ "question": "chèques vacances", "count": 1 },
-               { "question": "nb de rtt par an", "count": 1 }])
+               { "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     // The number's questions are exported and erased with its conversations.
     let exported = server
@@ -1260,7 +1074,7 @@ fn a_first_sms_that_is_not_a_topic_number_is_routed() -> Result {
     let stats = server.admin("GET", "/api/stats")?.json()?;
     assert_eq!(
         stats["unmatched"],
-        json!([{ "question": "nb de rtt par an", "count": 1 }])
+        json!([{ "question": "nb de rtt et de ca par an", "count": 1 }])
     );
     assert!(!server.log().contains("chèques"));
     Ok(())
@@ -1514,5 +1328,90 @@ fn an_sms_topic_takes_the_facts_of_the_numbers_previous_one() -> Result {
         other.contains("Quel est votre statut ?\n1. Fonctionnaire titulaire"),
         "{other}"
     );
+    Ok(())
+}
+
+/// A bare number by SMS picks from the numbered list the number's last message showed, never
+/// from a menu no longer on the phone's screen (found in the trial, docs/trials/2026-11-29.md).
+#[test]
+fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
+    let dir = scratch("sms-number")?;
+    let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
+    let phone = "+33600000090";
+    let conversations = || -> Result<Option<usize>> {
+        let export = server
+            .admin("GET", "/api/admin/conversations?phone=%2B33600000090")?
+            .json()?;
+        Ok(export["conversations"].as_array().map(Vec::len))
+    };
+
+    // A first message « 7 »: no list was sent, so it is asked again, with the menu.
+    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée")
+            && asked.contains("12. Mes congés annuels : combien de jours ?"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(0));
+    // Now the menu is on the phone: « 12 » is its topic.
+    let question = messages(&server.sms(phone, "12")?).join("\n");
+    assert!(question.contains("Quel est votre statut ?"), "{question}");
+    messages(&server.sms(phone, "1")?);
+    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    assert!(answer.contains("25 jours de congés annuels"), "{answer}");
+
+    // After the answer, « 2 » is not the second topic of the menu sent three messages ago.
+    let asked = messages(&server.sms(phone, "2")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(1));
+    // The menu sent with that message makes the next number a choice.
+    let question = messages(&server.sms(phone, "16")?).join("\n");
+    assert!(question.contains("statut"), "{question}");
+    assert_eq!(conversations()?, Some(2));
+
+    // A number out of the menu shown: asked again, with the menu.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "Bonjour")?);
+    let asked = messages(&server.sms(phone, "99")?).join("\n");
+    assert!(
+        asked.starts_with("Il n'y a pas de choix \"99\"") && asked.contains("12. Mes congés"),
+        "{asked}"
+    );
+    assert!(messages(&server.sms(phone, "12")?)
+        .join("\n")
+        .contains("Quel est votre statut ?"));
+
+    // A number out of the topics offered: the offer again, still waiting.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "nb de rtt et de ca par an")?);
+    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    assert!(
+        asked.starts_with("Il n'y a pas de choix \"7\"")
+            && asked.contains(
+                "1. Mes congés annuels : combien de jours ?\n2. Mes jours de RTT\n3. Autre chose"
+            ),
+        "{asked}"
+    );
+    let chosen = messages(&server.sms(phone, "2")?).join("\n");
+    assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
+
+    // After a hand-off (no list on the phone), a number starts nothing.
+    messages(&server.sms(phone, "SUPPRIMER")?);
+    messages(&server.sms(phone, "Bonjour")?);
+    let handed = messages(&server.sms(phone, "chèques vacances")?).join("\n");
+    assert!(handed.starts_with("Je vous oriente"), "{handed}");
+    let asked = messages(&server.sms(phone, "3")?).join("\n");
+    assert!(
+        asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
+        "{asked}"
+    );
+    assert_eq!(conversations()?, Some(0));
+    // A topic's exact title needs no list.
+    let question =
+        messages(&server.sms(phone, "Mes congés annuels : combien de jours ?")?).join("\n");
+    assert!(question.contains("Quel est votre statut ?"), "{question}");
     Ok(())
 }

@@ -6,7 +6,7 @@ mod support;
 
 use guichet::front::server::store::postgres::PostgresStore;
 use guichet::front::server::store::{
-    Conversation, HrRequest, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
+    Conversation, HrRequest, Kept, Offer, Outcome, Selector, SqliteStore, Store, Turn, Unmatched,
 };
 use std::sync::Arc;
 use support::postgres::{self, Scratch};
@@ -288,12 +288,13 @@ fn delete_export_and_purge_select_the_right_conversations() -> Result {
 fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
     each("kept", |store, _| {
         let phone = "+33600000001";
-        store.record_unmatched("chèques vacances", Some(phone), 10)?;
-        store.record_unmatched("chèques vacances", None, 10)?;
-        store.record_unmatched("tickets resto", None, 100)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", Some(phone), 10)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", None, 10)?;
+        store.record_question(Kept::Unmatched, "tickets resto", None, 100)?;
         let offer = Offer {
             question: "nb de rtt par an".into(),
             topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: false,
         };
         store.save_offer(phone, &offer, 20)?;
         let kept = store.questions(phone)?;
@@ -315,6 +316,16 @@ fn kept_questions_follow_the_phone_number_and_the_retention() -> Result {
             Some(offer.clone()),
             "replaced"
         );
+        // The menu sent to the number is kept the same way, but is no question of theirs.
+        let menu = Offer {
+            question: String::new(),
+            topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: true,
+        };
+        store.save_offer(phone, &menu, 22)?;
+        let kinds: Vec<_> = store.questions(phone)?.iter().map(|q| q.kind).collect();
+        assert_eq!(kinds, ["unmatched"]);
+        assert_eq!(store.take_offer(phone, 0)?, Some(menu));
         store.save_offer(phone, &offer, 20)?;
 
         assert_eq!(store.delete(&Selector::Phone(phone.into()))?, 0);
@@ -342,9 +353,14 @@ fn stats_count_outcomes_feedback_and_abandoned() -> Result {
         store.feedback("b", false, 100)?;
         store.create(&conversation("c", None, 10), &[])?;
         store.create(&conversation("d", None, 100_000), &[])?;
-        store.record_unmatched("prime de noël", None, 100)?;
-        store.record_unmatched("Prime de Noel ?", Some("+33600000001"), 101)?;
-        store.record_unmatched("cantine", None, 102)?;
+        store.record_question(Kept::Unmatched, "prime de noël", None, 100)?;
+        store.record_question(
+            Kept::Unmatched,
+            "Prime de Noel ?",
+            Some("+33600000001"),
+            101,
+        )?;
+        store.record_question(Kept::Unmatched, "cantine", None, 102)?;
         let stats = store.stats(0, 50)?;
         assert_eq!(stats.conversations, 4);
         assert_eq!(stats.per_topic.get("rtt"), Some(&3));
@@ -550,9 +566,9 @@ fn requests_follow_their_conversation() -> Result {
 fn questions_to_review_and_assignments() -> Result {
     each("learning", |store, _| {
         let phone = "+33600000001";
-        store.record_unmatched("prime de noël", None, 10)?;
-        store.record_unmatched("Prime de Noel ?", None, 11)?;
-        store.record_ambiguous("nb de rtt", Some(phone), 12)?;
+        store.record_question(Kept::Unmatched, "prime de noël", None, 10)?;
+        store.record_question(Kept::Unmatched, "Prime de Noel ?", None, 11)?;
+        store.record_question(Kept::Ambiguous, "nb de rtt", Some(phone), 12)?;
         let review = store.to_review(0, 10)?;
         assert_eq!(
             review
@@ -587,7 +603,7 @@ fn questions_to_review_and_assignments() -> Result {
         );
         store.delete(&Selector::Phone(phone.into()))?;
         assert!(store.to_review(0, 10)?.is_empty(), "erased with the number");
-        store.record_ambiguous("cantine", None, 5)?;
+        store.record_question(Kept::Ambiguous, "cantine", None, 5)?;
         store.purge(8)?;
         assert!(store.to_review(0, 10)?.is_empty(), "purged");
         Ok(())

@@ -295,11 +295,7 @@ impl Context {
                 let value = values.len() as u32;
                 phrases.extend(self.lower_states(states, StatesOf::Value(value)));
             }
-            values.push(ChoiceValue {
-                name: decl.name.text.clone(),
-                label,
-                also,
-            });
+            values.push(ChoiceValue::new(decl.name.text.clone(), label, also));
             spans.push(decl.name.span);
         }
         (values, phrases)

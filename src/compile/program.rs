@@ -11,6 +11,7 @@
 
 use crate::span::{Sources, Span};
 use crate::syntax::ast::ChannelKind;
+use crate::text::fold;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -166,6 +167,24 @@ pub struct ChoiceValue {
     pub label: String,
     /// Other words agents use for this value.
     pub also: Vec<String>,
+    /// The phrases a reply may name it by, folded once here rather than at
+    /// every reply: the name (`_` read as a space), the label, then `also`.
+    pub phrases: Vec<String>,
+}
+
+impl ChoiceValue {
+    pub fn new(name: String, label: String, also: Vec<String>) -> ChoiceValue {
+        let phrases = std::iter::once(fold(&name.replace('_', " ")))
+            .chain(std::iter::once(fold(&label)))
+            .chain(also.iter().map(|a| fold(a)))
+            .collect();
+        ChoiceValue {
+            name,
+            label,
+            also,
+            phrases,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -353,7 +372,29 @@ impl Period {
 
 /// A date as `jj/mm/aaaa`.
 pub fn day_words(d: Date) -> String {
-    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+    let mut out = String::with_capacity(10);
+    write_day(&mut out, d);
+    out
+}
+
+/// [`day_words`], written at the end of `out` (digit by digit: this runs at
+/// every date a conversation shows).
+pub fn write_day(out: &mut String, d: Date) {
+    let two = |out: &mut String, n: u8| {
+        out.push(char::from(b'0' + n / 10));
+        out.push(char::from(b'0' + n % 10));
+    };
+    two(out, d.day());
+    out.push('/');
+    two(out, u8::from(d.month()));
+    out.push('/');
+    match u16::try_from(d.year()) {
+        Ok(year) if year <= 9999 => {
+            two(out, (year / 100) as u8);
+            two(out, (year % 100) as u8);
+        }
+        _ => out.push_str(&format!("{:04}", d.year())),
+    }
 }
 
 /// A set of numbers `lo..hi`, each bound inclusive or not, possibly infinite.

@@ -167,11 +167,22 @@ pub fn render(t: &Template, env: &Env, program: &Program) -> Result<String, Stop
             TemplatePart::Value { expr, choice } => {
                 let value = eval(expr, env)?;
                 let fact = choice.map(|f| program.fact(f));
-                out.push_str(&super::value::display(&value, fact));
+                super::value::display_into(&mut out, &value, fact);
             }
         }
     }
     Ok(out)
+}
+
+/// Whether [`render`] would succeed, without writing the text: evaluates
+/// each interpolated value, and stops where `render` would.
+pub fn renders(t: &Template, env: &Env) -> Result<(), Stop> {
+    for part in &t.parts {
+        if let TemplatePart::Value { expr, .. } = part {
+            eval(expr, env)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@
 
 use super::value::Value;
 use crate::compile::program::{ChoiceValue, Fact, FactType};
-use crate::text::{fold, words};
+use crate::text::{fold_cow, words};
+use std::borrow::Cow;
 use time::{Date, Month};
 
 /// Why a reply was refused; `message()` is the re-ask shown to the agent.
@@ -92,13 +93,16 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
-    let folded = fold(raw);
+    let folded = fold_cow(raw);
     let trimmed = folded.trim_matches(|c: char| !c.is_alphanumeric());
     if let Some(index) = option_number(trimmed, values.len()) {
         return Ok(index);
     }
     // 1. The reply is exactly a name, label or `also`.
-    if let Some(i) = values.iter().position(|v| phrases(v).any(|p| p == trimmed)) {
+    if let Some(i) = values
+        .iter()
+        .position(|v| v.phrases.iter().any(|p| p == trimmed))
+    {
         return Ok(i);
     }
     let reply_words = words(raw);
@@ -117,7 +121,8 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
     let longest: Vec<usize> = values
         .iter()
         .map(|v| {
-            phrases(v)
+            v.phrases
+                .iter()
                 .filter(|p| contains_words(&reply_words, &words(p)))
                 .map(|p| p.len())
                 .max()
@@ -125,9 +130,11 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         })
         .collect();
     if let Some(i) = unique_best(&longest) {
-        let matched: Vec<String> = phrases(&values[i])
+        let matched: Vec<String> = values[i]
+            .phrases
+            .iter()
             .filter(|p| contains_words(&reply_words, &words(p)))
-            .flat_map(|p| words(&p))
+            .flat_map(|p| words(p))
             .collect();
         if reply_words
             .iter()
@@ -161,8 +168,10 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
         values
             .iter()
             .map(|v| {
-                let option_words: Vec<String> = phrases(v)
-                    .map(|p| words(&p))
+                let option_words: Vec<String> = v
+                    .phrases
+                    .iter()
+                    .map(|p| words(p))
                     .enumerate()
                     .filter(|(i, w)| !whole_only || *i == 0 || w.len() == 1)
                     .flat_map(|(_, w)| w)
@@ -210,14 +219,6 @@ fn choice(values: &[ChoiceValue], raw: &str) -> Result<usize, ReplyError> {
     }
 }
 
-/// The name, label and `also` phrases of an option, folded one at a time:
-/// a reply that is exactly the name, the usual case, folds nothing else.
-fn phrases(v: &ChoiceValue) -> impl Iterator<Item = String> + '_ {
-    std::iter::once_with(|| fold(&v.name.replace('_', " ")))
-        .chain(std::iter::once_with(|| fold(&v.label)))
-        .chain(v.also.iter().map(|a| fold(a)))
-}
-
 /// The index of the only maximal non-zero score.
 fn unique_best(scores: &[usize]) -> Option<usize> {
     let top = scores.iter().copied().max().filter(|t| *t > 0)?;
@@ -236,14 +237,17 @@ fn option_names(values: &[ChoiceValue]) -> String {
 
 /// `2`, `2.`, `n°2`, `choix 2`: a 1-based option number within `count`.
 fn option_number(text: &str, count: usize) -> Option<usize> {
-    let digits = text
-        .trim_start_matches("choix")
-        .trim_start_matches("option")
-        .trim_start_matches("n°")
-        .trim_start_matches("no")
-        .trim()
-        .trim_end_matches('.');
-    let n: usize = digits.parse().ok()?;
+    // Most replies are words: no digit, no number (and no prefix to strip).
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut digits = text;
+    for prefix in ["choix", "option", "n°", "no"] {
+        while let Some(rest) = digits.strip_prefix(prefix) {
+            digits = rest;
+        }
+    }
+    let n: usize = digits.trim().trim_end_matches('.').parse().ok()?;
     (1..=count).contains(&n).then(|| n - 1)
 }
 
@@ -312,7 +316,7 @@ const NO: &[&str] = &[
 ];
 
 fn yes_no(raw: &str) -> Result<bool, ReplyError> {
-    let folded = fold(raw);
+    let folded = fold_cow(raw);
     let text = folded.trim_matches(|c: char| !c.is_alphanumeric()).trim();
     let first_word = text
         .split(|c: char| !c.is_alphanumeric())
@@ -423,17 +427,16 @@ pub fn bounds_words(min: Option<f64>, max: Option<f64>) -> String {
 
 /// A number written by an agent: `17,5`, `1 607`, `35 h`, `cinq jours`, `-2`.
 pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
-    let folded = fold(raw);
-    let mut text = folded.trim().to_string();
+    let folded = fold_cow(raw);
+    let mut text = folded.trim();
     if let Some(unit) = unit {
-        let unit = fold(unit);
-        if let Some(stripped) = text.strip_suffix(unit.as_str()) {
-            text = stripped.trim().to_string();
+        if let Some(stripped) = text.strip_suffix(fold_cow(unit).as_ref()) {
+            text = stripped.trim();
         }
     }
     let without_unit = match text.rsplit_once(' ') {
         Some((number, unit)) if UNIT_WORDS.contains(&unit) => number.trim(),
-        _ => text.as_str(),
+        _ => text,
     };
     if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == without_unit) {
         return Some(*n);
@@ -441,11 +444,19 @@ pub fn parse_number(raw: &str, unit: Option<&str>) -> Option<f64> {
     let text = text
         .trim_end_matches(|c: char| c.is_alphabetic() || c == '%' || c == '.' || c.is_whitespace())
         .trim();
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
+    // Spaces between thousands dropped, decimal comma made a point; most
+    // replies have neither and are read as they are.
+    let compact: Cow<str> =
+        if text.contains(|c: char| c.is_whitespace() || c == '\u{202f}' || c == ',') {
+            Cow::Owned(
+                text.chars()
+                    .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+                    .map(|c| if c == ',' { '.' } else { c })
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(text)
+        };
     let valid = !compact.is_empty()
         && compact
             .chars()
@@ -482,7 +493,10 @@ const MONTHS: &[(&str, Month)] = &[
 ];
 
 fn date(raw: &str) -> Result<Date, ReplyError> {
-    if looks_like_a_date(raw) && parse_date(raw).is_none() {
+    if let Some(day) = parse_date(raw) {
+        return Ok(day);
+    }
+    if looks_like_a_date(raw) {
         return Err(refuse(
             "not_a_date",
             format!(
@@ -490,9 +504,7 @@ fn date(raw: &str) -> Result<Date, ReplyError> {
             ),
         ));
     }
-    parse_date(raw).ok_or_else(|| {
-        refuse("not_a_date", format!("Je n'ai pas compris la date « {raw} ». Écrivez-la jj/mm/aaaa, par exemple 01/09/2021, ou « 1er septembre 2021 »."))
-    })
+    Err(refuse("not_a_date", format!("Je n'ai pas compris la date « {raw} ». Écrivez-la jj/mm/aaaa, par exemple 01/09/2021, ou « 1er septembre 2021 ».")))
 }
 
 /// Three groups of digits separated like a date: a date that may not exist.
@@ -506,18 +518,22 @@ fn looks_like_a_date(raw: &str) -> bool {
 
 /// `12/03/2024`, `12-03-2024`, `12.03.24`, `12 mars 2024`, `1er mars 2024`.
 pub fn parse_date(raw: &str) -> Option<Date> {
-    let folded = fold(raw);
-    let parts: Vec<&str> = folded
+    let text = fold_cow(raw);
+    let mut parts = text
         .split(|c: char| c == '/' || c == '-' || c == '.' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let [day, month, year] = parts.as_slice() else {
+        .filter(|p| !p.is_empty());
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
         return None;
-    };
-    let day: u8 = day.trim_end_matches("er").parse().ok()?;
+    }
+    let mut day = day;
+    while let Some(digits) = day.strip_suffix("er") {
+        day = digits;
+    }
+    let day: u8 = day.parse().ok()?;
     let month = match month.parse::<u8>() {
         Ok(m) => Month::try_from(m).ok()?,
-        Err(_) => MONTHS.iter().find(|(name, _)| name == month)?.1,
+        Err(_) => MONTHS.iter().find(|(name, _)| *name == month)?.1,
     };
     let year: i32 = match year.parse::<i32>().ok()? {
         y @ 0..=49 => 2000 + y,

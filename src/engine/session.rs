@@ -10,9 +10,9 @@
 //! Cost of a step: one array read per node (facts, locals and successors are
 //! indexed by id); nothing is allocated in proportion to the rule base.
 
-use super::eval::{eval, render, Env, Stop};
+use super::eval::{eval, render, renders, Env, Stop};
 use super::reply::{bounds_words, parse_reply, ReplyError};
-use super::value::{display, Value};
+use super::value::{display, display_into, Value};
 use crate::compile::program::*;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
@@ -116,48 +116,83 @@ pub struct Session {
     trail: Vec<TrailEntry>,
 }
 
-/// What the conversation needs from the agent, or how it ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub enum Step {
-    Ask(Question),
+/// What the conversation needs from the agent, or how it ended. A question
+/// borrows its texts from the program (`'p`): asking copies nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step<'p> {
+    Ask(Question<'p>),
     Answer(Answer),
     Handoff(Handoff),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Question {
-    pub fact: String,
-    pub prompt: String,
+/// The question that obtains a fact, its texts borrowed from the program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Question<'p> {
+    pub fact: &'p str,
+    pub prompt: &'p str,
     pub kind: &'static str,
-    pub options: Vec<ChoiceOption>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub unit: Option<String>,
-    pub help: Option<String>,
-    /// "entre 1 et 6 jours", for a number with bounds.
-    pub hint: Option<String>,
+    pub unit: Option<&'p str>,
+    pub help: Option<&'p str>,
+    /// The fact's type, for its options.
+    ty: &'p FactType,
 }
 
-impl Question {
+/// The options of a yes/no question.
+const YES_NO: [ChoiceOption<'static>; 2] = [
+    ChoiceOption {
+        value: "oui",
+        label: "Oui",
+    },
+    ChoiceOption {
+        value: "non",
+        label: "Non",
+    },
+];
+
+impl<'p> Question<'p> {
+    /// The options an agent chooses from: a choice's values, or oui/non;
+    /// none for other kinds.
+    pub fn options(&self) -> impl Iterator<Item = ChoiceOption<'p>> + 'p {
+        let (choices, yes_no): (&'p [ChoiceValue], &'static [ChoiceOption<'static>]) = match self.ty
+        {
+            FactType::Choice(values) => (values, &[]),
+            FactType::YesNo => (&[], &YES_NO),
+            _ => (&[], &[]),
+        };
+        choices
+            .iter()
+            .map(|v| ChoiceOption {
+                value: &v.name,
+                label: &v.label,
+            })
+            .chain(yes_no.iter().copied())
+    }
+
+    /// "entre 1 et 6 jours", for a number with bounds.
+    pub fn hint(&self) -> Option<String> {
+        (self.min.is_some() || self.max.is_some()).then(|| {
+            let unit = self.unit.map(|u| format!(" {u}")).unwrap_or_default();
+            format!("{}{unit}", bounds_words(self.min, self.max))
+        })
+    }
+
     /// What to show after the prompt of a text front end: « (oui / non) »,
     /// « (jj/mm/aaaa) », the bounds of a number, or nothing.
     pub fn reply_hint(&self) -> String {
         match self.kind {
             "yesno" => " (oui / non)".to_string(),
             "date" => " (jj/mm/aaaa)".to_string(),
-            _ => self
-                .hint
-                .as_ref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default(),
+            _ => self.hint().map(|h| format!(" ({h})")).unwrap_or_default(),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChoiceOption {
-    pub value: String,
-    pub label: String,
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ChoiceOption<'p> {
+    pub value: &'p str,
+    pub label: &'p str,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -318,7 +353,7 @@ impl Session {
     }
 
     /// Walks until a question or an outcome, and says which.
-    pub fn step(&mut self, program: &Program) -> Result<Step, SessionError> {
+    pub fn step<'p>(&mut self, program: &'p Program) -> Result<Step<'p>, SessionError> {
         self.check(program)?;
         for _ in 0..MAX_VISITS {
             let at = match self.state {
@@ -349,7 +384,10 @@ impl Session {
     /// ended (as [`Session::step`] says it), `None` when it moved on.
     /// Looping on it until `Some` is the same walk as one `step`, without its
     /// bound on the number of nodes visited: the caller bounds the loop.
-    pub fn step_node(&mut self, program: &Program) -> Result<Option<Step>, SessionError> {
+    pub fn step_node<'p>(
+        &mut self,
+        program: &'p Program,
+    ) -> Result<Option<Step<'p>>, SessionError> {
         self.check(program)?;
         match self.position() {
             Some(at) => {
@@ -377,16 +415,12 @@ impl Session {
                 return;
             }
             NodeKind::Let { local, value, next } => self.evaluate(value).map(|v| {
-                self.trail_at(
-                    node.span,
-                    format!(
-                        "{} = {}",
-                        program.local_names[local.index()],
-                        display(&v, None)
-                    ),
-                    here,
-                    None,
-                );
+                let name = &program.local_names[local.index()];
+                let mut what = String::with_capacity(name.len() + 32);
+                what.push_str(name);
+                what.push_str(" = ");
+                display_into(&mut what, &v, None);
+                self.trail_at(node.span, what, here, None);
                 self.locals[local.index()] = Some(v);
                 *next
             }),
@@ -416,15 +450,21 @@ impl Session {
                     .edges_connecting(at, arms[arm])
                     .next()
                     .map(|e| match e.weight() {
-                        EdgeLabel::Arm(text) => text.clone(),
-                        _ => String::new(),
+                        EdgeLabel::Arm(text) => text.as_str(),
+                        _ => "",
                     })
                     .unwrap_or_default();
                 let what = match (dispatch, &v) {
                     (Dispatch::Period { .. }, Value::Date(day)) => {
                         format!("texte en vigueur au {} : {label}", super::value::date(*day))
                     }
-                    _ => format!("branche « {label} »"),
+                    _ => {
+                        let mut what = String::with_capacity(label.len() + 16);
+                        what.push_str("branche « ");
+                        what.push_str(label);
+                        what.push_str(" »");
+                        what
+                    }
                 };
                 self.trail_at(node.span, what, here, Some(arm as u32));
                 Ok(arms[arm])
@@ -434,14 +474,12 @@ impl Session {
                 self.trail_at(node.span, format!("suite dans « {} »", t.title), here, None);
                 Ok(t.entry)
             }
-            NodeKind::Answer { text, .. } => self.evaluate_text(text, program).map(|_| at),
+            // The text is written once the walk ends here (`outcome`): now
+            // only whether every value it shows is known.
+            NodeKind::Answer { text, .. } => renders(text, &self.env()).map(|_| at),
             NodeKind::Handoff { contact, message } => self
                 .resolve(program, *contact)
-                .and_then(|_| {
-                    message
-                        .as_ref()
-                        .map_or(Ok(String::new()), |m| self.evaluate_text(m, program))
-                })
+                .and_then(|_| message.as_ref().map_or(Ok(()), |m| renders(m, &self.env())))
                 .map(|_| at),
         };
         match result {
@@ -534,7 +572,7 @@ impl Session {
     }
 
     /// The outcome of the answer or hand-off node `at`, all facts it needs being known.
-    fn outcome(&self, program: &Program, at: NodeId) -> Step {
+    fn outcome(&self, program: &Program, at: NodeId) -> Step<'static> {
         match &program.node(at).kind {
             NodeKind::Answer { text, sources } => Step::Answer(Answer {
                 text: self.evaluate_text(text, program).unwrap_or_default(),
@@ -552,7 +590,12 @@ impl Session {
         }
     }
 
-    fn handoff(&self, program: &Program, contact: ContactId, message: Option<String>) -> Step {
+    fn handoff(
+        &self,
+        program: &Program,
+        contact: ContactId,
+        message: Option<String>,
+    ) -> Step<'static> {
         let contact = self
             .resolve(program, contact)
             .unwrap_or_else(|_| ResolvedContact {
@@ -568,13 +611,13 @@ impl Session {
         })
     }
 
-    fn hand_off_now(
+    fn hand_off_now<'p>(
         &mut self,
-        program: &Program,
+        program: &'p Program,
         contact: ContactId,
         at: u32,
         requested: bool,
-    ) -> Step {
+    ) -> Step<'p> {
         match self.resolve(program, contact) {
             Err(Stop::Need(fact)) => {
                 self.state = State::Asking { fact, at };
@@ -588,7 +631,7 @@ impl Session {
         }
     }
 
-    fn fault(&mut self, program: &Program, why: &str) -> Step {
+    fn fault(&mut self, program: &Program, why: &str) -> Step<'static> {
         self.trail(
             Span::new(crate::span::FileId(0), 0, 0),
             format!("règle impossible à appliquer : {why}"),
@@ -602,25 +645,37 @@ impl Session {
 
     /// The facts known, as the person taking over reads them.
     pub fn gathered(&self, program: &Program) -> Vec<GatheredFact> {
-        self.known()
-            .map(|(id, k)| {
-                let fact = program.fact(id);
-                GatheredFact {
-                    fact: fact.name.clone(),
-                    question: fact.question.clone(),
-                    value: display(&k.value, Some(fact)),
-                    provenance: k.provenance,
-                }
-            })
-            .collect()
+        self.known_from(program, |_| true)
     }
 
     /// The facts taken from the question or an earlier topic, as shown to the agent.
     pub fn assumed(&self, program: &Program) -> Vec<GatheredFact> {
-        self.gathered(program)
-            .into_iter()
-            .filter(|g| g.provenance.is_assumed())
-            .collect()
+        self.known_from(program, Provenance::is_assumed)
+    }
+
+    /// The known facts whose provenance `keep` accepts, in declaration order
+    /// (the others are neither copied nor written).
+    fn known_from(
+        &self,
+        program: &Program,
+        keep: impl Fn(Provenance) -> bool,
+    ) -> Vec<GatheredFact> {
+        let mut out = Vec::new();
+        for (i, value) in self.facts.iter().enumerate() {
+            let Some(value) = value else { continue };
+            let provenance = self.provenance[i];
+            if !keep(provenance) {
+                continue;
+            }
+            let fact = program.fact(FactId(i as u32));
+            out.push(GatheredFact {
+                fact: fact.name.clone(),
+                question: fact.question.clone(),
+                value: display(value, Some(fact)),
+                provenance,
+            });
+        }
+        out
     }
 
     /// Takes the facts among `facts` that `earlier` (a previous topic of the
@@ -671,15 +726,13 @@ impl Session {
         let State::Asking { fact, at } = self.state else {
             return Err(SessionError::NotAsking);
         };
-        let value = parse_reply(program.fact(fact), raw).map_err(SessionError::Reply)?;
-        self.trail(
-            program.fact(fact).span,
-            format!(
-                "{} : {}",
-                program.fact(fact).name,
-                display(&value, Some(program.fact(fact)))
-            ),
-        );
+        let f = program.fact(fact);
+        let value = parse_reply(f, raw).map_err(SessionError::Reply)?;
+        let mut what = String::with_capacity(f.name.len() + 64);
+        what.push_str(&f.name);
+        what.push_str(" : ");
+        display_into(&mut what, &value, Some(f));
+        self.trail(f.span, what);
         self.asked.push(Asked {
             fact,
             at,
@@ -756,45 +809,22 @@ impl Session {
     }
 }
 
-/// The question that obtains `fact`.
-pub fn question(program: &Program, fact: FactId) -> Question {
+/// The question that obtains `fact`, borrowed from the program.
+pub fn question(program: &Program, fact: FactId) -> Question<'_> {
     let f = program.fact(fact);
     let (min, max) = match &f.ty {
         FactType::Integer { min, max } | FactType::Number { min, max } => (*min, *max),
         _ => (None, None),
     };
-    let hint = (min.is_some() || max.is_some()).then(|| {
-        let unit = f.unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
-        format!("{}{unit}", bounds_words(min, max))
-    });
     Question {
-        fact: f.name.clone(),
-        prompt: f.question.clone(),
+        fact: &f.name,
+        prompt: &f.question,
         kind: f.ty.kind_name(),
-        options: f
-            .ty
-            .choices()
-            .iter()
-            .map(|v| ChoiceOption {
-                value: v.name.clone(),
-                label: v.label.clone(),
-            })
-            .chain(
-                matches!(f.ty, FactType::YesNo)
-                    .then_some([("oui", "Oui"), ("non", "Non")])
-                    .into_iter()
-                    .flatten()
-                    .map(|(value, label)| ChoiceOption {
-                        value: value.into(),
-                        label: label.into(),
-                    }),
-            )
-            .collect(),
         min,
         max,
-        unit: f.unit.clone(),
-        help: f.help.clone(),
-        hint,
+        unit: f.unit.as_deref(),
+        help: f.help.as_deref(),
+        ty: &f.ty,
     }
 }
 

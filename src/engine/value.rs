@@ -22,18 +22,27 @@ pub enum Value {
 
 /// A value as an agent reads it. `fact` gives the labels of a choice.
 pub fn display(value: &Value, fact: Option<&Fact>) -> String {
+    let mut out = String::new();
+    display_into(&mut out, value, fact);
+    out
+}
+
+/// [`display`], written at the end of `out` (the trail's lines, without a
+/// string of their own for the value).
+pub fn display_into(out: &mut String, value: &Value, fact: Option<&Fact>) {
     match value {
-        Value::Bool(true) => "oui".to_string(),
-        Value::Bool(false) => "non".to_string(),
-        Value::Number(n) => number(*n),
-        Value::Date(d) => date(*d),
-        Value::Text(t) => t.clone(),
+        Value::Bool(true) => out.push_str("oui"),
+        Value::Bool(false) => out.push_str("non"),
+        Value::Number(n) => number_into(out, *n),
+        Value::Date(d) => crate::compile::program::write_day(out, *d),
+        Value::Text(t) => out.push_str(t),
         Value::Choice(i) => match fact.map(|f| &f.ty) {
-            Some(FactType::Choice(values)) => values
-                .get(*i as usize)
-                .map(|v| v.label.clone())
-                .unwrap_or_default(),
-            _ => i.to_string(),
+            Some(FactType::Choice(values)) => {
+                if let Some(v) = values.get(*i as usize) {
+                    out.push_str(&v.label);
+                }
+            }
+            _ => out.push_str(&i.to_string()),
         },
     }
 }
@@ -51,32 +60,48 @@ pub fn code(value: &Value, fact: &Fact) -> String {
 
 /// A number in French: `25`, `12,5`, `1 607`, at most two decimals.
 pub fn number(n: f64) -> String {
+    let mut out = String::new();
+    number_into(&mut out, n);
+    out
+}
+
+/// [`number`], written at the end of `out`.
+fn number_into(out: &mut String, n: f64) {
     if !n.is_finite() {
-        return "—".to_string();
+        out.push('—');
+        return;
     }
     let rounded = (n * 100.0).round() / 100.0;
     let negative = rounded < 0.0;
     let whole = rounded.abs().trunc() as u64;
     let cents = ((rounded.abs() - rounded.abs().trunc()) * 100.0).round() as u64;
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    let mut out = String::new();
     if negative {
         out.push('-');
     }
-    out.push_str(&grouped);
+    // The digits of `whole`, most significant last, then written in order
+    // with a narrow no-break space between thousands.
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = whole;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for i in (0..len).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
+            out.push('\u{202f}');
+        }
+    }
     if cents > 0 {
         let decimals = format!("{cents:02}");
         out.push(',');
         out.push_str(decimals.trim_end_matches('0'));
     }
-    out
 }
 
 /// An amount in euros, with its cents: `100,80 €`, `1 607,00 €`.
@@ -134,6 +159,11 @@ mod tests {
         assert_eq!(number(0.333), "0,33");
         assert_eq!(number(1607.0), "1\u{202f}607");
         assert_eq!(number(-3.25), "-3,25");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(999.0), "999");
+        assert_eq!(number(1000.0), "1\u{202f}000");
+        assert_eq!(number(1234567.5), "1\u{202f}234\u{202f}567,5");
+        assert_eq!(number(0.05), "0,05");
     }
 
     #[test]

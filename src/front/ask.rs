@@ -59,6 +59,7 @@ pub fn routing_json(program: &Program, routing: &Routing) -> serde_json::Value {
             "evidence": round(c.evidence),
             "completeness": round(c.completeness),
             "similarity": round(c.similarity),
+            "probability": round(c.probability),
         })).collect::<Vec<_>>(),
         "extracted": routing.extracted.iter().map(|e| {
             let fact = program.fact(e.fact);

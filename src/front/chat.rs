@@ -16,6 +16,7 @@
 use crate::compile::program::{Program, TopicId};
 use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
 use crate::engine::{understood, Command, Provenance, Session, SessionError};
+use crate::front::choice::{self, Pick, Shown};
 use crate::front::wire;
 use crate::route::{self, Decision, Extracted, Router};
 use std::io::{self, BufRead, Write};
@@ -248,46 +249,52 @@ impl<W: Write> Chat<'_, W> {
         writeln!(self.out, "{}", self.paint(how, "2"))
     }
 
+    /// A line with no conversation going: a topic picked from the list last shown
+    /// (`front/choice.rs`), or a question to route.
     fn choose_topic(&mut self, line: &str) -> io::Result<()> {
         let menu_shown = std::mem::take(&mut self.menu_shown);
-        let folded = crate::text::fold(line);
-        let number = folded.trim_end_matches('.').parse::<usize>().is_ok();
-        if let Some((topics, question)) = self.offer.take() {
-            match offer_choice(self.program, &topics, line) {
-                Some(Some(topic)) => {
-                    let extracted = self.router.extract(&question, topic);
-                    return self.start_with(topic, &extracted);
-                }
-                Some(None) => return self.no_match(&question),
-                None if number => {
-                    let message = format!(
-                        "Il n'y a pas de choix « {} » : tapez un numéro de 1 à {}.",
-                        line.trim(),
-                        topics.len() + 1
-                    );
-                    self.say_error("unknown_topic", &message)?;
-                    return self.offer(topics, &question);
-                }
-                None => {}
+        let offer = self.offer.take();
+        let menu = choice::menu(self.program);
+        let shown = match &offer {
+            Some((topics, _)) => Some(Shown {
+                topics,
+                other: true,
+            }),
+            None if menu_shown => Some(Shown {
+                topics: &menu,
+                other: false,
+            }),
+            None => None,
+        };
+        match (choice::pick(self.program, shown, line), offer) {
+            (Pick::Listed(topic), Some((_, question))) => {
+                let extracted = self.router.extract(&question, topic);
+                self.start_with(topic, &extracted)
             }
-        }
-        if number && !menu_shown {
-            let message = "Ce numéro ne correspond à aucune liste affichée : posez votre question, ou tapez « recommencer » pour voir la liste des sujets.";
-            return self.say_error("unknown_topic", message);
-        }
-        match topic_choice(self.program, line) {
-            Some(topic) => self.start(topic),
+            (Pick::Listed(topic) | Pick::Named(topic), _) => self.start(topic),
+            (Pick::Other, Some((_, question))) => self.no_match(&question),
+            (Pick::Unlisted, Some((topics, question))) => {
+                let message = format!(
+                    "Il n'y a pas de choix « {} » : tapez un numéro de 1 à {}.",
+                    line.trim(),
+                    topics.len() + 1
+                );
+                self.say_error("unknown_topic", &message)?;
+                self.offer(topics, &question)
+            }
+            (Pick::Unlisted, None) if !menu_shown => {
+                let message = "Ce numéro ne correspond à aucune liste affichée : posez votre question, ou tapez « recommencer » pour voir la liste des sujets.";
+                self.say_error("unknown_topic", message)
+            }
             // Free text: route it.
-            None if !number && folded.chars().any(char::is_alphanumeric) => self.route(line),
-            None => {
+            (Pick::Text, _) if crate::text::fold(line).chars().any(char::is_alphanumeric) => {
+                self.route(line)
+            }
+            _ => {
                 let message = format!(
                     "Je n'ai pas compris « {line} » : tapez le numéro d'un sujet de la liste."
                 );
-                if self.options.json {
-                    self.json_line(&wire::error("unknown_topic", &message))?;
-                } else {
-                    writeln!(self.out, "{}", self.paint(&message, "33"))?;
-                }
+                self.say_error("unknown_topic", &message)?;
                 self.menu()
             }
         }
@@ -321,7 +328,7 @@ impl<W: Write> Chat<'_, W> {
                     serde_json::json!({ "value": t.name, "label": t.title })
                 })
                 .collect();
-            options.push(serde_json::json!({ "value": OTHER, "label": other }));
+            options.push(serde_json::json!({ "value": choice::OTHER, "label": other }));
             let ask = serde_json::json!({
                 "type": "ask", "fact": "topic", "prompt": prompt, "kind": "choice", "options": options,
             });
@@ -470,9 +477,9 @@ impl<W: Write> Chat<'_, W> {
 
     fn ask(&mut self, q: &Question) -> io::Result<()> {
         let hint = q.reply_hint();
-        writeln!(self.out, "{}{hint}", self.paint(&q.prompt, "1"))?;
+        writeln!(self.out, "{}{hint}", self.paint(q.prompt, "1"))?;
         if q.kind == "choice" {
-            for (i, o) in q.options.iter().enumerate() {
+            for (i, o) in q.options().enumerate() {
                 writeln!(self.out, "  {}. {}", i + 1, o.label)?;
             }
         }
@@ -587,7 +594,7 @@ impl<W: Write> Chat<'_, W> {
         let next = if self.options.topic.is_some() {
             "Tapez « quitter » pour finir."
         } else {
-            "Posez une autre question (ou tapez le numéro d'un sujet), ou « quitter » pour finir."
+            "Posez une autre question (ou « recommencer » pour la liste des sujets), ou « quitter » pour finir."
         };
         writeln!(self.out, "{}", self.paint(next, "2"))
     }
@@ -653,48 +660,6 @@ impl<W: Write> Chat<'_, W> {
             text.to_string()
         }
     }
-}
-
-/// The option value for "something else" in an offer of topics.
-const OTHER: &str = "autre";
-
-/// A choice among offered topics: `Some(Some(topic))` for a topic (its number
-/// in the offer, its id or title), `Some(None)` for "something else", `None`
-/// when the line is not a choice (a new question).
-fn offer_choice(program: &Program, topics: &[TopicId], line: &str) -> Option<Option<TopicId>> {
-    let folded = crate::text::fold(line.trim());
-    if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
-        return match n {
-            n if (1..=topics.len()).contains(&n) => Some(Some(topics[n - 1])),
-            n if n == topics.len() + 1 => Some(None),
-            _ => None,
-        };
-    }
-    if folded == OTHER || folded == "autre chose" {
-        return Some(None);
-    }
-    topics
-        .iter()
-        .find(|t| {
-            let topic = program.topic(**t);
-            topic.name == line.trim() || crate::text::fold(&topic.title) == folded
-        })
-        .map(|t| Some(*t))
-}
-
-/// A topic chosen from the menu: its number, its id, or its exact title.
-fn topic_choice(program: &Program, line: &str) -> Option<TopicId> {
-    let folded = crate::text::fold(line.trim());
-    if let Ok(n) = folded.trim_end_matches('.').parse::<usize>() {
-        return (1..=program.topics.len())
-            .contains(&n)
-            .then(|| TopicId(n as u32 - 1));
-    }
-    program
-        .topics
-        .iter()
-        .position(|t| t.name == line.trim() || crate::text::fold(&t.title) == folded)
-        .map(|i| TopicId(i as u32))
 }
 
 /// Answer text for a terminal: links as `texte (adresse)`, the rest as written.

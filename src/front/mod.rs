@@ -7,6 +7,7 @@
 
 pub mod ask;
 pub mod chat;
+pub mod choice;
 pub mod cli;
 pub mod doc;
 pub mod fmt;

@@ -416,7 +416,7 @@ impl Repl {
             self.paused = false;
             match session.step(program) {
                 Ok(Step::Ask(q)) => {
-                    if let Some(raw) = self.replay.remove(&q.fact) {
+                    if let Some(raw) = self.replay.remove(q.fact) {
                         match session.reply(program, &raw) {
                             Ok(()) => {
                                 let _ = writeln!(out, "  (rejoué) {} = {raw}", q.fact);
@@ -1171,7 +1171,7 @@ fn show_question(out: &mut String, q: &Question) {
     let hint = q.reply_hint();
     let _ = writeln!(out, "? {} — {}{hint}", q.fact, q.prompt);
     if q.kind == "choice" {
-        for (i, o) in q.options.iter().enumerate() {
+        for (i, o) in q.options().enumerate() {
             let _ = writeln!(out, "  {}. {} — {}", i + 1, o.value, o.label);
         }
     }

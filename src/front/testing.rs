@@ -175,8 +175,8 @@ fn run_case(
         let Step::Ask(question) = step else {
             break step;
         };
-        if asked.last() != Some(&question.fact) {
-            asked.push(question.fact.clone());
+        if asked.last().map(String::as_str) != Some(question.fact) {
+            asked.push(question.fact.to_string());
         }
         let _ = writeln!(transcript, "    ? {} [{}]", question.prompt, question.fact);
         let Some(reply) = replies.next() else {

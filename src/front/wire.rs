@@ -6,7 +6,7 @@
 //! plain explanation agents read (`engine/explain.rs`).
 
 use crate::compile::program::Program;
-use crate::engine::session::{GatheredFact, Handoff, Question, Step, TrailEntry};
+use crate::engine::session::{ChoiceOption, GatheredFact, Handoff, Question, Step, TrailEntry};
 use crate::engine::understood;
 use crate::engine::{Session, SessionError};
 use serde_json::{json, Map, Value};
@@ -66,8 +66,9 @@ pub fn ask(q: &Question) -> Value {
     object.insert("fact".into(), json!(q.fact));
     object.insert("prompt".into(), json!(q.prompt));
     object.insert("kind".into(), json!(q.kind));
-    if !q.options.is_empty() {
-        object.insert("options".into(), json!(q.options));
+    let options: Vec<ChoiceOption> = q.options().collect();
+    if !options.is_empty() {
+        object.insert("options".into(), json!(options));
     }
     if let Some(min) = q.min {
         object.insert("min".into(), json!(min));

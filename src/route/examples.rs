@@ -62,17 +62,14 @@ pub struct Similarity {
     pub(super) learned: Option<(Class, f64)>,
 }
 
-/// One feature of a text before numbering: its hash and raw count.
-type Raw = HashMap<u64, (f32, bool)>;
+/// The features of a text before numbering: each hash, with its count and
+/// whether it is a trigram.
+pub(super) type Raw = HashMap<u64, (f32, bool)>;
 
 impl ExampleIndex {
-    /// Indexes `examples` (analysed tokens and class) for `topics` topics; the `learned` last
+    /// Indexes `examples` (raw features and class) for `topics` topics; the `learned` last
     /// ones are questions HR assigned.
-    pub(super) fn new(
-        topics: usize,
-        examples: &[(Vec<Token>, Class)],
-        learned: usize,
-    ) -> ExampleIndex {
+    pub(super) fn new(topics: usize, examples: &[(Raw, Class)], learned: usize) -> ExampleIndex {
         let mut index = ExampleIndex {
             topics,
             ..ExampleIndex::default()
@@ -81,7 +78,7 @@ impl ExampleIndex {
             .map(|i| i + learned >= examples.len())
             .collect();
         index.class = examples.iter().map(|(_, c)| *c).collect();
-        let raws: Vec<Raw> = examples.iter().map(|(t, _)| raw_features(t)).collect();
+        let raws: Vec<&Raw> = examples.iter().map(|(r, _)| r).collect();
         let mut df: Vec<u32> = Vec::new();
         for raw in &raws {
             for hash in raw.keys() {
@@ -132,8 +129,8 @@ impl ExampleIndex {
         out
     }
 
-    /// The similarity of the question `tokens` to each topic's nearest example.
-    pub(super) fn similarity(&self, tokens: &[Token]) -> Similarity {
+    /// The similarity of a question (its raw features) to each topic's nearest example.
+    pub(super) fn similarity(&self, raw: &Raw) -> Similarity {
         let mut out = Similarity {
             topics: vec![0.0; self.topics],
             off_topic: 0.0,
@@ -143,7 +140,7 @@ impl ExampleIndex {
             return out;
         }
         let mut dot = vec![0.0f32; self.class.len()];
-        for (id, w) in self.weigh(&raw_features(tokens)) {
+        for (id, w) in self.weigh(raw) {
             for &(e, we) in &self.postings[id as usize] {
                 dot[e as usize] += w * we;
             }
@@ -167,7 +164,7 @@ impl ExampleIndex {
 }
 
 /// The features of a text's meaningful words, with their counts.
-fn raw_features(tokens: &[Token]) -> Raw {
+pub(super) fn raw_features(tokens: &[Token]) -> Raw {
     let mut raw = Raw::new();
     for t in tokens.iter().filter(|t| !t.stop) {
         raw.entry(hash(&('w', t.stem.as_str())))
@@ -196,6 +193,6 @@ fn hash<T: Hash>(value: &T) -> u64 {
 impl Router {
     /// The similarity of a question (analysed) to each topic's examples.
     pub fn similarity(&self, tokens: &[Token]) -> Similarity {
-        self.examples.similarity(tokens)
+        self.examples.similarity(&raw_features(tokens))
     }
 }

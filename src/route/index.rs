@@ -2,7 +2,8 @@
 //! synonyms) as stem ids with IDF weights, the stems of its own texts, the
 //! facts it may ask, and the choice phrases extraction looks for.
 
-use super::examples::{Class, ExampleIndex};
+use super::bayes::Bayes;
+use super::examples::{raw_features, Class, ExampleIndex, Raw};
 use super::extract::Extractor;
 use super::lexicon::Lexicon;
 use super::normalise::{is_common_word, Token};
@@ -44,6 +45,8 @@ pub struct Router {
     pub(super) lexicon: Lexicon,
     /// Each topic's examples (title, triggers, `examples`, questions HR assigned).
     pub(super) examples: ExampleIndex,
+    /// A naive Bayes classifier trained on the same texts and the synonyms.
+    pub(super) bayes: Bayes,
 }
 
 /// A word of the rules typos are corrected to: its length in characters,
@@ -54,6 +57,9 @@ pub(super) type KnownWord = (usize, (String, String));
 pub(super) struct Phrase {
     pub(super) stems: Vec<u32>,
     pub(super) total: f64,
+    /// Those of its stems that are ordinary words (`common_words.txt`: « accueil » in
+    /// « accueil de l'enfant »): they complete a phrase, they never match one alone.
+    pub(super) context: Vec<u32>,
 }
 
 pub(super) struct TopicIndex {
@@ -105,6 +111,7 @@ impl Router {
             extractor: Extractor::new(program),
             lexicon: Lexicon::default(),
             examples: ExampleIndex::default(),
+            bayes: Bayes::default(),
         };
         let mut words: HashMap<String, String> = HashMap::new();
         let mut fact_stems: Vec<u32> = Vec::new();
@@ -139,7 +146,7 @@ impl Router {
             router.facts.push(index);
         }
         // Topics: their phrases and texts.
-        let mut phrase_stems: Vec<Vec<Vec<u32>>> = Vec::new();
+        let mut phrase_stems: Vec<Vec<(Vec<u32>, Vec<u32>)>> = Vec::new();
         for (i, topic) in program.topics.iter().enumerate() {
             let mut index = TopicIndex {
                 phrases: Vec::new(),
@@ -155,9 +162,13 @@ impl Router {
             for text in texts {
                 let tokens = router.analyse_plain(text);
                 let mut stems: Vec<u32> = Vec::new();
+                let mut context: Vec<u32> = Vec::new();
                 let generic = tokens.iter().all(|t| t.stop || is_common_word(&t.word));
                 for t in tokens.into_iter().filter(|t| !t.stop) {
                     let id = router.intern(&t.stem);
+                    if is_common_word(&t.word) {
+                        context.push(id);
+                    }
                     words.insert(t.word, t.stem);
                     if !stems.contains(&id) {
                         stems.push(id);
@@ -168,7 +179,7 @@ impl Router {
                 if !stems.is_empty() {
                     index.stems.extend(stems.iter().copied());
                     if !generic {
-                        phrases.push(stems);
+                        phrases.push((stems, context));
                     }
                 }
             }
@@ -226,9 +237,10 @@ impl Router {
         for (topic, phrases) in router.topics.iter_mut().zip(phrase_stems) {
             topic.phrases = phrases
                 .into_iter()
-                .map(|stems| Phrase {
+                .map(|(stems, context)| Phrase {
                     total: stems.iter().map(|&s| router.weight[s as usize]).sum(),
                     stems,
+                    context,
                 })
                 .collect();
             for fact in &topic.facts {
@@ -313,7 +325,20 @@ impl Router {
             topic.text_stems.sort_unstable();
             topic.text_stems.dedup();
         }
-        router.examples = ExampleIndex::new(program.topics.len(), &examples, learned.len());
+        let raws: Vec<(Raw, Class)> = examples
+            .iter()
+            .map(|(words, class)| (raw_features(words), *class))
+            .collect();
+        router.examples = ExampleIndex::new(program.topics.len(), &raws, learned.len());
+        // The classifier also learns the synonyms, single words the examples may lack.
+        let mut training = raws;
+        for (i, topic) in program.topics.iter().enumerate() {
+            for text in &topic.synonyms {
+                let words = router.situations(&router.analyse(text));
+                training.push((raw_features(&words), Class::Topic(TopicId(i as u32))));
+            }
+        }
+        router.bayes = Bayes::new(program.topics.len(), &training);
         router
     }
 

@@ -20,8 +20,8 @@ use std::collections::HashMap;
 
 /// One expression and the notion it names.
 struct Entry {
-    /// Stems of the expression's meaningful words.
-    stems: Vec<String>,
+    /// Stems of the expression's meaningful words, with each folded word.
+    stems: Vec<(String, String)>,
     /// The notion's tokens.
     notion: Vec<Token>,
     /// Stop words are part of the expression (`stems` has them all).
@@ -89,12 +89,12 @@ impl Router {
                     None => (off_topic, expression),
                 };
                 let all = self.analyse_plain(&expression);
-                let stems: Vec<String> = all
+                let stems: Vec<(String, String)> = all
                     .into_iter()
                     .filter(|t| exact || !t.stop)
-                    .map(|t| t.stem)
+                    .map(|t| (t.stem, t.word))
                     .collect();
-                let Some(first) = stems.first() else {
+                let Some((first, _)) = stems.first() else {
                     continue;
                 };
                 lexicon
@@ -162,7 +162,7 @@ impl Entry {
             let Some(stem) = next else {
                 return Some(i);
             };
-            if *stem == t.stem {
+            if same_word(stem, &t.stem, &t.word, self.exact) {
                 next = want.next();
             } else if !t.stop || self.exact || i == 0 {
                 return None;
@@ -170,4 +170,19 @@ impl Entry {
         }
         next.is_none().then_some(tokens.len())
     }
+}
+
+/// Stems shorter than this say too little alone: the word must be the
+/// expression's word, or the expression's word and an ending (« bébés »).
+const SHORT_STEM: usize = 4;
+
+/// Whether a question word (`stem`, folded `word`) is the expression's word
+/// (its stem and folded word). In general, the same stem — and for a short
+/// stem the same word, so that « va » is not « VAE » (stem « va »). Word for
+/// word (`exact`, and always for « hors sujet »), the expression's word with
+/// at most an ending: « titularisée » (the agent's state) is not
+/// « titularisation » (what no topic answers), though their stems are one.
+fn same_word((stem, written): &(String, String), other: &str, word: &str, exact: bool) -> bool {
+    let short = stem.chars().count() < SHORT_STEM;
+    stem == other && (!(exact || short) || word.starts_with(written.as_str()))
 }

@@ -49,6 +49,7 @@
 //! questions and figures), [`handoff`] (the fallback hand-off); word lists
 //! are data files in `data/route/`.
 
+mod bayes;
 mod eval;
 mod examples;
 mod extract;
@@ -99,6 +100,8 @@ pub struct Candidate {
     pub completeness: f64,
     /// Cosine similarity of the question to the topic's nearest example.
     pub similarity: f64,
+    /// The classifier's posterior probability of the topic (`bayes.rs`).
+    pub probability: f64,
 }
 
 /// The routing of one question.

@@ -2,7 +2,7 @@
 //! phrase, the other words it knows, the words of its choices), how much of
 //! the question the best topic explains, and the decision taken from both.
 
-use super::examples::Class;
+use super::examples::{raw_features, Class};
 use super::index::{Phrase, Router, TopicIndex, Word};
 use super::lexicon::OFF_TOPIC_STEM;
 use super::normalise::is_common_word;
@@ -44,6 +44,17 @@ const EXAMPLE_FLOOR: f64 = 0.4;
 const EXAMPLE_SUPPORT_FLOOR: f64 = 0.5;
 /// Similarity to an example at which it explains the whole question.
 const EXAMPLE_FULL: f64 = 0.8;
+/// Evidence added by the classifier sure of a topic (probability 1).
+const BAYES_WEIGHT: f64 = 2.5;
+/// The classifier's probability below which it explains nothing of the question…
+const BAYES_SUPPORT_FLOOR: f64 = 0.6;
+/// …and at which it explains the whole question.
+const BAYES_FULL: f64 = 0.95;
+/// Share of the best topic's evidence a topic needs to be offered with it.
+const OFFERED: f64 = 0.35;
+/// The best topic is not started when the classifier gives another topic
+/// more than it, and at least this probability (below, it has no opinion).
+const OPINION: f64 = 0.3;
 /// Share of the unknown words' weight kept against a topic alone in the running…
 const ALONE_DOUBT: f64 = 0.5;
 /// …that is, whose runner-up has less than this share of its evidence (in between, more).
@@ -66,17 +77,26 @@ impl Router {
             }
         }
         let ids: Vec<u32> = content.iter().filter_map(|w| w.id).collect();
-        let similarity = self.examples.similarity(&words);
-        // (topic, evidence, completeness, evidence from keywords alone)
-        let mut scored: Vec<(usize, f64, f64, f64)> = self
+        let raw = raw_features(&words);
+        let similarity = self.examples.similarity(&raw);
+        let posterior = self.bayes.posterior(&raw);
+        let probability = |i: usize| posterior.as_ref().map_or(0.0, |p| p[i]);
+        // (topic, evidence, completeness, evidence from keywords alone, from keywords and examples)
+        let mut scored: Vec<(usize, f64, f64, f64, f64)> = self
             .topics
             .iter()
             .enumerate()
             .map(|(i, topic)| {
                 let (keywords, completeness) = self.evidence(topic, &ids);
                 let near = similarity.topics.get(i).copied().unwrap_or(0.0);
-                let evidence = keywords + EXAMPLE_WEIGHT * ramp(near);
-                (i, evidence, completeness, keywords)
+                let direct = keywords + EXAMPLE_WEIGHT * ramp(near);
+                // The classifier adds to a topic something else already points at.
+                let bayes = if direct > 0.0 {
+                    BAYES_WEIGHT * probability(i)
+                } else {
+                    0.0
+                };
+                (i, direct + bayes, completeness, keywords, direct)
             })
             .filter(|(_, s, ..)| *s > 0.0)
             .collect();
@@ -84,11 +104,12 @@ impl Router {
         let ranking: Vec<Candidate> = scored
             .iter()
             .take(5)
-            .map(|(i, s, c, _)| Candidate {
+            .map(|(i, s, c, ..)| Candidate {
                 topic: TopicId(*i as u32),
                 evidence: *s,
                 completeness: *c,
                 similarity: similarity.topics.get(*i).copied().unwrap_or(0.0),
+                probability: probability(*i),
             })
             .collect();
         let no_match = Decision::NoMatch {
@@ -112,7 +133,8 @@ impl Router {
             };
         }
         let off_topic = words.iter().any(|w| w.stem == OFF_TOPIC_STEM);
-        let Some(&(best, s1, completeness, keywords)) = scored.first().filter(|_| !off_topic)
+        let Some(&(best, s1, completeness, keywords, direct)) =
+            scored.first().filter(|_| !off_topic)
         else {
             return Routing {
                 decision: no_match,
@@ -126,7 +148,9 @@ impl Router {
         // do not know: in a question about one thing, they are mostly its context.
         let alone = ALONE_DOUBT + (1.0 - ALONE_DOUBT) * (s2 / s1 / ALONE_BELOW).min(1.0);
         let coverage = self.coverage(&self.topics[best], &content, keywords, alone);
-        let strength = 1.0 - (-s1 / EVIDENCE_SCALE).exp();
+        // Strength is what the question says of the topic in words the topic
+        // uses; the classifier ranks and supports, it does not make weak words strong.
+        let strength = 1.0 - (-direct / EVIDENCE_SCALE).exp();
         // A runner-up far behind hardly matters; a close one does (and past
         // LEAD_RATIO the best is not started at all).
         let lead = 1.0 - 0.5 * (s2 / s1).powi(2);
@@ -135,13 +159,29 @@ impl Router {
         let near = similarity.topics.get(best).copied().unwrap_or(0.0);
         let slo = EXAMPLE_SUPPORT_FLOOR;
         let by_example = ((near - slo) / (EXAMPLE_FULL - slo)).clamp(0.0, 1.0);
-        let support = (coverage * completeness).max(by_example);
+        // The classifier sure of the same topic the evidence ranks first.
+        let p_best = probability(best);
+        let argmax = posterior
+            .as_ref()
+            .is_some_and(|p| p.iter().all(|&x| x <= p_best));
+        let by_bayes = if argmax {
+            ((p_best - BAYES_SUPPORT_FLOOR) / (BAYES_FULL - BAYES_SUPPORT_FLOOR)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let support = (coverage * completeness).max(by_example).max(by_bayes);
+        // The classifier has an opinion, and it is another topic in the running
+        // (one that would be offered): the evidence is not confirmed.
+        let contradicted = scored.iter().skip(1).any(|&(i, s, ..)| {
+            let p = probability(i);
+            p > p_best && p >= OPINION && s >= OFFERED * s1
+        });
         let mut score = (strength * lead * support).clamp(0.0, 1.0);
         // Closer to a question HR marked « hors sujet » than to any example of the topic.
         if similarity.off_topic >= near {
             score = score.min(NO_MATCH / 2.0);
         }
-        let decision = if score >= CONFIDENT && s2 < LEAD_RATIO * s1 {
+        let decision = if !contradicted && score >= CONFIDENT && s2 < LEAD_RATIO * s1 {
             Decision::Confident {
                 topic: TopicId(best as u32),
             }
@@ -151,7 +191,7 @@ impl Router {
             let topics = scored
                 .iter()
                 .take(MAX_CHOICES)
-                .filter(|(_, s, ..)| *s >= 0.35 * s1)
+                .filter(|(_, s, ..)| *s >= OFFERED * s1)
                 .map(|(i, ..)| TopicId(*i as u32))
                 .collect();
             Decision::Ambiguous { topics }
@@ -175,6 +215,14 @@ impl Router {
         let mut completeness: f64 = 0.0;
         let mut best_phrase: Option<&Phrase> = None;
         for phrase in &topic.phrases {
+            // Ordinary words alone (« accueil » of « agent d'accueil ») match no phrase.
+            let named = phrase
+                .stems
+                .iter()
+                .any(|s| ids.contains(s) && !phrase.context.contains(s));
+            if !named {
+                continue;
+            }
             let matched: f64 = phrase
                 .stems
                 .iter()

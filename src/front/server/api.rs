@@ -19,7 +19,7 @@
 //! contact. Nothing is stored for a choice offered: the web page keeps it,
 //! SMS keeps it in the store (`sms.rs`).
 
-use super::store::{Conversation, Outcome, StoreError, Turn};
+use super::store::{Conversation, Kept, Outcome, StoreError, Turn};
 use super::{log, App, Served};
 use crate::compile::program::{Program, TopicId};
 use crate::engine::reply::MAX_TEXT;
@@ -652,7 +652,7 @@ fn earlier_session(app: &App, program: &Program, agent: Agent) -> ApiResult<Opti
 
 /// The value of the « Autre chose » option offered with ambiguous topics (as in `guichet chat`):
 /// the agent's question then goes to the `fallback` contact.
-pub const OTHER: &str = "autre";
+pub const OTHER: &str = crate::front::choice::OTHER;
 const OTHER_LABEL: &str = "Autre chose : transmettre ma question à une personne";
 
 /// What a free-text first message led to.
@@ -721,6 +721,16 @@ pub fn menu_step(program: &Program) -> Value {
     )
 }
 
+/// The topics offered for an ambiguous question, then « Autre chose ».
+pub fn offer_step(program: &Program, topics: &[TopicId]) -> Value {
+    topic_ask(
+        program,
+        "Votre question peut concerner plusieurs sujets. Lequel ?",
+        topics,
+        true,
+    )
+}
+
 /// Routes the agent's free-text first message (docs/routing.md) on the rules served now:
 /// confident, the topic starts with the facts the question states; ambiguous, the likely topics
 /// are offered; no match, the question goes to the `fallback` contact and is recorded as
@@ -760,18 +770,14 @@ pub fn route_question(
         Decision::Ambiguous { topics } => {
             profile_facts(app, &program, profile)?;
             // Listed on the admin page for HR to assign (the learning loop, docs/routing.md).
-            app.store.record_ambiguous(&question, phone, app.now())?;
+            app.store
+                .record_question(Kept::Ambiguous, &question, phone, app.now())?;
             Routed::Offered {
                 topics: topics
                     .iter()
                     .map(|t| program.topic(*t).name.clone())
                     .collect(),
-                step: topic_ask(
-                    &program,
-                    "Votre question peut concerner plusieurs sujets. Lequel ?",
-                    topics,
-                    true,
-                ),
+                step: offer_step(&program, topics),
             }
         }
         Decision::NoMatch { .. } => Routed::HandedOff {
@@ -820,7 +826,8 @@ fn unmatched(
     profile: &[(String, String)],
 ) -> ApiResult<Value> {
     let gathered = profile_facts(app, program, profile)?;
-    app.store.record_unmatched(question, phone, app.now())?;
+    app.store
+        .record_question(Kept::Unmatched, question, phone, app.now())?;
     match route::no_match_handoff(program, question, gathered) {
         Some(handoff) => Ok(wire::step(program, &Step::Handoff(handoff))),
         None => {

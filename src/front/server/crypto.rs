@@ -21,8 +21,9 @@
 //! `GUICHET_DATA_KEY_FILE` (a file holding it). Rotation is in docs/server.md.
 
 use super::store::{
-    answered, question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer, Pending,
-    RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult, ToReview, Turn,
+    answered, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer,
+    Pending, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult, ToReview,
+    Turn,
 };
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -310,12 +311,21 @@ impl<S: Store> Store for EncryptedStore<S> {
             .transpose()
     }
 
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_unmatched_grouped(question, &self.keys.group(question), phone, now)
+    // Unmatched questions, and (the learning loop, learning.rs) questions offered a choice: sealed,
+    // grouped by a keyed hash.
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_question_grouped(kind, question, &self.keys.group(question), phone, now)
     }
 
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
@@ -323,25 +333,7 @@ impl<S: Store> Store for EncryptedStore<S> {
     ) -> StoreResult<()> {
         let sealed = self.keys.seal("question", question)?;
         self.inner
-            .record_unmatched_grouped(&sealed, folded, phone, now)
-    }
-
-    // The learning loop (learning.rs): questions offered a choice and questions HR assigned are
-    // sealed like unmatched ones, grouped by the same keyed hash.
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_ambiguous_grouped(question, &self.keys.group(question), phone, now)
-    }
-
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let sealed = self.keys.seal("question", question)?;
-        self.inner
-            .record_ambiguous_grouped(&sealed, folded, phone, now)
+            .record_question_grouped(kind, &sealed, folded, phone, now)
     }
 
     fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
@@ -355,6 +347,8 @@ impl<S: Store> Store for EncryptedStore<S> {
             .collect()
     }
 
+    // The learning loop (learning.rs): questions HR assigned are sealed like the questions kept,
+    // grouped by the same keyed hash.
     fn assign(
         &self,
         question: &str,
@@ -393,6 +387,7 @@ impl<S: Store> Store for EncryptedStore<S> {
         let sealed = Offer {
             question: self.keys.seal("offer", &offer.question)?,
             topics: offer.topics.clone(),
+            menu: offer.menu,
         };
         self.inner.save_offer(phone, &sealed, now)
     }
@@ -610,8 +605,8 @@ mod tests {
     #[test]
     fn unmatched_questions_group_by_keyed_hash() -> StoreResult<()> {
         let store = EncryptedStore::new(SqliteStore::in_memory()?, keys(K1, &[]));
-        store.record_unmatched("Prime de Noël ?", None, 10)?;
-        store.record_unmatched("prime de noel", Some("+33600000001"), 11)?;
+        store.record_question(Kept::Unmatched, "Prime de Noël ?", None, 10)?;
+        store.record_question(Kept::Unmatched, "prime de noel", Some("+33600000001"), 11)?;
         let stats = store.stats(0, 0)?;
         assert_eq!(stats.unmatched.len(), 1);
         assert_eq!(stats.unmatched[0].count, 2);
@@ -630,8 +625,13 @@ mod tests {
     fn questions_to_review_and_assignments_are_sealed() -> StoreResult<()> {
         let store = EncryptedStore::new(SqliteStore::in_memory()?, keys(K1, &[]));
         let inner = &store.inner;
-        store.record_ambiguous("Congés à temps partiel ?", Some("+33600000001"), 10)?;
-        store.record_unmatched("prime de noel", None, 11)?;
+        store.record_question(
+            Kept::Ambiguous,
+            "Congés à temps partiel ?",
+            Some("+33600000001"),
+            10,
+        )?;
+        store.record_question(Kept::Unmatched, "prime de noel", None, 11)?;
         let review = store.to_review(0, 10)?;
         assert_eq!(review.len(), 2);
         assert!(review

@@ -4,13 +4,15 @@
 //! expects TwiML back: `<Response><Message>…</Message></Response>`, one
 //! `<Message>` per SMS sent. The phone number keys the conversation: a
 //! message continues the number's open conversation, answers the feedback
-//! question after an outcome (OUI / NON), chooses among the topics offered
-//! for an ambiguous question, chooses a topic by its number in the menu, or
-//! else is a free-text question, routed as on the web (`api::route_question`):
-//! a topic starts, a numbered choice is offered (kept in the store until the
-//! next message), or the question goes to the `fallback` contact and is
-//! recorded as unmatched. « SUPPRIMER » erases every conversation of the
-//! number, and its kept questions.
+//! question after an outcome (OUI / NON), picks a topic from the numbered list
+//! the number's last message showed (the topics offered for an ambiguous
+//! question, or the menu: kept in the store until the next message, and read
+//! by the chat's rule, `front/choice.rs`), or else is a free-text question,
+//! routed as on the web (`api::route_question`): a topic starts, a numbered
+//! choice is offered, or the question goes to the `fallback` contact and is
+//! recorded as unmatched. A bare number with no list on the phone starts
+//! nothing: it is asked again, with the menu. « SUPPRIMER » erases every
+//! conversation of the number, and its kept questions.
 //!
 //! Nobody can write as someone else's number: the webhook needs the gateway's
 //! secret (`security::check_sms`: URL token and/or Twilio signature) and is
@@ -27,9 +29,10 @@ use super::api::{self, blocking, ApiError, ApiResult};
 use super::security;
 use super::store::{Offer, Outcome, Selector};
 use super::App;
-use crate::compile::program::Program;
+use crate::compile::program::{Program, TopicId};
 use crate::engine::Command;
 use crate::front::chat::plain_markdown;
+use crate::front::choice::{self, Pick, Shown};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -119,6 +122,13 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             .filter(|c| c.updated_at >= app.now() - CONTINUE_FOR)
             .map(|c| c.id.as_str()),
     };
+    let is_open = latest.as_ref().is_some_and(|c| c.outcome == Outcome::Open);
+    // The numbered list of topics the number's last message showed (only sent with no
+    // conversation open): taken, since whatever is sent now replaces it on the phone.
+    let list = match is_open {
+        true => None,
+        false => app.store.take_offer(phone, app.now() - OFFER_FOR)?,
+    };
     let folded = crate::text::fold(body);
     if folded.trim() == "supprimer" {
         let n = app.store.delete(&Selector::Phone(phone.to_string()))?;
@@ -129,15 +139,10 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
     if let Some(message) = transmit_word(body) {
         return transmit(app, phone, latest.as_ref(), message);
     }
-    let is_open = latest.as_ref().is_some_and(|c| c.outcome == Outcome::Open);
+    let program = app.rules.current();
     if !is_open {
-        // Topics offered for the number's last question: a message that is not a choice
-        // among them drops the offer and is read as usual.
-        if let Some(offer) = app.store.take_offer(phone, app.now() - OFFER_FOR)? {
-            if let Some(topic) = offer_choice(&offer, body) {
-                let chosen = api::choose(app, agent, &topic, &offer.question);
-                return routed_text(app, phone, &offer.question, chosen);
-            }
+        if let Some(text) = picked(app, agent, &program, list, body)? {
+            return Ok(text);
         }
     }
     if let Some(conversation) = &latest {
@@ -169,30 +174,87 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
             };
             if let Some(helpful) = yes_no {
                 api::give_feedback(app, &conversation.id, helpful)?;
-                return Ok(format!(
-                    "Merci pour votre avis. Pour une autre question, écrivez-la ou {}",
-                    menu(&app.rules.current())
-                ));
+                return with_menu(
+                    app,
+                    phone,
+                    &program,
+                    "Merci pour votre avis. Pour une autre question, écrivez-la ou ",
+                );
             }
         }
     }
-    let program = app.rules.current();
-    if let Some(topic) = topic_choice(&program, body) {
-        let (_, step) = api::start(app, agent, &topic)?;
-        return Ok(step_text(&step));
-    }
-    let greeting = format!(
-        "Bonjour, ici l'assistant RH de la Ville. Posez votre question en quelques mots, ou {}",
-        menu(&program)
-    );
+    let greeting =
+        "Bonjour, ici l'assistant RH de la Ville. Posez votre question en quelques mots, ou ";
     if !body.chars().any(char::is_alphanumeric) {
-        return Ok(greeting);
+        return with_menu(app, phone, &program, greeting);
     }
     let routed = api::route_question(app, agent, body).map(|(_, r)| r);
     if let Ok(api::Routed::Menu { .. }) = routed {
-        return Ok(greeting);
+        return with_menu(app, phone, &program, greeting);
     }
     routed_text(app, phone, body, routed)
+}
+
+/// What `body` picks from `list`, the numbered list of topics the number's last message
+/// showed, by the rule of the terminal chat (`front/choice.rs`): the text to send, or `None`
+/// when it picks nothing (a question, a command, OUI or NON). A bare number that no list shown
+/// has is asked again, with the list.
+fn picked(
+    app: &App,
+    agent: api::Agent,
+    program: &Program,
+    list: Option<Offer>,
+    body: &str,
+) -> ApiResult<Option<String>> {
+    let phone = agent.phone.unwrap_or_default();
+    // A list whose topics the rules reloaded since no longer all hold is no list.
+    let list = list.and_then(|list| {
+        let topics: Option<Vec<TopicId>> =
+            list.topics.iter().map(|t| program.topic_named(t)).collect();
+        topics.map(|topics| (list, topics))
+    });
+    let shown = list.as_ref().map(|(list, topics)| Shown {
+        topics,
+        other: !list.menu,
+    });
+    let name = |topic: TopicId| program.topic(topic).name.clone();
+    let offer = list.as_ref().filter(|(list, _)| !list.menu);
+    let text = match (choice::pick(program, shown, body), offer) {
+        (Pick::Listed(topic), Some((offer, _))) => {
+            let chosen = api::choose(app, agent, &name(topic), &offer.question);
+            routed_text(app, phone, &offer.question, chosen)?
+        }
+        (Pick::Other, Some((offer, _))) => {
+            let chosen = api::choose(app, agent, api::OTHER, &offer.question);
+            routed_text(app, phone, &offer.question, chosen)?
+        }
+        (Pick::Listed(topic) | Pick::Named(topic), _) => {
+            step_text(&api::start(app, agent, &name(topic))?.1)
+        }
+        (Pick::Unlisted, Some((offer, topics))) => {
+            app.store.save_offer(phone, offer, app.now())?;
+            format!(
+                "Il n'y a pas de choix « {} » : répondez par un numéro de 1 à {}.\n\n{}",
+                body.trim(),
+                topics.len() + 1,
+                step_text(&api::offer_step(program, topics))
+            )
+        }
+        (Pick::Unlisted, None) if shown.is_some() => with_menu(
+            app,
+            phone,
+            program,
+            &format!("Il n'y a pas de choix « {} » : ", body.trim()),
+        )?,
+        (Pick::Unlisted, None) => with_menu(
+            app,
+            phone,
+            program,
+            "Ce numéro ne correspond à aucune liste envoyée. Posez votre question en quelques mots, ou ",
+        )?,
+        (Pick::Other | Pick::Text, _) => return Ok(None),
+    };
+    Ok(Some(text))
 }
 
 /// The word that sends the question of a hand-off to its contact (`requests/`), then the
@@ -273,53 +335,48 @@ fn routed_text(
         }
         Ok(api::Routed::Offered { topics, step }) => {
             let question = api::clean_question(question)?;
-            app.store
-                .save_offer(phone, &Offer { question, topics }, app.now())?;
+            app.store.save_offer(
+                phone,
+                &Offer {
+                    question,
+                    topics,
+                    menu: false,
+                },
+                app.now(),
+            )?;
             Ok(step_text(&step))
         }
         // No conversation to give feedback on: the hand-off alone.
         Ok(api::Routed::HandedOff { step }) => Ok(handoff_text(&step)),
-        Ok(api::Routed::Menu { step }) => Ok(step_text(&step)),
+        Ok(api::Routed::Menu { step }) => {
+            save_menu(app, phone, &app.rules.current())?;
+            Ok(step_text(&step))
+        }
         // A question refused (too long) or without a topic: say why, with the menu.
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            Ok(format!("{} {}", e.message, menu(&app.rules.current())))
+            with_menu(app, phone, &app.rules.current(), &format!("{} ", e.message))
         }
         Err(e) => Err(e),
     }
 }
 
-/// A choice among the topics offered: the topic id, or [`api::OTHER`] for « Autre chose »
-/// (its number, or the word); `None` when the message is not a choice.
-fn offer_choice(offer: &Offer, body: &str) -> Option<String> {
-    let folded = crate::text::fold(body.trim());
-    let folded = folded.trim_end_matches('.');
-    if let Ok(n) = folded.parse::<usize>() {
-        return match n {
-            n if (1..=offer.topics.len()).contains(&n) => Some(offer.topics[n - 1].clone()),
-            n if n == offer.topics.len() + 1 => Some(api::OTHER.to_string()),
-            _ => None,
-        };
-    }
-    (folded == api::OTHER || folded == "autre chose").then(|| api::OTHER.to_string())
+/// `lead`, then the menu of every topic, which the number's next message may pick from.
+fn with_menu(app: &App, phone: &str, program: &Program, lead: &str) -> ApiResult<String> {
+    save_menu(app, phone, program)?;
+    Ok(format!("{lead}{}", menu(program)))
 }
 
-/// A topic chosen by its number in the menu, its id or its title.
-fn topic_choice(program: &Program, body: &str) -> Option<String> {
-    let folded = crate::text::fold(body.trim());
-    let folded = folded.trim_end_matches('.');
-    if let Ok(n) = folded.parse::<usize>() {
-        return program
-            .topics
-            .get(n.checked_sub(1)?)
-            .map(|t| t.name.clone());
-    }
-    program
-        .topics
-        .iter()
-        .find(|t| t.name == body.trim() || crate::text::fold(&t.title) == folded)
-        .map(|t| t.name.clone())
+/// Keeps the menu as the numbered list last sent to `phone` (see [`picked`]).
+fn save_menu(app: &App, phone: &str, program: &Program) -> ApiResult<()> {
+    let menu = Offer {
+        question: String::new(),
+        topics: program.topics.iter().map(|t| t.name.clone()).collect(),
+        menu: true,
+    };
+    Ok(app.store.save_offer(phone, &menu, app.now())?)
 }
 
+/// The menu of every topic, numbered.
 fn menu(program: &Program) -> String {
     let mut text = String::from("répondez par le numéro du sujet :");
     for (i, t) in program.topics.iter().enumerate() {

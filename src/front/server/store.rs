@@ -14,8 +14,9 @@
 //! `unmatched_questions` (one row each time a free-text question matched no
 //! topic: the question as typed, its folded form to group spellings, the
 //! phone number for SMS so that an agent's erasure reaches it, nothing
-//! else), `offers` (the topics offered by SMS for an ambiguous question,
-//! until the agent picks one: the web page keeps its offer itself),
+//! else), `offers` (the numbered list of topics last sent to a number by
+//! SMS — the topics offered for an ambiguous question, or the menu — until
+//! the number's next message: the web page keeps its offer itself),
 //! `ambiguous_questions` (like `unmatched_questions`, for questions offered
 //! a choice of topics), `routing_examples` (the questions HR assigned to a
 //! topic, or marked « hors sujet », from the admin page: one row per folded
@@ -193,12 +194,35 @@ pub struct KeptQuestion {
     pub at: i64,
 }
 
-/// Topics offered by SMS for an ambiguous question, waiting for the agent's choice.
+/// Why a free-text question is kept for HR to assign (`learning.rs`): no topic matched it, or
+/// several topics were offered. Each kind has its table, with the same columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    Unmatched,
+    Ambiguous,
+}
+
+impl Kept {
+    /// The table of the questions of this kind.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kept::Unmatched => "unmatched_questions",
+            Kept::Ambiguous => "ambiguous_questions",
+        }
+    }
+}
+
+/// The numbered list of topics last sent to a phone number by SMS, waiting for the agent's
+/// choice: the topics offered for an ambiguous question, or the menu of every topic.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Offer {
+    /// The question the topics are offered for; empty for the menu.
     pub question: String,
     /// Topic ids, in the order offered.
     pub topics: Vec<String>,
+    /// The menu: no question, no « Autre chose », not a kept question.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub menu: bool,
 }
 
 /// A question for HR to assign: no topic matched it, or several were offered.
@@ -268,13 +292,21 @@ pub trait Store: RequestStore + Send + Sync {
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool>;
     /// The latest conversation of a phone number.
     fn latest_for_phone(&self, phone: &str) -> StoreResult<Option<Conversation>>;
-    /// Records a free-text question that no topic matched; `phone` for SMS (so that the
-    /// number's erasure and export reach it), `None` on the web (nothing links it to anyone).
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
+    /// Records a free-text question kept for HR: no topic matched it, or several were offered
+    /// (`kind`); `phone` for SMS (so that the number's erasure and export reach it), `None` on
+    /// the web (nothing links it to anyone).
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
     /// The same, with the key that groups spellings given (an encrypted store gives a keyed
     /// hash of [`question_key`], so that the clear key is not stored either).
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
@@ -296,16 +328,6 @@ pub trait Store: RequestStore + Send + Sync {
     /// Deletes conversations, unmatched questions and offers not touched since `before`;
     /// how many conversations.
     fn purge(&self, before: i64) -> StoreResult<usize>;
-    /// Records a free-text question offered a choice of topics (`phone` as for unmatched ones).
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()>;
-    /// The same, with the key that groups spellings given (as [`Store::record_unmatched_grouped`]).
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()>;
     /// The unmatched and ambiguous questions since `since` that HR has not assigned yet,
     /// most frequent first (at most `limit`).
     fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>>;
@@ -313,7 +335,7 @@ pub trait Store: RequestStore + Send + Sync {
     /// of the same folded question.
     fn assign(&self, question: &str, topic: Option<&str>, rules: &str, now: i64)
         -> StoreResult<()>;
-    /// The same, with the key that groups spellings given (as [`Store::record_unmatched_grouped`]).
+    /// The same, with the key that groups spellings given (as [`Store::record_question_grouped`]).
     fn assign_grouped(
         &self,
         question: &str,
@@ -1052,12 +1074,19 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_question_grouped(kind, question, &question_key(question), phone, now)
     }
 
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
@@ -1068,10 +1097,10 @@ impl Store for SqliteStore {
         let phone = phone.map(String::from);
         self.write(move |connection| {
             connection
-                .prepare_cached(
-                    "INSERT INTO unmatched_questions (question, folded, phone, at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
+                .prepare_cached(&format!(
+                    "INSERT INTO {} (question, folded, phone, at) VALUES (?1, ?2, ?3, ?4)",
+                    kind.table()
+                ))?
                 .execute(params![question, folded, phone, now])?;
             Ok(())
         })
@@ -1149,11 +1178,14 @@ impl Store for SqliteStore {
         if let Some((json, at)) = offer {
             let offer: Offer =
                 serde_json::from_str(&json).map_err(|e| StoreError(e.to_string()))?;
-            out.push(KeptQuestion {
-                question: offer.question,
-                kind: "offer",
-                at,
-            });
+            // The menu is no question of the agent's.
+            if !offer.menu {
+                out.push(KeptQuestion {
+                    question: offer.question,
+                    kind: "offer",
+                    at,
+                });
+            }
         }
         out.sort_by_key(|q| q.at);
         Ok(out)
@@ -1236,31 +1268,6 @@ impl Store for SqliteStore {
             },
             move |_| recent.clear(),
         )
-    }
-
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
-    }
-
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let folded = folded.to_string();
-        let question = question.to_string();
-        let phone = phone.map(String::from);
-        self.write(move |connection| {
-            connection
-                .prepare_cached(
-                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![question, folded, phone, now])?;
-            Ok(())
-        })
     }
 
     fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
@@ -1696,12 +1703,13 @@ mod tests {
     fn kept_questions_follow_the_phone_number_and_the_retention() -> StoreResult<()> {
         let store = SqliteStore::in_memory()?;
         let phone = "+33600000001";
-        store.record_unmatched("chèques vacances", Some(phone), 10)?;
-        store.record_unmatched("chèques vacances", None, 10)?;
-        store.record_unmatched("tickets resto", None, 100)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", Some(phone), 10)?;
+        store.record_question(Kept::Unmatched, "chèques vacances", None, 10)?;
+        store.record_question(Kept::Unmatched, "tickets resto", None, 100)?;
         let offer = Offer {
             question: "nb de rtt par an".into(),
             topics: vec!["rtt".into(), "conges_annuels".into()],
+            menu: false,
         };
         store.save_offer(phone, &offer, 20)?;
         let kept = store.questions(phone)?;
@@ -1750,8 +1758,13 @@ mod tests {
         store.feedback("b", false, 100)?;
         store.create(&conversation("c", None, 10), &[])?;
         store.create(&conversation("d", None, 100), &[])?;
-        store.record_unmatched("prime de noël", None, 100)?;
-        store.record_unmatched("Prime de Noel ?", Some("+33600000001"), 101)?;
+        store.record_question(Kept::Unmatched, "prime de noël", None, 100)?;
+        store.record_question(
+            Kept::Unmatched,
+            "Prime de Noel ?",
+            Some("+33600000001"),
+            101,
+        )?;
         let stats = store.stats(0, 50)?;
         assert_eq!(stats.conversations, 4);
         assert_eq!(stats.outcomes.answered, 1);

@@ -22,9 +22,9 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    answered, figures, question_key, Assignment, Conversation, HrRequest, KeptQuestion, Offer,
-    Outcome, Pending, RequestRow, RequestStats, RequestStore, Selector, Stats, Store, StoreError,
-    StoreResult, ToReview, Turn, Unmatched,
+    answered, figures, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion,
+    Offer, Outcome, Pending, RequestRow, RequestStats, RequestStore, Selector, Stats, Store,
+    StoreError, StoreResult, ToReview, Turn, Unmatched,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -603,27 +603,33 @@ impl Store for PostgresStore {
         })
     }
 
-    fn record_unmatched(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_unmatched_grouped(question, &question_key(question), phone, now)
+    fn record_question(
+        &self,
+        kind: Kept,
+        question: &str,
+        phone: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_question_grouped(kind, question, &question_key(question), phone, now)
     }
 
-    fn record_unmatched_grouped(
+    fn record_question_grouped(
         &self,
+        kind: Kept,
         question: &str,
         folded: &str,
         phone: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        let folded = folded.to_string();
-        let question = question.to_string();
+        let (question, folded) = (question.to_string(), folded.to_string());
         let phone = phone.map(String::from);
+        let sql = format!(
+            "INSERT INTO {} (question, folded, phone, at) VALUES ($1, $2, $3, $4)",
+            kind.table()
+        );
         self.with(move |client| async move {
             client
-                .execute(
-                    "INSERT INTO unmatched_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
+                .execute(&sql, &[&question, &folded, &phone, &now])
                 .await
                 .map_err(pg)?;
             Ok(())
@@ -711,11 +717,14 @@ impl Store for PostgresStore {
         out.sort_by_key(|q| q.at);
         if let Some((json, at)) = offer {
             let offer: Offer = serde_json::from_str(&json).map_err(json_error)?;
-            out.push(KeptQuestion {
-                question: offer.question,
-                kind: "offer",
-                at,
-            });
+            // The menu is no question of the agent's.
+            if !offer.menu {
+                out.push(KeptQuestion {
+                    question: offer.question,
+                    kind: "offer",
+                    at,
+                });
+            }
             out.sort_by_key(|q| q.at);
         }
         Ok(out)
@@ -885,32 +894,6 @@ impl Store for PostgresStore {
                 .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             usize::try_from(deleted).map_err(|e| StoreError(e.to_string()))
-        })
-    }
-
-    fn record_ambiguous(&self, question: &str, phone: Option<&str>, now: i64) -> StoreResult<()> {
-        self.record_ambiguous_grouped(question, &question_key(question), phone, now)
-    }
-
-    fn record_ambiguous_grouped(
-        &self,
-        question: &str,
-        folded: &str,
-        phone: Option<&str>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (question, folded) = (question.to_string(), folded.to_string());
-        let phone = phone.map(String::from);
-        self.with(move |client| async move {
-            client
-                .execute(
-                    "INSERT INTO ambiguous_questions (question, folded, phone, at)
-                     VALUES ($1, $2, $3, $4)",
-                    &[&question, &folded, &phone, &now],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(())
         })
     }
 
