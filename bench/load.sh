@@ -14,6 +14,7 @@
 #   bash bench/load.sh                  # SQLite, 64 connections, 20 s
 #   DB=postgres bash bench/load.sh      # PostgreSQL: a throwaway cluster (.ci/postgres.sh)
 #   CONNECTIONS=16 DURATION=10s SESSIONS=20000 FILL_TIME=60s bash bench/load.sh
+#   BIN=/tmp/guichet-before SESSIONS=1 bash bench/load.sh   # another build; no fill
 # (wrk waits for the whole FILL_TIME even once every connection has made its
 # share of conversations: the count, not the time, is what is reported.)
 set -euo pipefail
@@ -29,7 +30,12 @@ PORT=${PORT:-18087}
 if ! command -v wrk >/dev/null 2>&1; then
   apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 fi
-cargo build --release --quiet --bin guichet
+# BIN: another build of the server to measure (before/after comparisons).
+BIN=${BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --release --quiet --bin guichet
+  BIN=./target/release/guichet
+fi
 
 work=$(mktemp -d /tmp/guichet-load.XXXXXX)
 server_pid=""
@@ -55,7 +61,7 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load: $(
 # One client address drives the whole load: the per-address rate limits
 # (docs/server.md, « Sécurité ») are turned off for the measurement.
 GUICHET_RATE_CREATE=0 GUICHET_RATE_REPLY=0 \
-  timeout 900 ./target/release/guichet serve rules --addr "127.0.0.1:$PORT" --db "$db" \
+  timeout 900 "$BIN" serve rules --addr "127.0.0.1:$PORT" --db "$db" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
