@@ -1598,50 +1598,6 @@ mod tests {
         assert!(recent.get(&format!("c{}", RECENT + 9)).is_some());
     }
 
-    /// The awaited writes of the server's hot path: answered once committed (a new store on
-    /// the file finds them), and a stale one refused.
-    #[test]
-    fn awaited_writes_are_committed_when_answered() -> StoreResult<()> {
-        let dir = std::env::temp_dir().join(format!("guichet-later-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError(e.to_string()))?;
-        let path = dir.join("later.db");
-        let _ = std::fs::remove_file(&path);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError(e.to_string()))?;
-        {
-            let store = SqliteStore::open(&path)?;
-            runtime.block_on(async {
-                let mut c = conversation("a", None, 10);
-                store
-                    .create_later(c.clone(), &[turn("guichet", "q")])
-                    .await?;
-                let read = store.get_later("a").await?;
-                assert_eq!(read.as_ref(), Some(&c));
-                c.revision = 1;
-                assert!(
-                    store
-                        .update_later(c.clone(), 0, &[turn("agent", "r")])
-                        .await?
-                );
-                assert!(
-                    !store
-                        .update_later(c.clone(), 0, &[turn("agent", "x")])
-                        .await?
-                );
-                assert_eq!(store.get_later("missing").await?, None);
-                Ok::<_, StoreError>(())
-            })?;
-        }
-        let store = SqliteStore::open(&path)?;
-        assert_eq!(store.get("a")?.map(|c| c.revision), Some(1));
-        assert_eq!(store.transcript("a")?.len(), 2);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-        Ok(())
-    }
-
     /// A write that fails in a batch is undone alone: the writes batched with it commit.
     #[test]
     fn a_failed_write_leaves_its_batch_alone() -> StoreResult<()> {
