@@ -57,13 +57,13 @@ impl Bayes {
             }
         }
         let v = bayes.features.len() as f32;
+        let totals = &totals;
         bayes.log_prob = counts
             .chunks(topics.max(1))
             .flat_map(|row| {
                 row.iter()
-                    .zip(&totals)
-                    .map(|(&c, &total)| ((c + SMOOTHING) / (total + SMOOTHING * v)).ln())
-                    .collect::<Vec<f32>>()
+                    .zip(totals)
+                    .map(move |(&c, &total)| ((c + SMOOTHING) / (total + SMOOTHING * v)).ln())
             })
             .collect();
         bayes
