@@ -1386,16 +1386,16 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
 
     // A number out of the topics offered: the offer again, still waiting.
     messages(&server.sms(phone, "SUPPRIMER")?);
-    messages(&server.sms(phone, "nb de rtt par an")?);
+    messages(&server.sms(phone, "nb de rtt et de ca par an")?);
     let asked = messages(&server.sms(phone, "7")?).join("\n");
     assert!(
         asked.starts_with("Il n'y a pas de choix \"7\"")
             && asked.contains(
-                "1. Mes jours de RTT\n2. Mes congés annuels : combien de jours ?\n3. Autre chose"
+                "1. Mes congés annuels : combien de jours ?\n2. Mes jours de RTT\n3. Autre chose"
             ),
         "{asked}"
     );
-    let chosen = messages(&server.sms(phone, "1")?).join("\n");
+    let chosen = messages(&server.sms(phone, "2")?).join("\n");
     assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
 
     // After a hand-off (no list on the phone), a number starts nothing.

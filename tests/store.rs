@@ -151,6 +151,53 @@ fn updates_are_refused_when_the_revision_moved() -> Result {
     })
 }
 
+/// The calls the server's hot path awaits (`*_later`): the same answers as the waiting ones,
+/// committed once answered (a new store on the same data finds them).
+#[test]
+fn awaited_calls_answer_as_the_waiting_ones() -> Result {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    each("later", |store, place| {
+        let mut c = conversation("a", None, 10);
+        runtime.block_on(async {
+            store
+                .create_later(c.clone(), &[turn("guichet", "q1")])
+                .await?;
+            assert_eq!(store.get_later("a").await?, Some(c.clone()));
+            assert_eq!(store.get_later("b").await?, None);
+            c.revision = 1;
+            c.updated_at = 20;
+            assert!(
+                store
+                    .update_later(c.clone(), 0, &[turn("agent", "r1")])
+                    .await?
+            );
+            assert!(
+                !store
+                    .update_later(c.clone(), 0, &[turn("agent", "stale")])
+                    .await?
+            );
+            assert!(
+                store
+                    .create_later(conversation("a", None, 11), &[])
+                    .await
+                    .is_err(),
+                "one id, one conversation"
+            );
+            Result::Ok(())
+        })?;
+        let other = place.open()?;
+        assert_eq!(other.get("a")?, Some(c));
+        assert_eq!(
+            other.transcript("a")?,
+            [turn("guichet", "q1"), turn("agent", "r1")]
+        );
+        Ok(())
+    })
+}
+
 /// Concurrent replies to one revision: exactly one wins per revision, every winner's turns are
 /// kept, and what was answered is found again by a new store on the same data.
 #[test]

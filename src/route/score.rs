@@ -50,6 +50,8 @@ const BAYES_WEIGHT: f64 = 2.5;
 const BAYES_SUPPORT_FLOOR: f64 = 0.6;
 /// …and at which it explains the whole question.
 const BAYES_FULL: f64 = 0.95;
+/// Share of the best topic's evidence a topic needs to be offered with it.
+const OFFERED: f64 = 0.35;
 /// The best topic is not started when the classifier gives another topic
 /// more than it, and at least this probability (below, it has no opinion).
 const OPINION: f64 = 0.3;
@@ -168,14 +170,12 @@ impl Router {
             0.0
         };
         let support = (coverage * completeness).max(by_example).max(by_bayes);
-        // The classifier has an opinion, and it is another topic: the evidence is not confirmed.
-        let p_other = posterior
-            .iter()
-            .flatten()
-            .enumerate()
-            .filter(|(i, _)| *i != best)
-            .fold(0.0, |m: f64, (_, &x)| m.max(x));
-        let contradicted = p_other > p_best && p_other >= OPINION;
+        // The classifier has an opinion, and it is another topic in the running
+        // (one that would be offered): the evidence is not confirmed.
+        let contradicted = scored.iter().skip(1).any(|&(i, s, ..)| {
+            let p = probability(i);
+            p > p_best && p >= OPINION && s >= OFFERED * s1
+        });
         let mut score = (strength * lead * support).clamp(0.0, 1.0);
         // Closer to a question HR marked « hors sujet » than to any example of the topic.
         if similarity.off_topic >= near {
@@ -191,7 +191,7 @@ impl Router {
             let topics = scored
                 .iter()
                 .take(MAX_CHOICES)
-                .filter(|(_, s, ..)| *s >= 0.35 * s1)
+                .filter(|(_, s, ..)| *s >= OFFERED * s1)
                 .map(|(i, ..)| TopicId(*i as u32))
                 .collect();
             Decision::Ambiguous { topics }

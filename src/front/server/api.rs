@@ -7,7 +7,10 @@
 //! [`JsonBody`], which turns every way a body can be wrong into a 400 or a
 //! 413, so bad input never reaches a 500. The store is synchronous: each
 //! handler runs its work on the blocking pool ([`blocking`]), where a panic
-//! becomes a 500 like anywhere else.
+//! becomes a 500 like anywhere else — except the two routes every
+//! conversation takes, a new conversation on a topic and a reply: their engine
+//! work (microseconds) runs on the server's own threads, and they await the
+//! store's `*_later` futures, so no thread is held while a batch commits.
 //!
 //! A conversation starts on a topic ([`start`]) or from a free-text question
 //! ([`route_question`], then [`choose`] after a choice of topics): the
@@ -284,6 +287,32 @@ pub async fn create(
         after,
     } = request;
     let profile = profile_values(profile)?;
+    if let (Some(name), None, None) = (&topic, &question, &after) {
+        let agent = Agent {
+            channel: "web",
+            phone: None,
+            profile: &profile,
+            after: None,
+        };
+        let program = app.rules.current();
+        let topic = find_topic(&program, name)?;
+        let begun = prepare(&app, &program, agent, topic, None, || Ok(None))?;
+        if app.limits.room_counted() {
+            app.limits.check_room(&app)?;
+        } else {
+            let counting = app.clone();
+            blocking(move || counting.limits.check_room(&counting)).await?;
+        }
+        app.store
+            .create_later(begun.conversation.clone(), &begun.turns)
+            .await?;
+        let body = json!({
+            "id": begun.conversation.id,
+            "topic": begun.conversation.topic,
+            "step": begun.step,
+        });
+        return Ok((StatusCode::CREATED, Json(body)).into_response());
+    }
     let (status, body) = blocking(move || {
         let agent = Agent {
             channel: "web",
@@ -338,7 +367,7 @@ pub async fn reply(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ReplyRequest>,
 ) -> ApiResult<Json<Value>> {
-    let step = blocking(move || converse(&app, &id, &request.text)).await?;
+    let step = converse_later(&app, &id, &request.text).await?;
     Ok(Json(json!({ "step": step.step, "done": step.done })))
 }
 
@@ -519,6 +548,31 @@ fn begin(
     topic: TopicId,
     question: Option<(&str, &[Extracted])>,
 ) -> ApiResult<(Conversation, Value)> {
+    let begun = prepare(app, program, agent, topic, question, || {
+        earlier_session(app, program, agent)
+    })?;
+    app.limits.check_room(app)?;
+    app.store.create(&begun.conversation, &begun.turns)?;
+    Ok((begun.conversation, begun.step))
+}
+
+/// A new conversation, ready to be stored: what [`begin`] commits.
+struct Begun {
+    conversation: Conversation,
+    turns: Vec<Turn>,
+    step: Value,
+}
+
+/// The engine's part of [`begin`] (nothing stored); `earlier` gives the session whose facts
+/// carry over, read after the profile was checked.
+fn prepare(
+    app: &App,
+    program: &Program,
+    agent: Agent,
+    topic: TopicId,
+    question: Option<(&str, &[Extracted])>,
+    earlier: impl FnOnce() -> ApiResult<Option<Session>>,
+) -> ApiResult<Begun> {
     let mut session = with_profile(app, program, topic, agent.profile)?;
     let now = app.now();
     let mut turns = Vec::with_capacity(2);
@@ -533,7 +587,7 @@ fn begin(
             content: json!(question),
         });
     }
-    if let Some(earlier) = earlier_session(app, program, agent)? {
+    if let Some(earlier) = earlier()? {
         let facts = route::facts_of_topic(program, topic);
         session
             .carry_over(program, &earlier, &facts)
@@ -562,9 +616,11 @@ fn begin(
         who: "guichet".into(),
         content: wire_step.clone(),
     });
-    app.limits.check_room(app)?;
-    app.store.create(&conversation, &turns)?;
-    Ok((conversation, wire_step))
+    Ok(Begun {
+        conversation,
+        turns,
+        step: wire_step,
+    })
 }
 
 /// The session of the agent's previous conversation (`agent.after`), when it is on the same
@@ -796,49 +852,120 @@ pub fn open(app: &App, id: &str) -> ApiResult<(Conversation, Arc<Program>, Sessi
         return Err(ApiError::unknown_session());
     }
     let conversation = app.store.get(id)?.ok_or_else(ApiError::unknown_session)?;
-    let program = app
-        .rules
-        .version(app.store.as_ref(), &conversation.program_version)?
+    let program = program_of(app, &conversation.program_version)?;
+    let session = session_of(&conversation)?;
+    Ok((conversation, program, session))
+}
+
+/// The program of a rule version (compiled again from the store if need be).
+fn program_of(app: &App, version: &str) -> ApiResult<Arc<Program>> {
+    app.rules
+        .version(app.store.as_ref(), version)?
         .ok_or_else(|| {
             log("conversation sur une version de règles introuvable dans la base");
             refusal(SessionError::WrongProgram {
-                expected: conversation.program_version.clone(),
+                expected: version.to_string(),
             })
-        })?;
-    let session: Session = serde_json::from_str(&conversation.session).map_err(|_| {
+        })
+}
+
+fn session_of(conversation: &Conversation) -> ApiResult<Session> {
+    serde_json::from_str(&conversation.session).map_err(|_| {
         log("conversation illisible dans la base");
         ApiError::internal()
-    })?;
-    Ok((conversation, program, session))
+    })
 }
 
 /// One turn: the agent's text (a reply or a command) applied to conversation `id`, committed.
 /// A refused reply changes nothing and is an error carrying the current step.
 pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
-    let (mut conversation, program, mut session) = open(app, id)?;
-    super::limits::check_turns(app, &conversation, &program, &mut session)?;
+    let (conversation, program, session) = open(app, id)?;
+    let change = apply(app, conversation, &program, session, text)?;
+    if !app
+        .store
+        .update(&change.conversation, change.revision, &change.turns)?
+    {
+        return Err(conflict());
+    }
+    Ok(change.turned)
+}
+
+/// [`converse`] for the web route: the conversation is awaited from the store, and so is the
+/// commit; only a rule version not compiled yet is loaded on the blocking pool.
+pub async fn converse_later(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
+    if !valid_id(id) {
+        return Err(ApiError::unknown_session());
+    }
+    let conversation = app
+        .store
+        .get_later(id)
+        .await?
+        .ok_or_else(ApiError::unknown_session)?;
+    let program = match app.rules.loaded(&conversation.program_version) {
+        Some(program) => program,
+        None => {
+            let (loading, version) = (app.clone(), conversation.program_version.clone());
+            blocking(move || program_of(&loading, &version)).await?
+        }
+    };
+    let session = session_of(&conversation)?;
+    let change = apply(app, conversation, &program, session, text)?;
+    if !app
+        .store
+        .update_later(change.conversation, change.revision, &change.turns)
+        .await?
+    {
+        return Err(conflict());
+    }
+    Ok(change.turned)
+}
+
+/// A turn applied to a conversation, ready to be committed.
+struct Change {
+    /// The conversation as it becomes.
+    conversation: Conversation,
+    /// The revision it was read at: the commit is refused if it moved since.
+    revision: i64,
+    turns: [Turn; 2],
+    turned: Turned,
+}
+
+fn conflict() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        "La conversation a changé pendant le traitement de votre réponse : renvoyez-la.",
+    )
+}
+
+/// The engine's part of a turn (nothing stored): the agent's text applied to the session.
+fn apply(
+    app: &App,
+    mut conversation: Conversation,
+    program: &Program,
+    mut session: Session,
+    text: &str,
+) -> ApiResult<Change> {
+    super::limits::check_turns(app, &conversation, program, &mut session)?;
     let text = text.trim();
     let done = match Command::parse(text) {
-        Some(Command::Back) => session.back(&program),
-        Some(Command::Restart) => session.restart(&program),
-        Some(Command::Person) => session.ask_for_person(&program),
-        Some(Command::Correct) => session.correct(&program),
+        Some(Command::Back) => session.back(program),
+        Some(Command::Restart) => session.restart(program),
+        Some(Command::Person) => session.ask_for_person(program),
+        Some(Command::Correct) => session.correct(program),
         Some(Command::Why | Command::Help) => Ok(()),
-        None => session.reply(&program, text),
+        None => session.reply(program, text),
     };
     if let Err(e) = done {
         let mut error = refusal(e);
-        error.step = session
-            .step(&program)
-            .ok()
-            .map(|s| wire::step(&program, &s));
+        error.step = session.step(program).ok().map(|s| wire::step(program, &s));
         return Err(error);
     }
-    let step = session.step(&program).map_err(refusal)?;
-    let mut wire_step = wire::explained(&program, &session, &step);
+    let step = session.step(program).map_err(refusal)?;
+    let mut wire_step = wire::explained(program, &session, &step);
     if Command::parse(text) == Some(Command::Why) {
-        wire_step["trail"] = wire::trail(&program, session.why());
-        wire_step["why"] = wire::why(&program, &session);
+        wire_step["trail"] = wire::trail(program, session.why());
+        wire_step["why"] = wire::why(program, &session);
     }
     let now = app.now();
     let revision = conversation.revision;
@@ -858,16 +985,14 @@ pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
             content: wire_step.clone(),
         },
     ];
-    if !app.store.update(&conversation, revision, &turns)? {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "La conversation a changé pendant le traitement de votre réponse : renvoyez-la.",
-        ));
-    }
-    Ok(Turned {
-        step: wire_step,
-        done: session.is_done(),
+    Ok(Change {
+        conversation,
+        revision,
+        turns,
+        turned: Turned {
+            step: wire_step,
+            done: session.is_done(),
+        },
     })
 }
 

@@ -21,14 +21,16 @@
 //! `GUICHET_DATA_KEY_FILE` (a file holding it). Rotation is in docs/server.md.
 
 use super::store::{
-    question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer, RequestStats,
-    RequestStore, Selector, Stats, Store, StoreError, StoreResult, ToReview, Turn,
+    answered, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer,
+    Pending, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult, ToReview,
+    Turn,
 };
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 const PREFIX: &str = "gch1:";
 
@@ -211,12 +213,16 @@ impl Keys {
 /// A store whose personal data is sealed with [`Keys`] before it reaches `inner`.
 pub struct EncryptedStore<S> {
     inner: S,
-    keys: Keys,
+    /// Shared with the futures of [`Store::get_later`], which open what they read.
+    keys: Arc<Keys>,
 }
 
 impl<S: Store> EncryptedStore<S> {
     pub fn new(inner: S, keys: Keys) -> EncryptedStore<S> {
-        EncryptedStore { inner, keys }
+        EncryptedStore {
+            inner,
+            keys: Arc::new(keys),
+        }
     }
 }
 
@@ -259,6 +265,39 @@ impl<S: Store> Store for EncryptedStore<S> {
         let sealed = self.keys.seal_conversation(conversation)?;
         let turns = self.keys.seal_turns(&conversation.id, turns)?;
         self.inner.update(&sealed, revision, &turns)
+    }
+
+    fn get_later(&self, id: &str) -> Pending<Option<Conversation>> {
+        let read = self.inner.get_later(id);
+        let keys = self.keys.clone();
+        Box::pin(async move { read.await?.map(|c| keys.open_conversation(c)).transpose() })
+    }
+
+    fn create_later(&self, conversation: Conversation, turns: &[Turn]) -> Pending<()> {
+        let sealed = match self.keys.seal_conversation(&conversation) {
+            Ok(sealed) => sealed,
+            Err(e) => return answered(Err(e)),
+        };
+        match self.keys.seal_turns(&conversation.id, turns) {
+            Ok(turns) => self.inner.create_later(sealed, &turns),
+            Err(e) => answered(Err(e)),
+        }
+    }
+
+    fn update_later(
+        &self,
+        conversation: Conversation,
+        revision: i64,
+        turns: &[Turn],
+    ) -> Pending<bool> {
+        let sealed = match self.keys.seal_conversation(&conversation) {
+            Ok(sealed) => sealed,
+            Err(e) => return answered(Err(e)),
+        };
+        match self.keys.seal_turns(&conversation.id, turns) {
+            Ok(turns) => self.inner.update_later(sealed, revision, &turns),
+            Err(e) => answered(Err(e)),
+        }
     }
 
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool> {

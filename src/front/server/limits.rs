@@ -109,6 +109,11 @@ impl Limits {
     }
 
     /// 503 `store_full` when the store holds `GUICHET_MAX_CONVERSATIONS` conversations.
+    /// Whether [`Limits::check_room`] would answer without counting in the store now.
+    pub fn room_counted(&self) -> bool {
+        matches!(*lock(&self.room), Some((at, _)) if at.elapsed() < ROOM_CHECK_EVERY)
+    }
+
     pub fn check_room(&self, app: &App) -> ApiResult<()> {
         // Counted again every few seconds; in between, every conversation let in is added, so
         // a burst cannot overshoot the cap.

@@ -213,6 +213,11 @@ impl Rules {
             .clone()
     }
 
+    /// The program of `version` if it is compiled already (never reads the store).
+    pub fn loaded(&self, version: &str) -> Option<Arc<Program>> {
+        self.lock_versions().get(version).cloned()
+    }
+
     /// The program of `version`: the current one, one compiled earlier, or one recompiled
     /// from the sources kept in the store. `None` if the store does not have it.
     pub fn version(
@@ -381,10 +386,14 @@ fn describe_db(db: &std::path::Path) -> String {
 }
 
 /// A log line on stderr, with the UTC time. Never give it personal data.
+///
+/// Written whole, in one call: stderr is unbuffered, and `eprintln!` writes each piece of
+/// its format separately (a system call each, on every request).
 pub fn log(line: &str) {
+    use std::io::Write;
     let t = OffsetDateTime::now_utc();
-    eprintln!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z {line}",
+    let text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z {line}\n",
         t.year(),
         u8::from(t.month()),
         t.day(),
@@ -392,6 +401,7 @@ pub fn log(line: &str) {
         t.minute(),
         t.second()
     );
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn log_reload(result: &Reload, why: &str, rules: &Rules) {

@@ -30,8 +30,11 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::pin::Pin;
+use std::sync::{mpsc, Arc, Mutex};
 
 pub mod postgres;
 
@@ -69,6 +72,15 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A store call under way, for the server's hot path: it resolves once the store answered (a
+/// write: once it committed) without holding a thread while it waits.
+pub type Pending<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send>>;
+
+/// A [`Pending`] that is already answered.
+pub fn answered<T: Send + 'static>(result: StoreResult<T>) -> Pending<T> {
+    Box::pin(std::future::ready(result))
+}
 
 /// How a conversation stands, for analytics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,6 +277,17 @@ pub trait Store: RequestStore + Send + Sync {
         revision: i64,
         turns: &[Turn],
     ) -> StoreResult<bool>;
+    /// [`Store::get`], [`Store::create`] and [`Store::update`] awaited on the server's own
+    /// threads (the web routes of a conversation): no blocking thread is held while the store
+    /// works or the batch commits.
+    fn get_later(&self, id: &str) -> Pending<Option<Conversation>>;
+    fn create_later(&self, conversation: Conversation, turns: &[Turn]) -> Pending<()>;
+    fn update_later(
+        &self,
+        conversation: Conversation,
+        revision: i64,
+        turns: &[Turn],
+    ) -> Pending<bool>;
     /// Records feedback; `false` when the conversation does not exist.
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool>;
     /// The latest conversation of a phone number.
@@ -356,11 +379,81 @@ pub struct SqliteStore {
     writer: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// `None` for an in-memory store.
-    readers: Option<Readers>,
+    readers: Option<Arc<Readers>>,
+    /// The conversations this store committed last, so that a reply finds its conversation
+    /// without reading the file.
+    recent: Arc<Recent>,
 }
 
 /// What the writer answers a write with, once its transaction committed (or failed).
 type Done = Box<dyn FnOnce(&StoreResult<()>) + Send>;
+
+/// Where a write's result goes: a thread waiting for it, or a task awaiting it.
+enum Answer<T> {
+    Wait(mpsc::SyncSender<StoreResult<T>>),
+    Later(tokio::sync::oneshot::Sender<StoreResult<T>>),
+}
+
+impl<T> Answer<T> {
+    fn send(self, result: StoreResult<T>) {
+        let _ = match self {
+            Answer::Wait(tx) => tx.send(result).map_err(|_| ()),
+            Answer::Later(tx) => tx.send(result).map_err(|_| ()),
+        };
+    }
+}
+
+/// Conversations as this store last committed them, by id: a reply reads its conversation
+/// here rather than from the file (whose pages a read connection must fetch again after every
+/// commit). Filled only after a commit, in commit order, so it never holds what the file does
+/// not; a write that finds another revision in the file, feedback, deletion and purge take
+/// conversations out. Only valid because one process writes the file (`guichet serve`; the
+/// other commands only read it). Bounded: two generations of at most [`RECENT`] / 2 each, the
+/// older dropped when the newer is full.
+#[derive(Default)]
+struct Recent {
+    generations: Mutex<[HashMap<String, Conversation>; 2]>,
+}
+
+/// Conversations kept in [`Recent`] (about 2 KB each).
+const RECENT: usize = 8192;
+
+impl Recent {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [HashMap<String, Conversation>; 2]> {
+        self.generations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, id: &str) -> Option<Conversation> {
+        let generations = self.lock();
+        generations[0]
+            .get(id)
+            .or_else(|| generations[1].get(id))
+            .cloned()
+    }
+
+    fn keep(&self, conversation: Conversation) {
+        let mut generations = self.lock();
+        generations[1].remove(&conversation.id);
+        if generations[0].len() >= RECENT / 2 {
+            generations[1] = std::mem::take(&mut generations[0]);
+        }
+        generations[0].insert(conversation.id.clone(), conversation);
+    }
+
+    fn forget(&self, id: &str) {
+        let mut generations = self.lock();
+        generations[0].remove(id);
+        generations[1].remove(id);
+    }
+
+    fn clear(&self) {
+        let mut generations = self.lock();
+        generations[0].clear();
+        generations[1].clear();
+    }
+}
 /// A write: runs inside the batch's transaction; `true` when it succeeded (else its savepoint
 /// is rolled back).
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Done) + Send>;
@@ -475,7 +568,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
         };
-        SqliteStore::with(Connection::open(path)?, Some(readers))
+        SqliteStore::with(Connection::open(path)?, Some(Arc::new(readers)))
     }
 
     /// A store that forgets everything when dropped (for tests).
@@ -483,7 +576,7 @@ impl SqliteStore {
         SqliteStore::with(Connection::open_in_memory()?, None)
     }
 
-    fn with(mut connection: Connection, readers: Option<Readers>) -> StoreResult<SqliteStore> {
+    fn with(mut connection: Connection, readers: Option<Arc<Readers>>) -> StoreResult<SqliteStore> {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
@@ -502,7 +595,38 @@ impl SqliteStore {
             writer: Some(writer),
             thread: Some(thread),
             readers,
+            recent: Arc::default(),
         })
+    }
+
+    /// Queues `work` for the writer's next transaction; `answer` hears its result once that
+    /// transaction committed, after `committed` ran with it (on the writer thread, in commit
+    /// order: where [`Recent`] is kept).
+    fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        committed: impl FnOnce(&T) + Send + 'static,
+        answer: Answer<T>,
+    ) {
+        let job: Job = Box::new(move |connection| {
+            let result = work(connection);
+            let ok = result.is_ok();
+            let done: Done = Box::new(move |commit| {
+                answer.send(match (commit, result) {
+                    (Ok(()), Ok(value)) => {
+                        committed(&value);
+                        Ok(value)
+                    }
+                    (Ok(()), Err(e)) => Err(e),
+                    (Err(e), _) => Err(StoreError(e.0.clone())),
+                });
+            });
+            (ok, done)
+        });
+        if let Some(writer) = &self.writer {
+            // A refused job is dropped with its answer: the waiter hears of the interruption.
+            let _ = writer.send(job);
+        }
     }
 
     /// Runs `work` in the writer's next transaction; returns once that transaction committed.
@@ -510,25 +634,29 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        self.write_then(work, |_| {})
+    }
+
+    /// [`SqliteStore::write`], with `committed` run on its result once committed.
+    fn write_then<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        committed: impl FnOnce(&T) + Send + 'static,
+    ) -> StoreResult<T> {
         let (answer, answered) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move |connection| {
-            let result = work(connection);
-            let ok = result.is_ok();
-            let done: Done = Box::new(move |commit| {
-                let _ = answer.send(match commit {
-                    Ok(()) => result,
-                    Err(e) => Err(StoreError(e.0.clone())),
-                });
-            });
-            (ok, done)
-        });
-        let stopped = || StoreError("l'écriture dans la base a été interrompue".into());
-        self.writer
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job)
-            .map_err(|_| stopped())?;
+        self.submit(work, committed, Answer::Wait(answer));
         answered.recv().map_err(|_| stopped())?
+    }
+
+    /// [`SqliteStore::write_then`] awaited instead of waited for.
+    fn write_later<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        committed: impl FnOnce(&T) + Send + 'static,
+    ) -> Pending<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.submit(work, committed, Answer::Later(answer));
+        Box::pin(async move { answered.await.map_err(|_| stopped())? })
     }
 
     /// Runs `work` on a read connection (committed data only); through the writer in memory.
@@ -536,16 +664,125 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let Some(readers) = &self.readers else {
-            return self.write(work);
+        match &self.readers {
+            Some(readers) => readers.read(work),
+            None => self.write(work),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// The write of a new conversation, and what to do once it committed (keep it).
+    fn creation(
+        &self,
+        c: Conversation,
+        turns: &[Turn],
+    ) -> (
+        impl FnOnce(&Connection) -> StoreResult<()> + Send + 'static,
+        impl FnOnce(&()) + Send + 'static,
+    ) {
+        let turns = stored_turns(turns);
+        let recent = self.recent.clone();
+        let kept = c.clone();
+        let work = move |connection: &Connection| {
+            connection
+                .prepare_cached(concat!(
+                    "INSERT INTO conversations (",
+                    columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ))?
+                .execute(params![
+                    c.id,
+                    c.channel,
+                    c.phone,
+                    c.topic,
+                    c.program_version,
+                    c.session,
+                    c.outcome.as_str(),
+                    c.helpful,
+                    c.created_at,
+                    c.updated_at,
+                    c.revision
+                ])?;
+            insert_turns(connection, &c.id, &turns)
         };
-        let idle = readers.lock().pop();
+        (work, move |_: &()| recent.keep(kept))
+    }
+
+    /// The write of a conversation changed from `revision`, and what to do once it committed:
+    /// keep the new state, or forget a conversation someone else changed.
+    fn change(
+        &self,
+        c: Conversation,
+        revision: i64,
+        turns: &[Turn],
+    ) -> (
+        impl FnOnce(&Connection) -> StoreResult<bool> + Send + 'static,
+        impl FnOnce(&bool) + Send + 'static,
+    ) {
+        let turns = stored_turns(turns);
+        let recent = self.recent.clone();
+        let kept = c.clone();
+        // Checked inside the batch, after the writes queued before: exact under group commit.
+        let work = move |connection: &Connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE conversations SET session = ?1, outcome = ?2, helpful = ?3,
+                         updated_at = ?4, revision = ?5, topic = ?6, program_version = ?7
+                     WHERE id = ?8 AND revision = ?9",
+                )?
+                .execute(params![
+                    c.session,
+                    c.outcome.as_str(),
+                    c.helpful,
+                    c.updated_at,
+                    c.revision,
+                    c.topic,
+                    c.program_version,
+                    c.id,
+                    revision
+                ])?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            insert_turns(connection, &c.id, &turns)?;
+            Ok(true)
+        };
+        let committed = move |changed: &bool| {
+            if *changed {
+                recent.keep(kept);
+            } else {
+                recent.forget(&kept.id);
+            }
+        };
+        (work, committed)
+    }
+}
+
+fn select_conversation(connection: &Connection, id: &str) -> StoreResult<Option<Conversation>> {
+    Ok(connection
+        .prepare_cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM conversations WHERE id = ?1"
+        ))?
+        .query_row([id], row_to_conversation)
+        .optional()?)
+}
+
+fn stopped() -> StoreError {
+    StoreError("l'écriture dans la base a été interrompue".into())
+}
+
+impl Readers {
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let idle = self.lock().pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => readers.open()?,
+            None => self.open()?,
         };
         let result = work(&connection);
-        let mut idle = readers.lock();
+        let mut idle = self.lock();
         if idle.len() < MAX_IDLE_READERS {
             idle.push(connection);
         }
@@ -754,44 +991,44 @@ impl Store for SqliteStore {
     }
 
     fn create(&self, c: &Conversation, turns: &[Turn]) -> StoreResult<()> {
-        let c = c.clone();
-        let turns = stored_turns(turns);
-        self.write(move |connection| {
-            connection
-                .prepare_cached(concat!(
-                    "INSERT INTO conversations (",
-                    columns!(),
-                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                ))?
-                .execute(params![
-                    c.id,
-                    c.channel,
-                    c.phone,
-                    c.topic,
-                    c.program_version,
-                    c.session,
-                    c.outcome.as_str(),
-                    c.helpful,
-                    c.created_at,
-                    c.updated_at,
-                    c.revision
-                ])?;
-            insert_turns(connection, &c.id, &turns)
-        })
+        let (work, committed) = self.creation(c.clone(), turns);
+        self.write_then(work, committed)
     }
 
     fn get(&self, id: &str) -> StoreResult<Option<Conversation>> {
+        if let Some(c) = self.recent.get(id) {
+            return Ok(Some(c));
+        }
         let id = id.to_string();
-        self.read(move |connection| {
-            Ok(connection
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM conversations WHERE id = ?1"
-                ))?
-                .query_row([id], row_to_conversation)
-                .optional()?)
+        self.read(move |connection| select_conversation(connection, &id))
+    }
+
+    fn get_later(&self, id: &str) -> Pending<Option<Conversation>> {
+        if let Some(c) = self.recent.get(id) {
+            return answered(Ok(Some(c)));
+        }
+        let id = id.to_string();
+        let Some(readers) = self.readers.clone() else {
+            return self.write_later(move |c| select_conversation(c, &id), |_| {});
+        };
+        // Not kept (after a restart, or long idle): read on the blocking pool.
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                readers.read(|connection| select_conversation(connection, &id))
+            })
+            .await
+            .map_err(|_| StoreError("lecture de la base interrompue".into()))?
         })
+    }
+
+    fn create_later(&self, c: Conversation, turns: &[Turn]) -> Pending<()> {
+        let (work, committed) = self.creation(c, turns);
+        self.write_later(work, committed)
+    }
+
+    fn update_later(&self, c: Conversation, revision: i64, turns: &[Turn]) -> Pending<bool> {
+        let (work, committed) = self.change(c, revision, turns);
+        self.write_later(work, committed)
     }
 
     fn transcript(&self, id: &str) -> StoreResult<Vec<Turn>> {
@@ -800,46 +1037,26 @@ impl Store for SqliteStore {
     }
 
     fn update(&self, c: &Conversation, revision: i64, turns: &[Turn]) -> StoreResult<bool> {
-        let c = c.clone();
-        let turns = stored_turns(turns);
-        // Checked inside the batch, after the writes queued before: exact under group commit.
-        self.write(move |connection| {
-            let changed = connection
-                .prepare_cached(
-                    "UPDATE conversations SET session = ?1, outcome = ?2, helpful = ?3,
-                         updated_at = ?4, revision = ?5, topic = ?6, program_version = ?7
-                     WHERE id = ?8 AND revision = ?9",
-                )?
-                .execute(params![
-                    c.session,
-                    c.outcome.as_str(),
-                    c.helpful,
-                    c.updated_at,
-                    c.revision,
-                    c.topic,
-                    c.program_version,
-                    c.id,
-                    revision
-                ])?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            insert_turns(connection, &c.id, &turns)?;
-            Ok(true)
-        })
+        let (work, committed) = self.change(c.clone(), revision, turns);
+        self.write_then(work, committed)
     }
 
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool> {
         let id = id.to_string();
-        self.write(move |connection| {
-            let changed = connection
-                .prepare_cached(
-                    "UPDATE conversations SET helpful = ?1, updated_at = ?2, revision = revision + 1
-                     WHERE id = ?3",
-                )?
-                .execute(params![helpful, now, id])?;
-            Ok(changed > 0)
-        })
+        let (recent, forgotten) = (self.recent.clone(), id.clone());
+        self.write_then(
+            move |connection| {
+                let changed = connection
+                    .prepare_cached(
+                        "UPDATE conversations SET helpful = ?1, updated_at = ?2,
+                             revision = revision + 1
+                         WHERE id = ?3",
+                    )?
+                    .execute(params![helpful, now, id])?;
+                Ok(changed > 0)
+            },
+            move |_| recent.forget(&forgotten),
+        )
     }
 
     fn latest_for_phone(&self, phone: &str) -> StoreResult<Option<Conversation>> {
@@ -1004,43 +1221,53 @@ impl Store for SqliteStore {
             Selector::Phone(phone) => Some(phone.clone()),
             Selector::Session(_) => None,
         };
-        self.write(move |connection| {
-            delete_requests(connection, condition, &value)?;
-            connection.execute(
-                &format!(
-                    "DELETE FROM turns WHERE conversation IN
+        let recent = self.recent.clone();
+        self.write_then(
+            move |connection| {
+                delete_requests(connection, condition, &value)?;
+                connection.execute(
+                    &format!(
+                        "DELETE FROM turns WHERE conversation IN
                      (SELECT id FROM conversations WHERE {condition})"
-                ),
-                [&value],
-            )?;
-            let deleted = connection.execute(
-                &format!("DELETE FROM conversations WHERE {condition}"),
-                [&value],
-            )?;
-            if let Some(phone) = phone {
-                connection.execute("DELETE FROM unmatched_questions WHERE phone = ?1", [&phone])?;
-                connection.execute("DELETE FROM offers WHERE phone = ?1", [&phone])?;
-                connection.execute("DELETE FROM ambiguous_questions WHERE phone = ?1", [&phone])?;
-            }
-            Ok(deleted)
-        })
+                    ),
+                    [&value],
+                )?;
+                let deleted = connection.execute(
+                    &format!("DELETE FROM conversations WHERE {condition}"),
+                    [&value],
+                )?;
+                if let Some(phone) = phone {
+                    connection
+                        .execute("DELETE FROM unmatched_questions WHERE phone = ?1", [&phone])?;
+                    connection.execute("DELETE FROM offers WHERE phone = ?1", [&phone])?;
+                    connection
+                        .execute("DELETE FROM ambiguous_questions WHERE phone = ?1", [&phone])?;
+                }
+                Ok(deleted)
+            },
+            move |_| recent.clear(),
+        )
     }
 
     fn purge(&self, before: i64) -> StoreResult<usize> {
-        self.write(move |connection| {
-            delete_requests(connection, "updated_at < ?1", &before)?;
-            connection.execute(
-                "DELETE FROM turns WHERE conversation IN
+        let recent = self.recent.clone();
+        self.write_then(
+            move |connection| {
+                delete_requests(connection, "updated_at < ?1", &before)?;
+                connection.execute(
+                    "DELETE FROM turns WHERE conversation IN
                  (SELECT id FROM conversations WHERE updated_at < ?1)",
-                [before],
-            )?;
-            let deleted =
-                connection.execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
-            connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
-            connection.execute("DELETE FROM offers WHERE at < ?1", [before])?;
-            connection.execute("DELETE FROM ambiguous_questions WHERE at < ?1", [before])?;
-            Ok(deleted)
-        })
+                    [before],
+                )?;
+                let deleted = connection
+                    .execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
+                connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
+                connection.execute("DELETE FROM offers WHERE at < ?1", [before])?;
+                connection.execute("DELETE FROM ambiguous_questions WHERE at < ?1", [before])?;
+                Ok(deleted)
+            },
+            move |_| recent.clear(),
+        )
     }
 
     fn to_review(&self, since: i64, limit: usize) -> StoreResult<Vec<ToReview>> {
@@ -1328,6 +1555,88 @@ mod tests {
         // Everything answered was committed: a new store on the file finds it.
         let store = SqliteStore::open(&path)?;
         assert_eq!(store.stats(0, 0)?.conversations, 4);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    /// The conversations kept in memory follow every write: feedback, a refused update,
+    /// deletion and purge are seen by the next read exactly as the file has them.
+    #[test]
+    fn conversations_kept_in_memory_follow_every_write() -> StoreResult<()> {
+        let store = SqliteStore::in_memory()?;
+        let c = conversation("a", Some("+33600000001"), 10);
+        store.create(&c, &[])?;
+        assert_eq!(store.get("a")?, Some(c.clone()));
+        assert!(store.feedback("a", true, 20)?);
+        let after = store.get("a")?.ok_or(StoreError("lost".into()))?;
+        assert_eq!((after.revision, after.helpful), (1, Some(true)));
+        let mut next = after.clone();
+        next.revision = 2;
+        next.session = "{\"next\":1}".into();
+        assert!(store.update(&next, 1, &[])?);
+        let mut stale = next.clone();
+        stale.session = "{\"stale\":1}".into();
+        assert!(!store.update(&stale, 1, &[])?);
+        assert_eq!(store.get("a")?, Some(next));
+        store.delete(&Selector::Phone("+33600000001".into()))?;
+        assert_eq!(store.get("a")?, None);
+        store.create(&conversation("b", None, 10), &[])?;
+        assert_eq!(store.purge(50)?, 1);
+        assert_eq!(store.get("b")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn conversations_kept_in_memory_are_bounded() {
+        let recent = Recent::default();
+        for i in 0..RECENT + 10 {
+            recent.keep(conversation(&format!("c{i}"), None, 1));
+        }
+        let kept: usize = recent.lock().iter().map(HashMap::len).sum();
+        assert!(kept <= RECENT, "{kept}");
+        assert!(recent.get(&format!("c{}", RECENT + 9)).is_some());
+    }
+
+    /// The awaited writes of the server's hot path: answered once committed (a new store on
+    /// the file finds them), and a stale one refused.
+    #[test]
+    fn awaited_writes_are_committed_when_answered() -> StoreResult<()> {
+        let dir = std::env::temp_dir().join(format!("guichet-later-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError(e.to_string()))?;
+        let path = dir.join("later.db");
+        let _ = std::fs::remove_file(&path);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError(e.to_string()))?;
+        {
+            let store = SqliteStore::open(&path)?;
+            runtime.block_on(async {
+                let mut c = conversation("a", None, 10);
+                store
+                    .create_later(c.clone(), &[turn("guichet", "q")])
+                    .await?;
+                let read = store.get_later("a").await?;
+                assert_eq!(read.as_ref(), Some(&c));
+                c.revision = 1;
+                assert!(
+                    store
+                        .update_later(c.clone(), 0, &[turn("agent", "r")])
+                        .await?
+                );
+                assert!(
+                    !store
+                        .update_later(c.clone(), 0, &[turn("agent", "x")])
+                        .await?
+                );
+                assert_eq!(store.get_later("missing").await?, None);
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        let store = SqliteStore::open(&path)?;
+        assert_eq!(store.get("a")?.map(|c| c.revision), Some(1));
+        assert_eq!(store.transcript("a")?.len(), 2);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

@@ -22,9 +22,9 @@
 //! new connections once the database is back, without a restart.
 
 use super::{
-    figures, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion, Offer, Outcome,
-    RequestRow, RequestStats, RequestStore, Selector, Stats, Store, StoreError, StoreResult,
-    ToReview, Turn, Unmatched,
+    answered, figures, question_key, Assignment, Conversation, HrRequest, Kept, KeptQuestion,
+    Offer, Outcome, Pending, RequestRow, RequestStats, RequestStore, Selector, Stats, Store,
+    StoreError, StoreResult, ToReview, Turn, Unmatched,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use std::future::Future;
@@ -151,15 +151,22 @@ impl PostgresStore {
             .ok_or_else(|| StoreError("le client PostgreSQL est arrêté".into()))?;
         let (answer, answered) = std::sync::mpsc::sync_channel(1);
         runtime.spawn(async move {
-            let result = match tokio::time::timeout(CALL_TIMEOUT, work).await {
-                Ok(result) => result,
-                Err(_) => Err(StoreError::unavailable("délai dépassé")),
-            };
-            let _ = answer.send(result);
+            let _ = answer.send(bounded(work).await);
         });
-        answered
-            .recv()
-            .map_err(|_| StoreError("l'appel à PostgreSQL a été interrompu".into()))?
+        answered.recv().map_err(|_| interrupted())?
+    }
+
+    /// Runs `work` on the store's runtime; a future of its result, for a task of another
+    /// runtime (the server's) to await.
+    fn later<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> Pending<T> {
+        let Some(runtime) = self.runtime.as_ref() else {
+            return answered(Err(StoreError("le client PostgreSQL est arrêté".into())));
+        };
+        let task = runtime.spawn(bounded(work));
+        Box::pin(async move { task.await.map_err(|_| interrupted())? })
     }
 
     /// Runs `work` with a pooled connection.
@@ -172,6 +179,18 @@ impl PostgresStore {
         let pool = self.pool.clone();
         self.call(async move { work(connection(&pool).await?).await })
     }
+}
+
+/// `work`, or unavailable past [`CALL_TIMEOUT`].
+async fn bounded<T>(work: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, work).await {
+        Ok(result) => result,
+        Err(_) => Err(StoreError::unavailable("délai dépassé")),
+    }
+}
+
+fn interrupted() -> StoreError {
+    StoreError("l'appel à PostgreSQL a été interrompu".into())
 }
 
 impl Drop for PostgresStore {
@@ -361,6 +380,102 @@ fn selection(selector: &Selector) -> (&'static str, String) {
     }
 }
 
+/// Creates a conversation with its first turns (serialised).
+async fn create_conversation(
+    pool: Pool,
+    c: Conversation,
+    turns: Vec<(i64, String, String)>,
+) -> StoreResult<()> {
+    let mut client = connection(&pool).await?;
+    let tx = client.transaction().await.map_err(pg)?;
+    let insert = tx
+        .prepare_cached(concat!(
+            "INSERT INTO conversations (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .await
+        .map_err(pg)?;
+    tx.execute(
+        &insert,
+        &[
+            &c.id,
+            &c.channel,
+            &c.phone,
+            &c.topic,
+            &c.program_version,
+            &c.session,
+            &c.outcome.as_str(),
+            &c.helpful,
+            &c.created_at,
+            &c.updated_at,
+            &c.revision,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    insert_turns(&tx, &c.id, &turns).await?;
+    tx.commit().await.map_err(pg)
+}
+
+async fn select_conversation(pool: Pool, id: String) -> StoreResult<Option<Conversation>> {
+    let client = connection(&pool).await?;
+    let query = client
+        .prepare_cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM conversations WHERE id = $1"
+        ))
+        .await
+        .map_err(pg)?;
+    let row = client.query_opt(&query, &[&id]).await.map_err(pg)?;
+    row.as_ref().map(row_to_conversation).transpose()
+}
+
+/// Saves a conversation changed from `revision`; `false` when someone else changed it.
+async fn update_conversation(
+    pool: Pool,
+    c: Conversation,
+    revision: i64,
+    turns: Vec<(i64, String, String)>,
+) -> StoreResult<bool> {
+    let mut client = connection(&pool).await?;
+    let tx = client.transaction().await.map_err(pg)?;
+    // Waits for a concurrent writer's row lock, then checks the revision it left.
+    let update = tx
+        .prepare_cached(
+            "UPDATE conversations SET session = $1, outcome = $2, helpful = $3,
+                 updated_at = $4, revision = $5, topic = $6, program_version = $7
+             WHERE id = $8 AND revision = $9",
+        )
+        .await
+        .map_err(pg)?;
+    let changed = tx
+        .execute(
+            &update,
+            &[
+                &c.session,
+                &c.outcome.as_str(),
+                &c.helpful,
+                &c.updated_at,
+                &c.revision,
+                &c.topic,
+                &c.program_version,
+                &c.id,
+                &revision,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    if changed == 0 {
+        tx.rollback().await.map_err(pg)?;
+        return Ok(false);
+    }
+    insert_turns(&tx, &c.id, &turns).await?;
+    tx.commit().await.map_err(pg)?;
+    Ok(true)
+}
+
 impl Store for PostgresStore {
     fn save_rules(&self, version: &str, files: &[(String, String)], now: i64) -> StoreResult<()> {
         let json = serde_json::to_string(files).map_err(json_error)?;
@@ -410,55 +525,36 @@ impl Store for PostgresStore {
     }
 
     fn create(&self, c: &Conversation, turns: &[Turn]) -> StoreResult<()> {
-        let c = c.clone();
-        let turns = stored_turns(turns);
-        self.with(move |mut client| async move {
-            let tx = client.transaction().await.map_err(pg)?;
-            let insert = tx
-                .prepare_cached(concat!(
-                    "INSERT INTO conversations (",
-                    columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                ))
-                .await
-                .map_err(pg)?;
-            tx.execute(
-                &insert,
-                &[
-                    &c.id,
-                    &c.channel,
-                    &c.phone,
-                    &c.topic,
-                    &c.program_version,
-                    &c.session,
-                    &c.outcome.as_str(),
-                    &c.helpful,
-                    &c.created_at,
-                    &c.updated_at,
-                    &c.revision,
-                ],
-            )
-            .await
-            .map_err(pg)?;
-            insert_turns(&tx, &c.id, &turns).await?;
-            tx.commit().await.map_err(pg)
-        })
+        self.call(create_conversation(
+            self.pool.clone(),
+            c.clone(),
+            stored_turns(turns),
+        ))
     }
 
     fn get(&self, id: &str) -> StoreResult<Option<Conversation>> {
-        let id = id.to_string();
-        self.with(move |client| async move {
-            let query = client
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM conversations WHERE id = $1"
-                ))
-                .await
-                .map_err(pg)?;
-            let row = client.query_opt(&query, &[&id]).await.map_err(pg)?;
-            row.as_ref().map(row_to_conversation).transpose()
-        })
+        self.call(select_conversation(self.pool.clone(), id.to_string()))
+    }
+
+    fn get_later(&self, id: &str) -> Pending<Option<Conversation>> {
+        self.later(select_conversation(self.pool.clone(), id.to_string()))
+    }
+
+    fn create_later(&self, c: Conversation, turns: &[Turn]) -> Pending<()> {
+        self.later(create_conversation(
+            self.pool.clone(),
+            c,
+            stored_turns(turns),
+        ))
+    }
+
+    fn update_later(&self, c: Conversation, revision: i64, turns: &[Turn]) -> Pending<bool> {
+        self.later(update_conversation(
+            self.pool.clone(),
+            c,
+            revision,
+            stored_turns(turns),
+        ))
     }
 
     fn transcript(&self, id: &str) -> StoreResult<Vec<Turn>> {
@@ -467,44 +563,12 @@ impl Store for PostgresStore {
     }
 
     fn update(&self, c: &Conversation, revision: i64, turns: &[Turn]) -> StoreResult<bool> {
-        let c = c.clone();
-        let turns = stored_turns(turns);
-        self.with(move |mut client| async move {
-            let tx = client.transaction().await.map_err(pg)?;
-            // Waits for a concurrent writer's row lock, then checks the revision it left.
-            let update = tx
-                .prepare_cached(
-                    "UPDATE conversations SET session = $1, outcome = $2, helpful = $3,
-                         updated_at = $4, revision = $5, topic = $6, program_version = $7
-                     WHERE id = $8 AND revision = $9",
-                )
-                .await
-                .map_err(pg)?;
-            let changed = tx
-                .execute(
-                    &update,
-                    &[
-                        &c.session,
-                        &c.outcome.as_str(),
-                        &c.helpful,
-                        &c.updated_at,
-                        &c.revision,
-                        &c.topic,
-                        &c.program_version,
-                        &c.id,
-                        &revision,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
-            if changed == 0 {
-                tx.rollback().await.map_err(pg)?;
-                return Ok(false);
-            }
-            insert_turns(&tx, &c.id, &turns).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(true)
-        })
+        self.call(update_conversation(
+            self.pool.clone(),
+            c.clone(),
+            revision,
+            stored_turns(turns),
+        ))
     }
 
     fn feedback(&self, id: &str, helpful: bool, now: i64) -> StoreResult<bool> {
