@@ -173,6 +173,7 @@ pub struct ChoiceValue {
 }
 
 impl ChoiceValue {
+    /// A value with its [`ChoiceValue::phrases`] folded from the others.
     pub fn new(name: String, label: String, also: Vec<String>) -> ChoiceValue {
         let phrases = std::iter::once(fold(&name.replace('_', " ")))
             .chain(std::iter::once(fold(&label)))

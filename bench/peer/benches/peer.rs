@@ -190,7 +190,7 @@ fn guichet_program(text: &str) -> Program {
 }
 
 /// Opens a session, takes the values as a profile gives them, steps to the outcome.
-fn guichet_eval(program: &Program, values: &[(&str, &str)]) -> Step {
+fn guichet_eval<'p>(program: &'p Program, values: &[(&str, &str)]) -> Step<'p> {
     let mut session = Session::new(program, TopicId(0), TODAY);
     for (fact, raw) in values {
         session
@@ -200,7 +200,7 @@ fn guichet_eval(program: &Program, values: &[(&str, &str)]) -> Step {
     session.step(program).expect("step")
 }
 
-fn answer_text(step: &Step) -> &str {
+fn answer_text<'s>(step: &'s Step) -> &'s str {
     match step {
         Step::Answer(a) => &a.text,
         other => panic!("not an answer: {other:?}"),
