@@ -301,6 +301,11 @@ impl Router {
                 examples.push((words, Class::Topic(TopicId(i as u32))));
             }
         }
+        // What no topic answers, in the rules' own words (before HR's, which come last).
+        for text in &program.off_topic {
+            let words = router.situations(&router.analyse(text));
+            examples.push((words, Class::OffTopic));
+        }
         for l in learned {
             let words = router.situations(&router.analyse(&l.question));
             let class = l.topic.map_or(Class::OffTopic, Class::Topic);
@@ -330,13 +335,18 @@ impl Router {
             .map(|(words, class)| (raw_features(words), *class))
             .collect();
         router.examples = ExampleIndex::new(program.topics.len(), &raws, learned.len());
-        // The classifier also learns the synonyms, single words the examples may lack.
+        // The classifier also learns the synonyms, single words the examples may lack,
+        // and the words of the « hors sujet » expressions (read without the lexicon,
+        // which would turn each into the notion itself).
         let mut training = raws;
         for (i, topic) in program.topics.iter().enumerate() {
             for text in &topic.synonyms {
                 let words = router.situations(&router.analyse(text));
                 training.push((raw_features(&words), Class::Topic(TopicId(i as u32))));
             }
+        }
+        for text in &router.lexicon.off_topic {
+            training.push((raw_features(&router.analyse(text)), Class::OffTopic));
         }
         router.bayes = Bayes::new(program.topics.len(), &training);
         router
