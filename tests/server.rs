@@ -1415,3 +1415,61 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
     assert!(question.contains("Quel est votre statut ?"), "{question}");
     Ok(())
 }
+
+/// A numbered list on the phone outlives a rules reload while every topic of
+/// it still exists: the number picks what the agent saw. Once a reload took
+/// one away, the number picks nothing and the new menu is sent, saying why.
+/// The exchange is kept as a snapshot (re-asks included).
+#[test]
+fn an_sms_list_outlives_a_reload_only_while_its_topics_exist() -> Result {
+    let dir = scratch("sms-reload")?;
+    let rules = copy_rules(&dir)?;
+    let db = dir.join("g.db");
+    let mut options = Options::new(&rules, &db);
+    options.watch_ms = 100;
+    let server = Server::start(&options)?;
+    let phone = "+33600000091";
+    let mut exchange = Vec::new();
+    let mut send = |body: &str| -> Result<String> {
+        let received = messages(&server.sms(phone, body)?).join("\n---\n");
+        exchange.push(format!(">>> {body}\n{received}"));
+        Ok(received)
+    };
+
+    // Two topics offered, then a reload that changes texts only: « 2 » is still RTT.
+    let offered = send("nb de rtt et de ca par an")?;
+    assert!(offered.contains("2. Mes jours de RTT"), "{offered}");
+    let first = server.version()?;
+    edit_rules(&rules, "par année civile", "par année civile (modifié)")?;
+    server.wait_for("the changed texts", |s| Ok(s.version()? != first))?;
+    let chosen = send("2")?;
+    assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
+
+    // The menu on the phone, then a reload without the retirement topic: the menu's
+    // numbers no longer hold, so « 12 » picks nothing and the new menu is sent.
+    send("SUPPRIMER")?;
+    let menu = send("Bonjour")?;
+    assert!(menu.contains("retraite"), "{menu}");
+    let second = server.version()?;
+    std::fs::remove_file(rules.join("retraite.guichet"))?;
+    server.wait_for("the topic removed", |s| Ok(s.version()? != second))?;
+    let asked = send("12")?;
+    assert!(
+        asked.starts_with("Les sujets ont été mis à jour depuis la liste envoyée"),
+        "{asked}"
+    );
+    assert!(!asked.contains("retraite"), "{asked}");
+    let export = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
+        .json()?;
+    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(0));
+    // The new menu is on the phone now: its numbers pick.
+    let question = send("12")?;
+    assert!(!question.contains("mis à jour"), "{question}");
+    let export = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
+        .json()?;
+    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(1));
+    insta::assert_snapshot!(exchange.join("\n\n"));
+    Ok(())
+}
