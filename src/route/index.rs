@@ -21,6 +21,8 @@ const NUMBER_WEIGHT: f64 = 1.0;
 /// A routing index over one program's topics and choices.
 pub struct Router {
     pub(super) stemmer: Stemmer,
+    /// The stem of each folded word of the rules' texts, computed once (`remember_stems`).
+    pub(super) stems: HashMap<String, String>,
     pub(super) topics: Vec<TopicIndex>,
     /// Every stem the rules use (phrases, choices, texts), numbered: the
     /// tables below are indexed by this number, a stem's *id*.
@@ -99,6 +101,7 @@ impl Router {
         let stemmer = Stemmer::create(Algorithm::French);
         let mut router = Router {
             stemmer,
+            stems: HashMap::new(),
             topics: Vec::new(),
             ids: HashMap::new(),
             weight: Vec::new(),
@@ -184,7 +187,9 @@ impl Router {
                 }
             }
             for text in topic_texts(program, TopicId(i as u32)) {
-                for t in router.analyse_plain(&without_links(&text)) {
+                let text = without_links(&text);
+                router.remember_stems(&text);
+                for t in router.analyse_plain(&text) {
                     if !t.stop && !t.stem.chars().any(|c| c.is_ascii_digit()) {
                         let id = router.intern(&t.stem);
                         index.text_stems.push(id);
@@ -297,12 +302,14 @@ impl Router {
                 .chain(&topic.triggers)
                 .chain(&topic.examples);
             for text in texts {
+                router.remember_stems(text);
                 let words = router.situations(&router.analyse(text));
                 examples.push((words, Class::Topic(TopicId(i as u32))));
             }
         }
         // What no topic answers, in the rules' own words (before HR's, which come last).
         for text in &program.off_topic {
+            router.remember_stems(text);
             let words = router.situations(&router.analyse(text));
             examples.push((words, Class::OffTopic));
         }
