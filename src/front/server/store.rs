@@ -889,8 +889,15 @@ fn write_loop(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs a batch in one transaction, each write in a savepoint, and commits. On an error, the
-/// writes not run yet are dropped (their waiters hear that the write was interrupted).
+/// Runs a batch in one transaction and commits. On an error, the writes not run yet are dropped
+/// (their waiters hear that the write was interrupted).
+///
+/// No savepoint per write (each cost two statements and a copy of every page the write
+/// touched): a write that fails at its first change leaves nothing behind (SQLite undoes a
+/// failed statement), which is how writes fail in practice (a taken id, the one open request
+/// of a conversation, a revision check that finds nothing to change is no failure). A write
+/// that fails after it changed rows cannot be undone alone: the whole batch is rolled back
+/// and every waiter hears of the failure — nothing answered as done was left out.
 fn run_batch(
     connection: &Connection,
     mut batch: Vec<Job>,
@@ -907,11 +914,14 @@ fn run_batch(
         return Ok(());
     }
     for job in batch {
-        connection.prepare_cached("SAVEPOINT job")?.execute([])?;
-        if !run_job(connection, job, done) {
-            connection.prepare_cached("ROLLBACK TO job")?.execute([])?;
+        let before = connection.total_changes();
+        if !run_job(connection, job, done)
+            && (connection.total_changes() != before || connection.is_autocommit())
+        {
+            return Err(StoreError(
+                "écriture échouée à mi-chemin : le lot est annulé".into(),
+            ));
         }
-        connection.prepare_cached("RELEASE job")?.execute([])?;
     }
     connection.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
@@ -936,9 +946,18 @@ fn run_job(connection: &Connection, job: Job, done: &mut Vec<Done>) -> bool {
 /// index — not at a random page of an index by id, one page per line. A file of version 0
 /// (turns keyed by conversation id) gets its lines copied into the new table, in one
 /// transaction. Lines of no conversation (none: they were deleted with it) are left out.
+/// The schema this build writes; a file of a later one is refused (written by a newer Guichet).
+const SCHEMA_VERSION: i64 = 1;
+
 fn migrate_turns(connection: &mut Connection) -> StoreResult<()> {
     let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version >= 1 {
+    if version > SCHEMA_VERSION {
+        return Err(StoreError(format!(
+            "la base est au schéma {version}, plus récent que celui de ce Guichet \
+             ({SCHEMA_VERSION}) : mettez Guichet à jour"
+        )));
+    }
+    if version == SCHEMA_VERSION {
         return Ok(());
     }
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -966,9 +985,9 @@ fn migrate_turns(connection: &mut Connection) -> StoreResult<()> {
         )?;
     }
     tx.execute_batch(
-        "CREATE UNIQUE INDEX IF NOT EXISTS turns_order ON turns (started, conversation, seq);
-         PRAGMA user_version = 1;",
+        "CREATE UNIQUE INDEX IF NOT EXISTS turns_order ON turns (started, conversation, seq);",
     )?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
 }
@@ -1908,6 +1927,18 @@ mod tests {
         assert_eq!(store.transcript("a")?.len(), 3);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_of_a_newer_schema_is_refused() -> StoreResult<()> {
+        let connection = Connection::open_in_memory()?;
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1)?;
+        let refused = SqliteStore::with(connection, None).err();
+        assert!(
+            refused.is_some_and(|e| e.0.contains("plus récent")),
+            "a newer schema was accepted"
+        );
         Ok(())
     }
 
