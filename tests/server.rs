@@ -1344,9 +1344,15 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
             .json()?;
         Ok(export["conversations"].as_array().map(Vec::len))
     };
+    let mut exchange = Vec::new();
+    let mut send = |body: &str| -> Result<String> {
+        let received = messages(&server.sms(phone, body)?).join("\n");
+        exchange.push(format!(">>> {body}\n{received}"));
+        Ok(received)
+    };
 
     // A first message « 7 »: no list was sent, so it is asked again, with the menu.
-    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    let asked = send("7")?;
     assert!(
         asked.starts_with("Ce numéro ne correspond à aucune liste envoyée")
             && asked.contains("12. Mes congés annuels : combien de jours ?"),
@@ -1354,40 +1360,38 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
     );
     assert_eq!(conversations()?, Some(0));
     // Now the menu is on the phone: « 12 » is its topic.
-    let question = messages(&server.sms(phone, "12")?).join("\n");
+    let question = send("12")?;
     assert!(question.contains("Quel est votre statut ?"), "{question}");
-    messages(&server.sms(phone, "1")?);
-    let answer = messages(&server.sms(phone, "5")?).join("\n");
+    send("1")?;
+    let answer = send("5")?;
     assert!(answer.contains("25 jours de congés annuels"), "{answer}");
 
     // After the answer, « 2 » is not the second topic of the menu sent three messages ago.
-    let asked = messages(&server.sms(phone, "2")?).join("\n");
+    let asked = send("2")?;
     assert!(
         asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
         "{asked}"
     );
     assert_eq!(conversations()?, Some(1));
     // The menu sent with that message makes the next number a choice.
-    let question = messages(&server.sms(phone, "16")?).join("\n");
+    let question = send("16")?;
     assert!(question.contains("statut"), "{question}");
     assert_eq!(conversations()?, Some(2));
 
     // A number out of the menu shown: asked again, with the menu.
-    messages(&server.sms(phone, "SUPPRIMER")?);
-    messages(&server.sms(phone, "Bonjour")?);
-    let asked = messages(&server.sms(phone, "99")?).join("\n");
+    send("SUPPRIMER")?;
+    send("Bonjour")?;
+    let asked = send("99")?;
     assert!(
         asked.starts_with("Il n'y a pas de choix \"99\"") && asked.contains("12. Mes congés"),
         "{asked}"
     );
-    assert!(messages(&server.sms(phone, "12")?)
-        .join("\n")
-        .contains("Quel est votre statut ?"));
+    assert!(send("12")?.contains("Quel est votre statut ?"));
 
     // A number out of the topics offered: the offer again, still waiting.
-    messages(&server.sms(phone, "SUPPRIMER")?);
-    messages(&server.sms(phone, "nb de rtt et de ca par an")?);
-    let asked = messages(&server.sms(phone, "7")?).join("\n");
+    send("SUPPRIMER")?;
+    send("nb de rtt et de ca par an")?;
+    let asked = send("7")?;
     assert!(
         asked.starts_with("Il n'y a pas de choix \"7\"")
             && asked.contains(
@@ -1395,23 +1399,81 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
             ),
         "{asked}"
     );
-    let chosen = messages(&server.sms(phone, "2")?).join("\n");
+    let chosen = send("2")?;
     assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
 
     // After a hand-off (no list on the phone), a number starts nothing.
-    messages(&server.sms(phone, "SUPPRIMER")?);
-    messages(&server.sms(phone, "Bonjour")?);
-    let handed = messages(&server.sms(phone, "chèques vacances")?).join("\n");
+    send("SUPPRIMER")?;
+    send("Bonjour")?;
+    let handed = send("chèques vacances")?;
     assert!(handed.starts_with("Je vous oriente"), "{handed}");
-    let asked = messages(&server.sms(phone, "3")?).join("\n");
+    let asked = send("3")?;
     assert!(
         asked.starts_with("Ce numéro ne correspond à aucune liste envoyée"),
         "{asked}"
     );
     assert_eq!(conversations()?, Some(0));
     // A topic's exact title needs no list.
-    let question =
-        messages(&server.sms(phone, "Mes congés annuels : combien de jours ?")?).join("\n");
+    let question = send("Mes congés annuels : combien de jours ?")?;
     assert!(question.contains("Quel est votre statut ?"), "{question}");
+    insta::assert_snapshot!(exchange.join("\n\n"));
+    Ok(())
+}
+
+/// A numbered list on the phone outlives a rules reload while every topic of
+/// it still exists: the number picks what the agent saw. Once a reload took
+/// one away, the number picks nothing and the new menu is sent, saying why.
+/// The exchange is kept as a snapshot (re-asks included).
+#[test]
+fn an_sms_list_outlives_a_reload_only_while_its_topics_exist() -> Result {
+    let dir = scratch("sms-reload")?;
+    let rules = copy_rules(&dir)?;
+    let db = dir.join("g.db");
+    let mut options = Options::new(&rules, &db);
+    options.watch_ms = 100;
+    let server = Server::start(&options)?;
+    let phone = "+33600000091";
+    let mut exchange = Vec::new();
+    let mut send = |body: &str| -> Result<String> {
+        let received = messages(&server.sms(phone, body)?).join("\n---\n");
+        exchange.push(format!(">>> {body}\n{received}"));
+        Ok(received)
+    };
+
+    // Two topics offered, then a reload that changes texts only: « 2 » is still RTT.
+    let offered = send("nb de rtt et de ca par an")?;
+    assert!(offered.contains("2. Mes jours de RTT"), "{offered}");
+    let first = server.version()?;
+    edit_rules(&rules, "par année civile", "par année civile (modifié)")?;
+    server.wait_for("the changed texts", |s| Ok(s.version()? != first))?;
+    let chosen = send("2")?;
+    assert!(chosen.starts_with("Sujet : Mes jours de RTT"), "{chosen}");
+
+    // The menu on the phone, then a reload without the retirement topic: the menu's
+    // numbers no longer hold, so « 12 » picks nothing and the new menu is sent.
+    send("SUPPRIMER")?;
+    let menu = send("Bonjour")?;
+    assert!(menu.contains("retraite"), "{menu}");
+    let second = server.version()?;
+    std::fs::remove_file(rules.join("retraite.guichet"))?;
+    server.wait_for("the topic removed", |s| Ok(s.version()? != second))?;
+    let asked = send("12")?;
+    assert!(
+        asked.starts_with("Les sujets ont été mis à jour depuis la liste envoyée"),
+        "{asked}"
+    );
+    assert!(!asked.contains("retraite"), "{asked}");
+    let export = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
+        .json()?;
+    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(0));
+    // The new menu is on the phone now: its numbers pick.
+    let question = send("12")?;
+    assert!(!question.contains("mis à jour"), "{question}");
+    let export = server
+        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
+        .json()?;
+    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(1));
+    insta::assert_snapshot!(exchange.join("\n\n"));
     Ok(())
 }

@@ -11,7 +11,9 @@
 //! routed as on the web (`api::route_question`): a topic starts, a numbered
 //! choice is offered, or the question goes to the `fallback` contact and is
 //! recorded as unmatched. A bare number with no list on the phone starts
-//! nothing: it is asked again, with the menu. « SUPPRIMER » erases every
+//! nothing: it is asked again, with the menu; so does a number after a rules
+//! reload took away a topic of the list (the list kept is then no list, and
+//! the message says the topics changed). « SUPPRIMER » erases every
 //! conversation of the number, and its kept questions.
 //!
 //! Nobody can write as someone else's number: the webhook needs the gateway's
@@ -198,7 +200,8 @@ fn respond(app: &App, phone: &str, body: &str) -> ApiResult<String> {
 /// What `body` picks from `list`, the numbered list of topics the number's last message
 /// showed, by the rule of the terminal chat (`front/choice.rs`): the text to send, or `None`
 /// when it picks nothing (a question, a command, OUI or NON). A bare number that no list shown
-/// has is asked again, with the list.
+/// has is asked again, with the list; one sent to a list that a rules reload broke (a topic of
+/// it gone), with the new menu and a word on why.
 fn picked(
     app: &App,
     agent: api::Agent,
@@ -207,6 +210,7 @@ fn picked(
     body: &str,
 ) -> ApiResult<Option<String>> {
     let phone = agent.phone.unwrap_or_default();
+    let sent = list.is_some();
     // A list whose topics the rules reloaded since no longer all hold is no list.
     let list = list.and_then(|list| {
         let topics: Option<Vec<TopicId>> =
@@ -245,6 +249,12 @@ fn picked(
             phone,
             program,
             &format!("Il n'y a pas de choix « {} » : ", body.trim()),
+        )?,
+        (Pick::Unlisted, None) if sent => with_menu(
+            app,
+            phone,
+            program,
+            "Les sujets ont été mis à jour depuis la liste envoyée. Posez votre question en quelques mots, ou ",
         )?,
         (Pick::Unlisted, None) => with_menu(
             app,
