@@ -905,7 +905,8 @@ fn run_batch(
 ) -> StoreResult<()> {
     connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     if batch.len() == 1 {
-        // Alone in its transaction: no savepoint, a failed write rolls the transaction back.
+        // Alone in its transaction: a failed write rolls it back, whatever it changed, and its
+        // waiter hears its own error.
         let ok = batch
             .pop()
             .is_some_and(|job| run_job(connection, job, done));
