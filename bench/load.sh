@@ -73,18 +73,30 @@ curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null
 guichet_pid=$(pgrep -P "$server_pid" -n guichet || echo "$server_pid")
 # The server's CPU time so far (user + system), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$guichet_pid/stat"; }
+# The SQLite writer thread's CPU time so far (0 without it: PostgreSQL), in clock ticks.
+writer_ticks() {
+  local task
+  for task in /proc/"$guichet_pid"/task/*; do
+    if [ "$(cat "$task/comm" 2>/dev/null)" = guichet-store ]; then
+      awk '{ print $14 + $15 }' "$task/stat"; return
+    fi
+  done
+  echo 0
+}
 per_request_us() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
 
 echo "== $CONNECTIONS concurrent conversations for $DURATION (create + 2 replies each, $DB store)"
 before=$(cpu_ticks)
+writer_before=$(writer_ticks)
 timeout 300 wrk -t "$CONNECTIONS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s --latency \
   -s bench/load.lua "http://127.0.0.1:$PORT" | tee "$work/wrk.txt"
 durable_ticks=$(( $(cpu_ticks) - before ))
+writer_durable_ticks=$(( $(writer_ticks) - writer_before ))
 stored=$(grep -o 'creates=[0-9]*' "$work/wrk.txt" | cut -d= -f2)
 durable_requests=$(grep -o ' requests=[0-9]*' "$work/wrk.txt" | cut -d= -f2)
 durable_rate=$(grep -o 'requests_per_s=[0-9]*' "$work/wrk.txt" | cut -d= -f2)
 durable_cpu=$(per_request_us "$durable_ticks" "$durable_requests")
-echo "GUICHET server_cpu_us_per_request=$durable_cpu"
+echo "GUICHET server_cpu_us_per_request=$durable_cpu writer_cpu_us_per_request=$(per_request_us "$writer_durable_ticks" "$durable_requests")"
 
 echo "== GET /healthz from $CONNECTIONS connections for $HEALTHZ_DURATION (same server)"
 before=$(cpu_ticks)

@@ -32,7 +32,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -303,15 +303,21 @@ pub async fn create(
             let counting = app.clone();
             blocking(move || counting.limits.check_room(&counting)).await?;
         }
-        app.store
-            .create_later(begun.conversation.clone(), &begun.turns)
-            .await?;
-        let body = json!({
-            "id": begun.conversation.id,
-            "topic": begun.conversation.topic,
-            "step": begun.step,
-        });
-        return Ok((StatusCode::CREATED, Json(body)).into_response());
+        let Begun {
+            conversation,
+            mut turns,
+        } = begun;
+        let (id, topic) = (conversation.id.clone(), conversation.topic.clone());
+        // The store took its copy of the turns: the step goes on to the response (no clone).
+        let stored = app.store.create_later(conversation, &turns);
+        let step = first_step(&mut turns);
+        stored.await?;
+        let body = Created {
+            id: &id,
+            step: &step,
+            topic: &topic,
+        };
+        return Ok(json_response(StatusCode::CREATED, &body));
     }
     let (status, body) = blocking(move || {
         let agent = Agent {
@@ -366,9 +372,45 @@ pub async fn reply(
     State(app): State<App>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ReplyRequest>,
-) -> ApiResult<Json<Value>> {
-    let step = converse_later(&app, &id, &request.text).await?;
-    Ok(Json(json!({ "step": step.step, "done": step.done })))
+) -> ApiResult<Response> {
+    let turned = converse_later(&app, &id, &request.text).await?;
+    let body = Replied {
+        done: turned.done,
+        step: &turned.step,
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// The body of a new conversation (fields in the order `json!` wrote them).
+#[derive(Serialize)]
+struct Created<'a> {
+    id: &'a str,
+    step: &'a Value,
+    topic: &'a str,
+}
+
+/// The body of a reply.
+#[derive(Serialize)]
+struct Replied<'a> {
+    done: bool,
+    step: &'a Value,
+}
+
+/// A JSON response serialised straight from `body` (no `Value` tree built for it).
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => ApiError::internal().into_response(),
+    }
 }
 
 /// `?from=N`: the transcript from its `N`th line (0 first); without it, its last lines.
@@ -552,15 +594,27 @@ fn begin(
         earlier_session(app, program, agent)
     })?;
     app.limits.check_room(app)?;
-    app.store.create(&begun.conversation, &begun.turns)?;
-    Ok((begun.conversation, begun.step))
+    let Begun {
+        conversation,
+        mut turns,
+    } = begun;
+    app.store.create(&conversation, &turns)?;
+    Ok((conversation, first_step(&mut turns)))
 }
 
 /// A new conversation, ready to be stored: what [`begin`] commits.
 struct Begun {
     conversation: Conversation,
+    /// The last one is Guichet's first step.
     turns: Vec<Turn>,
-    step: Value,
+}
+
+/// Guichet's first step, taken out of the turns of a new conversation once they are stored.
+fn first_step(turns: &mut [Turn]) -> Value {
+    turns
+        .last_mut()
+        .map(|t| std::mem::take(&mut t.content))
+        .unwrap_or_default()
 }
 
 /// The engine's part of [`begin`] (nothing stored); `earlier` gives the session whose facts
@@ -614,12 +668,11 @@ fn prepare(
     turns.push(Turn {
         at: now,
         who: "guichet".into(),
-        content: wire_step.clone(),
+        content: wire_step,
     });
     Ok(Begun {
         conversation,
         turns,
-        step: wire_step,
     })
 }
 
@@ -880,14 +933,14 @@ fn session_of(conversation: &Conversation) -> ApiResult<Session> {
 /// A refused reply changes nothing and is an error carrying the current step.
 pub fn converse(app: &App, id: &str, text: &str) -> ApiResult<Turned> {
     let (conversation, program, session) = open(app, id)?;
-    let change = apply(app, conversation, &program, session, text)?;
+    let mut change = apply(app, conversation, &program, session, text)?;
     if !app
         .store
         .update(&change.conversation, change.revision, &change.turns)?
     {
         return Err(conflict());
     }
-    Ok(change.turned)
+    Ok(change.turned())
 }
 
 /// [`converse`] for the web route: the conversation is awaited from the store, and so is the
@@ -909,15 +962,19 @@ pub async fn converse_later(app: &App, id: &str, text: &str) -> ApiResult<Turned
         }
     };
     let session = session_of(&conversation)?;
-    let change = apply(app, conversation, &program, session, text)?;
-    if !app
-        .store
-        .update_later(change.conversation, change.revision, &change.turns)
-        .await?
-    {
+    let Change {
+        conversation,
+        revision,
+        mut turns,
+        done,
+    } = apply(app, conversation, &program, session, text)?;
+    // The store takes its copy of the turns when called: the step goes on to the response.
+    let stored = app.store.update_later(conversation, revision, &turns);
+    let step = std::mem::take(&mut turns[1].content);
+    if !stored.await? {
         return Err(conflict());
     }
-    Ok(change.turned)
+    Ok(Turned { step, done })
 }
 
 /// A turn applied to a conversation, ready to be committed.
@@ -926,8 +983,20 @@ struct Change {
     conversation: Conversation,
     /// The revision it was read at: the commit is refused if it moved since.
     revision: i64,
+    /// The agent's text, then Guichet's step.
     turns: [Turn; 2],
-    turned: Turned,
+    /// The conversation is over.
+    done: bool,
+}
+
+impl Change {
+    /// What the turn produced, once stored (the step is taken out of the turns).
+    fn turned(&mut self) -> Turned {
+        Turned {
+            step: std::mem::take(&mut self.turns[1].content),
+            done: self.done,
+        }
+    }
 }
 
 fn conflict() -> ApiError {
@@ -982,17 +1051,14 @@ fn apply(
         Turn {
             at: now,
             who: "guichet".into(),
-            content: wire_step.clone(),
+            content: wire_step,
         },
     ];
     Ok(Change {
         conversation,
         revision,
         turns,
-        turned: Turned {
-            step: wire_step,
-            done: session.is_done(),
-        },
+        done: session.is_done(),
     })
 }
 

@@ -390,18 +390,53 @@ fn describe_db(db: &std::path::Path) -> String {
 /// Written whole, in one call: stderr is unbuffered, and `eprintln!` writes each piece of
 /// its format separately (a system call each, on every request).
 pub fn log(line: &str) {
+    log_parts(&[line]);
+}
+
+/// [`log`] of a line given in pieces, written as one (no `format!` on every request).
+fn log_parts(parts: &[&str]) {
     use std::io::Write;
     let t = OffsetDateTime::now_utc();
-    let text = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z {line}\n",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let mut text = Vec::with_capacity(64 + parts.iter().map(|p| p.len()).sum::<usize>());
+    let year = t.year().unsigned_abs();
+    push_two(&mut text, year / 100);
+    push_two(&mut text, year);
+    for (separator, n) in [
+        (b'-', u8::from(t.month())),
+        (b'-', t.day()),
+        (b'T', t.hour()),
+        (b':', t.minute()),
+        (b':', t.second()),
+    ] {
+        text.push(separator);
+        push_two(&mut text, u32::from(n));
+    }
+    text.extend_from_slice(b"Z ");
+    for part in parts {
+        text.extend_from_slice(part.as_bytes());
+    }
+    text.push(b'\n');
+    let _ = std::io::stderr().lock().write_all(&text);
+}
+
+/// The last two decimal digits of `n`.
+fn push_two(text: &mut Vec<u8>, n: u32) {
+    text.push(b'0' + (n / 10 % 10) as u8);
+    text.push(b'0' + (n % 10) as u8);
+}
+
+/// `n` in decimal, written into `buffer`.
+fn decimal(mut n: u128, buffer: &mut [u8; 40]) -> &str {
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
 }
 
 fn log_reload(result: &Reload, why: &str, rules: &Rules) {
@@ -499,17 +534,20 @@ fn with_layers(routes: axum::Router) -> axum::Router {
 async fn log_request(request: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(aucune route)", |m| m.as_str())
-        .to_string();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    log(&format!(
-        "{method} {route} {} {}ms",
-        response.status().as_u16(),
-        start.elapsed().as_millis()
-    ));
+    let status = response.status();
+    let mut millis = [0u8; 40];
+    log_parts(&[
+        method.as_str(),
+        " ",
+        route.as_ref().map_or("(aucune route)", |m| m.as_str()),
+        " ",
+        status.as_str(),
+        " ",
+        decimal(start.elapsed().as_millis(), &mut millis),
+        "ms",
+    ]);
     response
 }
 

@@ -10,7 +10,9 @@
 //! Tables: `rules` (the source files of every rule version a conversation
 //! started on, so an old program can be recompiled after a restart),
 //! `conversations` (one row per conversation: the engine's `Session` as
-//! JSON, its channel, outcome, feedback), `turns` (the transcript),
+//! JSON, its channel, outcome, feedback), `turns` (the transcript, ordered by the start of its
+//! conversation so that the lines of the conversations under way are written together at the
+//! end of the table: [`migrate_turns`]),
 //! `unmatched_questions` (one row each time a free-text question matched no
 //! topic: the question as typed, its folded form to group spellings, the
 //! phone number for SMS so that an agent's erasure reaches it, nothing
@@ -378,6 +380,8 @@ pub struct SqliteStore {
     /// `None` only while dropping (closing it stops the writer).
     writer: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Copies the WAL back into the file beside the writer (`None` in memory).
+    checkpointer: Option<Checkpointer>,
     /// `None` for an in-memory store.
     readers: Option<Arc<Readers>>,
     /// The conversations this store committed last, so that a reply finds its conversation
@@ -412,14 +416,14 @@ impl<T> Answer<T> {
 /// older dropped when the newer is full.
 #[derive(Default)]
 struct Recent {
-    generations: Mutex<[HashMap<String, Conversation>; 2]>,
+    generations: Mutex<[HashMap<String, Arc<Conversation>>; 2]>,
 }
 
 /// Conversations kept in [`Recent`] (about 2 KB each).
 const RECENT: usize = 8192;
 
 impl Recent {
-    fn lock(&self) -> std::sync::MutexGuard<'_, [HashMap<String, Conversation>; 2]> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [HashMap<String, Arc<Conversation>>; 2]> {
         self.generations
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -430,10 +434,11 @@ impl Recent {
         generations[0]
             .get(id)
             .or_else(|| generations[1].get(id))
-            .cloned()
+            .map(|c| Conversation::clone(c))
     }
 
-    fn keep(&self, conversation: Conversation) {
+    /// Keeps a conversation as written (the writer shares it: no copy).
+    fn keep(&self, conversation: Arc<Conversation>) {
         let mut generations = self.lock();
         generations[1].remove(&conversation.id);
         if generations[0].len() >= RECENT / 2 {
@@ -512,12 +517,12 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_phone ON conversations (phone, created_at);
 CREATE INDEX IF NOT EXISTS conversations_updated ON conversations (updated_at);
 CREATE TABLE IF NOT EXISTS turns (
-    conversation TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    started INTEGER NOT NULL,
+    conversation TEXT NOT NULL,
     seq INTEGER NOT NULL,
     at INTEGER NOT NULL,
     who TEXT NOT NULL,
-    content TEXT NOT NULL,
-    PRIMARY KEY (conversation, seq)
+    content TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS unmatched_questions (
     question TEXT NOT NULL,
@@ -581,11 +586,18 @@ impl SqliteStore {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)?;
+        connection.pragma_update(None, "journal_size_limit", WAL_PAGES * 4096)?;
         connection.set_prepared_statement_cache_capacity(64);
         connection.execute_batch(SCHEMA)?;
         connection.execute_batch(LEARNING_SCHEMA)?;
         connection.execute_batch(REQUESTS_SCHEMA)?;
         migrate_unmatched(&mut connection)?;
+        migrate_turns(&mut connection)?;
+        let checkpointer = match &readers {
+            Some(readers) => Some(Checkpointer::start(&readers.path)?),
+            None => None,
+        };
         let (writer, jobs) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("guichet-store".into())
@@ -594,6 +606,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Some(writer),
             thread: Some(thread),
+            checkpointer,
             readers,
             recent: Arc::default(),
         })
@@ -683,6 +696,7 @@ impl SqliteStore {
     ) {
         let turns = stored_turns(turns);
         let recent = self.recent.clone();
+        let c = Arc::new(c);
         let kept = c.clone();
         let work = move |connection: &Connection| {
             connection
@@ -704,7 +718,7 @@ impl SqliteStore {
                     c.updated_at,
                     c.revision
                 ])?;
-            insert_turns(connection, &c.id, &turns)
+            insert_turns(connection, c.created_at, &c.id, &turns, true)
         };
         (work, move |_: &()| recent.keep(kept))
     }
@@ -722,6 +736,7 @@ impl SqliteStore {
     ) {
         let turns = stored_turns(turns);
         let recent = self.recent.clone();
+        let c = Arc::new(c);
         let kept = c.clone();
         // Checked inside the batch, after the writes queued before: exact under group commit.
         let work = move |connection: &Connection| {
@@ -745,7 +760,7 @@ impl SqliteStore {
             if changed == 0 {
                 return Ok(false);
             }
-            insert_turns(connection, &c.id, &turns)?;
+            insert_turns(connection, c.created_at, &c.id, &turns, false)?;
             Ok(true)
         };
         let committed = move |changed: &bool| {
@@ -797,6 +812,57 @@ impl Drop for SqliteStore {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        self.checkpointer = None;
+    }
+}
+
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+/// WAL pages after which the writer checkpoints itself, should the checkpointer lag behind;
+/// then the WAL starts over from its beginning.
+const WAL_PAGES: i64 = 4096;
+
+/// A thread with its own connection that checkpoints the WAL (`PASSIVE`: it never blocks the
+/// writer nor a reader), so that the writer, the one serial stage of every write, does not
+/// copy pages into the file between two batches. The writer still checkpoints past
+/// [`WAL_PAGES`] (by then most pages were copied already), which is also when the WAL file
+/// starts over; `journal_size_limit` truncates it then.
+struct Checkpointer {
+    /// Dropped to stop the thread.
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> StoreResult<Checkpointer> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("guichet-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    // A failure (the file busy, gone) is retried at the next tick; the
+                    // writer's own checkpoints keep the WAL bounded meanwhile.
+                    let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| StoreError(format!("impossible de lancer le point de contrôle : {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -823,27 +889,107 @@ fn write_loop(connection: &Connection, jobs: &mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs a batch in one transaction, each write in a savepoint, and commits. On an error, the
-/// writes not run yet are dropped (their waiters hear that the write was interrupted).
-fn run_batch(connection: &Connection, batch: Vec<Job>, done: &mut Vec<Done>) -> StoreResult<()> {
+/// Runs a batch in one transaction and commits. On an error, the writes not run yet are dropped
+/// (their waiters hear that the write was interrupted).
+///
+/// No savepoint per write (each cost two statements and a copy of every page the write
+/// touched): a write that fails at its first change leaves nothing behind (SQLite undoes a
+/// failed statement), which is how writes fail in practice (a taken id, the one open request
+/// of a conversation, a revision check that finds nothing to change is no failure). A write
+/// that fails after it changed rows cannot be undone alone: the whole batch is rolled back
+/// and every waiter hears of the failure — nothing answered as done was left out.
+fn run_batch(
+    connection: &Connection,
+    mut batch: Vec<Job>,
+    done: &mut Vec<Done>,
+) -> StoreResult<()> {
     connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    if batch.len() == 1 {
+        // Alone in its transaction: a failed write rolls it back, whatever it changed, and its
+        // waiter hears its own error.
+        let ok = batch
+            .pop()
+            .is_some_and(|job| run_job(connection, job, done));
+        let end = if ok { "COMMIT" } else { "ROLLBACK" };
+        connection.prepare_cached(end)?.execute([])?;
+        return Ok(());
+    }
     for job in batch {
-        connection.prepare_cached("SAVEPOINT job")?.execute([])?;
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(connection)));
-        let ok = match ran {
-            Ok((ok, answer)) => {
-                done.push(answer);
-                ok
-            }
-            // The job's channel went with the panic: its waiter hears of an interruption.
-            Err(_) => false,
-        };
-        if !ok {
-            connection.prepare_cached("ROLLBACK TO job")?.execute([])?;
+        let before = connection.total_changes();
+        if !run_job(connection, job, done)
+            && (connection.total_changes() != before || connection.is_autocommit())
+        {
+            return Err(StoreError(
+                "écriture échouée à mi-chemin : le lot est annulé".into(),
+            ));
         }
-        connection.prepare_cached("RELEASE job")?.execute([])?;
     }
     connection.prepare_cached("COMMIT")?.execute([])?;
+    Ok(())
+}
+
+/// Runs one write of a batch; `true` when it succeeded. Its answer joins `done`.
+fn run_job(connection: &Connection, job: Job, done: &mut Vec<Done>) -> bool {
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(connection)));
+    match ran {
+        Ok((ok, answer)) => {
+            done.push(answer);
+            ok
+        }
+        // The job's channel went with the panic: its waiter hears of an interruption.
+        Err(_) => false,
+    }
+}
+
+/// Schema version 1 (`PRAGMA user_version`): `turns` is ordered by the start of its
+/// conversation (`started`, its `created_at`) before its id, so that the lines of the
+/// conversations under way, the recent ones, are written at the end of the table and of its
+/// index — not at a random page of an index by id, one page per line. A file of version 0
+/// (turns keyed by conversation id) gets its lines copied into the new table, in one
+/// transaction. Lines of no conversation (none: they were deleted with it) are left out.
+/// The schema this build writes; a file of a later one is refused (written by a newer Guichet).
+const SCHEMA_VERSION: i64 = 1;
+
+fn migrate_turns(connection: &mut Connection) -> StoreResult<()> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError(format!(
+            "la base est au schéma {version}, plus récent que celui de ce Guichet \
+             ({SCHEMA_VERSION}) : mettez Guichet à jour"
+        )));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let started: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('turns') WHERE name = 'started')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !started {
+        tx.execute_batch(
+            "CREATE TABLE turns_v1 (
+                 started INTEGER NOT NULL,
+                 conversation TEXT NOT NULL,
+                 seq INTEGER NOT NULL,
+                 at INTEGER NOT NULL,
+                 who TEXT NOT NULL,
+                 content TEXT NOT NULL
+             );
+             INSERT INTO turns_v1 (started, conversation, seq, at, who, content)
+                 SELECT c.created_at, t.conversation, t.seq, t.at, t.who, t.content
+                 FROM turns t JOIN conversations c ON c.id = t.conversation
+                 ORDER BY c.created_at, t.conversation, t.seq;
+             DROP TABLE turns;
+             ALTER TABLE turns_v1 RENAME TO turns;",
+        )?;
+    }
+    tx.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS turns_order ON turns (started, conversation, seq);",
+    )?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -890,15 +1036,34 @@ fn row_to_conversation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Conversation
     })
 }
 
-fn insert_turns(connection: &Connection, id: &str, turns: &[StoredTurn]) -> StoreResult<()> {
-    let next: i64 = connection
-        .prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE conversation = ?1")?
-        .query_row([id], |r| r.get(0))?;
+/// Appends lines to the transcript of conversation `id`, started at `started`; `first`: the
+/// conversation is new (its lines start at 0, nothing to look up).
+fn insert_turns(
+    connection: &Connection,
+    started: i64,
+    id: &str,
+    turns: &[StoredTurn],
+    first: bool,
+) -> StoreResult<()> {
+    if turns.is_empty() {
+        return Ok(());
+    }
+    let next: i64 = if first {
+        0
+    } else {
+        connection
+            .prepare_cached(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE started = ?1 AND conversation = ?2",
+            )?
+            .query_row(params![started, id], |r| r.get(0))?
+    };
     let mut insert = connection.prepare_cached(
-        "INSERT INTO turns (conversation, seq, at, who, content) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO turns (started, conversation, seq, at, who, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (i, turn) in turns.iter().enumerate() {
         insert.execute(params![
+            started,
             id,
             next + i as i64,
             turn.at,
@@ -907,6 +1072,34 @@ fn insert_turns(connection: &Connection, id: &str, turns: &[StoredTurn]) -> Stor
         ])?;
     }
     Ok(())
+}
+
+/// The lines of the conversations `condition` selects (on `conversations`), deleted one
+/// conversation at a time through the index.
+fn delete_turns(
+    connection: &Connection,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> StoreResult<()> {
+    let selected: Vec<(i64, String)> = connection
+        .prepare(&format!(
+            "SELECT created_at, id FROM conversations WHERE {condition}"
+        ))?
+        .query_map([value], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut delete =
+        connection.prepare_cached("DELETE FROM turns WHERE started = ?1 AND conversation = ?2")?;
+    for (started, id) in selected {
+        delete.execute(params![started, id])?;
+    }
+    Ok(())
+}
+
+/// Selects the lines of conversation `?1` in `turns` (its start is read from `conversations`).
+macro_rules! turns_of {
+    () => {
+        "started = (SELECT created_at FROM conversations WHERE id = ?1) AND conversation = ?1"
+    };
 }
 
 /// A turn as written: its content already serialised (before it reaches the writer thread).
@@ -935,9 +1128,11 @@ fn selection(selector: &Selector) -> (&'static str, String) {
 }
 
 fn read_transcript(connection: &Connection, id: &str) -> StoreResult<Vec<Turn>> {
-    let mut query = connection.prepare_cached(
-        "SELECT at, who, content FROM turns WHERE conversation = ?1 ORDER BY seq",
-    )?;
+    let mut query = connection.prepare_cached(concat!(
+        "SELECT at, who, content FROM turns WHERE ",
+        turns_of!(),
+        " ORDER BY seq"
+    ))?;
     let rows = query.query_map([id], |r| {
         let content: String = r.get(2)?;
         Ok(Turn {
@@ -1225,13 +1420,7 @@ impl Store for SqliteStore {
         self.write_then(
             move |connection| {
                 delete_requests(connection, condition, &value)?;
-                connection.execute(
-                    &format!(
-                        "DELETE FROM turns WHERE conversation IN
-                     (SELECT id FROM conversations WHERE {condition})"
-                    ),
-                    [&value],
-                )?;
+                delete_turns(connection, condition, &value)?;
                 let deleted = connection.execute(
                     &format!("DELETE FROM conversations WHERE {condition}"),
                     [&value],
@@ -1254,11 +1443,7 @@ impl Store for SqliteStore {
         self.write_then(
             move |connection| {
                 delete_requests(connection, "updated_at < ?1", &before)?;
-                connection.execute(
-                    "DELETE FROM turns WHERE conversation IN
-                 (SELECT id FROM conversations WHERE updated_at < ?1)",
-                    [before],
-                )?;
+                delete_turns(connection, "updated_at < ?1", &before)?;
                 let deleted = connection
                     .execute("DELETE FROM conversations WHERE updated_at < ?1", [before])?;
                 connection.execute("DELETE FROM unmatched_questions WHERE at < ?1", [before])?;
@@ -1388,14 +1573,15 @@ impl SqliteStore {
         let id = id.to_string();
         self.read(move |connection| {
             let total: i64 = connection
-                .prepare_cached("SELECT COUNT(*) FROM turns WHERE conversation = ?1")?
+                .prepare_cached(concat!("SELECT COUNT(*) FROM turns WHERE ", turns_of!()))?
                 .query_row([&id], |r| r.get(0))?;
             let total = usize::try_from(total).unwrap_or(0);
             let from = from.unwrap_or(total.saturating_sub(limit)).min(total);
-            let mut query = connection.prepare_cached(
-                "SELECT at, who, content FROM turns WHERE conversation = ?1
-                 ORDER BY seq LIMIT ?2 OFFSET ?3",
-            )?;
+            let mut query = connection.prepare_cached(concat!(
+                "SELECT at, who, content FROM turns WHERE ",
+                turns_of!(),
+                " ORDER BY seq LIMIT ?2 OFFSET ?3"
+            ))?;
             let rows = query.query_map(params![id, limit as i64, from as i64], |r| {
                 let content: String = r.get(2)?;
                 Ok(Turn {
@@ -1591,7 +1777,7 @@ mod tests {
     fn conversations_kept_in_memory_are_bounded() {
         let recent = Recent::default();
         for i in 0..RECENT + 10 {
-            recent.keep(conversation(&format!("c{i}"), None, 1));
+            recent.keep(Arc::new(conversation(&format!("c{i}"), None, 1)));
         }
         let kept: usize = recent.lock().iter().map(HashMap::len).sum();
         assert!(kept <= RECENT, "{kept}");
@@ -1686,6 +1872,74 @@ mod tests {
         let left = store.stats(0, 0)?.unmatched;
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].question, "tickets resto");
+        Ok(())
+    }
+
+    /// A file of schema version 0 (transcript lines keyed by conversation id, with a foreign
+    /// key) opens: its lines are moved to the new table in order, the next reply's lines follow
+    /// them, and deletion still reaches them.
+    #[test]
+    fn a_file_of_schema_version_0_is_migrated() -> StoreResult<()> {
+        let dir = std::env::temp_dir().join(format!("guichet-store-v0-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError(e.to_string()))?;
+        let path = dir.join("v0.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let old = Connection::open(&path)?;
+            old.execute_batch(
+                "CREATE TABLE conversations (
+                     id TEXT PRIMARY KEY, channel TEXT NOT NULL, phone TEXT, topic TEXT NOT NULL,
+                     program_version TEXT NOT NULL, session TEXT NOT NULL, outcome TEXT NOT NULL,
+                     helpful INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                     revision INTEGER NOT NULL);
+                 CREATE TABLE turns (
+                     conversation TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                     seq INTEGER NOT NULL, at INTEGER NOT NULL, who TEXT NOT NULL,
+                     content TEXT NOT NULL, PRIMARY KEY (conversation, seq));
+                 INSERT INTO conversations VALUES
+                     ('a', 'web', NULL, 'rtt', 'v1', '{}', 'open', NULL, 10, 11, 1),
+                     ('b', 'web', NULL, 'rtt', 'v1', '{}', 'open', NULL, 5, 5, 0);
+                 INSERT INTO turns VALUES ('a', 1, 11, 'agent', '\"r1\"'),
+                     ('a', 0, 10, 'guichet', '\"q1\"'), ('b', 0, 5, 'guichet', '\"q\"');",
+            )?;
+        }
+        let store = SqliteStore::open(&path)?;
+        let texts = |id: &str| -> StoreResult<Vec<serde_json::Value>> {
+            Ok(store
+                .transcript(id)?
+                .into_iter()
+                .map(|t| t.content)
+                .collect())
+        };
+        assert_eq!(
+            texts("a")?,
+            [serde_json::json!("q1"), serde_json::json!("r1")]
+        );
+        let mut a = store.get("a")?.ok_or(StoreError("lost".into()))?;
+        a.revision = 2;
+        assert!(store.update(&a, 1, &[turn("agent", "r2")])?);
+        assert_eq!(texts("a")?.len(), 3);
+        assert_eq!(store.transcript_page("a", Some(2), 10)?.2[0].content, "r2");
+        assert_eq!(store.delete(&Selector::Session("b".into()))?, 1);
+        assert!(texts("b")?.is_empty());
+        drop(store);
+        // Opened again: already migrated, nothing changes.
+        let store = SqliteStore::open(&path)?;
+        assert_eq!(store.transcript("a")?.len(), 3);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_of_a_newer_schema_is_refused() -> StoreResult<()> {
+        let connection = Connection::open_in_memory()?;
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1)?;
+        let refused = SqliteStore::with(connection, None).err();
+        assert!(
+            refused.is_some_and(|e| e.0.contains("plus récent")),
+            "a newer schema was accepted"
+        );
         Ok(())
     }
 

@@ -319,38 +319,6 @@ fn row_to_turn(row: &Row) -> StoreResult<Turn> {
     })
 }
 
-/// Appends turns after the conversation's last one (its row is locked by the caller's write).
-async fn insert_turns(
-    tx: &deadpool_postgres::Transaction<'_>,
-    id: &str,
-    turns: &[(i64, String, String)],
-) -> StoreResult<()> {
-    if turns.is_empty() {
-        return Ok(());
-    }
-    let next: i32 = tx
-        .query_one(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE conversation = $1",
-            &[&id],
-        )
-        .await
-        .map_err(pg)?
-        .get(0);
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO turns (conversation, seq, at, who, content) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .await
-        .map_err(pg)?;
-    for (i, (at, who, content)) in turns.iter().enumerate() {
-        let seq = next + i32::try_from(i).map_err(|e| StoreError(e.to_string()))?;
-        tx.execute(&insert, &[&id, &seq, at, who, content])
-            .await
-            .map_err(pg)?;
-    }
-    Ok(())
-}
-
 /// Turns as written: their content serialised before the call.
 fn stored_turns(turns: &[Turn]) -> Vec<(i64, String, String)> {
     turns
@@ -386,36 +354,60 @@ async fn create_conversation(
     c: Conversation,
     turns: Vec<(i64, String, String)>,
 ) -> StoreResult<()> {
-    let mut client = connection(&pool).await?;
-    let tx = client.transaction().await.map_err(pg)?;
-    let insert = tx
+    let client = connection(&pool).await?;
+    // One statement, so one round trip (its own transaction): the conversation, then its
+    // turns from three arrays, numbered from 0.
+    let insert = client
         .prepare_cached(concat!(
-            "INSERT INTO conversations (",
+            "WITH created AS (INSERT INTO conversations (",
             columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id)
+             INSERT INTO turns (conversation, seq, at, who, content)
+             SELECT created.id, (t.n - 1)::integer, t.at, t.who, t.content
+             FROM created, unnest($12::bigint[], $13::text[], $14::text[])
+                 WITH ORDINALITY AS t(at, who, content, n)"
         ))
         .await
         .map_err(pg)?;
-    tx.execute(
-        &insert,
-        &[
-            &c.id,
-            &c.channel,
-            &c.phone,
-            &c.topic,
-            &c.program_version,
-            &c.session,
-            &c.outcome.as_str(),
-            &c.helpful,
-            &c.created_at,
-            &c.updated_at,
-            &c.revision,
-        ],
-    )
-    .await
-    .map_err(pg)?;
-    insert_turns(&tx, &c.id, &turns).await?;
-    tx.commit().await.map_err(pg)
+    let (at, who, content) = turn_columns(turns);
+    client
+        .execute(
+            &insert,
+            &[
+                &c.id,
+                &c.channel,
+                &c.phone,
+                &c.topic,
+                &c.program_version,
+                &c.session,
+                &c.outcome.as_str(),
+                &c.helpful,
+                &c.created_at,
+                &c.updated_at,
+                &c.revision,
+                &at,
+                &who,
+                &content,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(())
+}
+
+/// The turns as three arrays (`unnest` in one statement).
+fn turn_columns(turns: Vec<(i64, String, String)>) -> (Vec<i64>, Vec<String>, Vec<String>) {
+    let mut columns = (
+        Vec::with_capacity(turns.len()),
+        Vec::with_capacity(turns.len()),
+        Vec::with_capacity(turns.len()),
+    );
+    for (at, who, content) in turns {
+        columns.0.push(at);
+        columns.1.push(who);
+        columns.2.push(content);
+    }
+    columns
 }
 
 async fn select_conversation(pool: Pool, id: String) -> StoreResult<Option<Conversation>> {
@@ -439,19 +431,35 @@ async fn update_conversation(
     revision: i64,
     turns: Vec<(i64, String, String)>,
 ) -> StoreResult<bool> {
-    let mut client = connection(&pool).await?;
-    let tx = client.transaction().await.map_err(pg)?;
-    // Waits for a concurrent writer's row lock, then checks the revision it left.
-    let update = tx
+    let client = connection(&pool).await?;
+    // One statement, so one round trip (its own transaction). The UPDATE waits for a
+    // concurrent writer's row lock, then checks the revision it left: of two replies to one
+    // revision the second changes nothing, so it inserts no turn either (the INSERT reads
+    // `updated`). The next line number is read in the statement's snapshot, which holds every
+    // turn of the revision it updates (a turn is written with its revision).
+    let update = client
         .prepare_cached(
-            "UPDATE conversations SET session = $1, outcome = $2, helpful = $3,
-                 updated_at = $4, revision = $5, topic = $6, program_version = $7
-             WHERE id = $8 AND revision = $9",
+            "WITH updated AS (
+                 UPDATE conversations SET session = $1, outcome = $2, helpful = $3,
+                     updated_at = $4, revision = $5, topic = $6, program_version = $7
+                 WHERE id = $8 AND revision = $9
+                 RETURNING id
+             ), inserted AS (
+                 INSERT INTO turns (conversation, seq, at, who, content)
+                 SELECT updated.id,
+                     (SELECT COALESCE(MAX(seq) + 1, 0) FROM turns WHERE conversation = $8)
+                         + (t.n - 1)::integer,
+                     t.at, t.who, t.content
+                 FROM updated, unnest($10::bigint[], $11::text[], $12::text[])
+                     WITH ORDINALITY AS t(at, who, content, n)
+             )
+             SELECT COUNT(*) FROM updated",
         )
         .await
         .map_err(pg)?;
-    let changed = tx
-        .execute(
+    let (at, who, content) = turn_columns(turns);
+    let changed: i64 = client
+        .query_one(
             &update,
             &[
                 &c.session,
@@ -463,17 +471,15 @@ async fn update_conversation(
                 &c.program_version,
                 &c.id,
                 &revision,
+                &at,
+                &who,
+                &content,
             ],
         )
         .await
-        .map_err(pg)?;
-    if changed == 0 {
-        tx.rollback().await.map_err(pg)?;
-        return Ok(false);
-    }
-    insert_turns(&tx, &c.id, &turns).await?;
-    tx.commit().await.map_err(pg)?;
-    Ok(true)
+        .map_err(pg)?
+        .get(0);
+    Ok(changed > 0)
 }
 
 impl Store for PostgresStore {
