@@ -236,6 +236,17 @@ pub enum ProblemKind {
         topic: String,
         first: Span,
     },
+    /// `examples` on a lexicon notion other than « hors sujet ».
+    ExamplesOutsideOffTopic {
+        notion: String,
+    },
+    /// An example of the « hors sujet » notion that is also a topic's trigger or example.
+    OffTopicExampleOfTopic {
+        example: String,
+        /// The topic that has it, and where.
+        topic: String,
+        first: Span,
+    },
     NoSource,
     /// A topic that does not say when it was last reviewed (only with a date to check against).
     ReviewMissing {
@@ -612,6 +623,23 @@ impl Problem {
                 } else {
                     "gardez ce déclencheur dans un seul sujet, ou rendez-les plus précis (« congé maladie ordinaire », « congé maladie longue durée »)"
                 }.into()),
+            ExamplesOutsideOffTopic { notion } => d
+                .code("E107")
+                .message(format!("la notion « {notion} » du lexique ne prend pas d'exemples"))
+                .label("des `examples` pour cette notion".into())
+                .note("Seule la notion « hors sujet » prend des questions entières : celles qu'aucun sujet ne traite, pour apprendre au routeur à les transmettre.".into())
+                .help("mettez ces questions dans les `examples` du sujet qui y répond ; gardez ici les expressions de la situation".into()),
+            OffTopicExampleOfTopic {
+                example,
+                topic,
+                first,
+            } => d
+                .code("E108")
+                .message(format!("« {example} » est hors sujet et aussi un exemple ou un déclencheur du sujet `{topic}`"))
+                .label("exemple hors sujet".into())
+                .secondary(*first, format!("dans `{topic}` ici"))
+                .note("Une question ne peut pas être à la fois traitée par un sujet et par aucun.".into())
+                .help(format!("si `{topic}` y répond, retirez-la des exemples « hors sujet » ; sinon, retirez-la du sujet")),
             NoSource => d
                 .code("W006")
                 .message("réponse sans source".into())

@@ -77,9 +77,11 @@ fn the_tuning_part_holds_its_level() {
 const FOLDS: usize = 5;
 
 /// How the router does on questions it has not learnt: the rules' examples
-/// are split into [`FOLDS`] folds (the `j`-th example of each topic in fold
-/// `j % FOLDS`); each fold is taken out of the rules, the router rebuilt
-/// without it, and its examples routed. Titles, triggers and synonyms stay.
+/// — each topic's, and the « hors sujet » notion's — are split into
+/// [`FOLDS`] folds (the `j`-th example of each topic, and of off-topic ones,
+/// in fold `j % FOLDS`); each fold is taken out of the rules, the router
+/// rebuilt without it, and its examples routed. Titles, triggers, synonyms
+/// and the lexicon stay.
 #[test]
 fn the_examples_cross_validate() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -88,38 +90,58 @@ fn the_examples_cross_validate() {
         .program
         .expect("the bundled rules compile");
     let examples: Vec<Vec<String>> = program.topics.iter().map(|t| t.examples.clone()).collect();
+    let off_topic = program.off_topic.clone();
+    let in_fold = |texts: &[String], fold: usize| -> Vec<String> {
+        texts
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j % FOLDS == fold)
+            .map(|(_, e)| e.clone())
+            .collect()
+    };
+    let out_of_fold = |texts: &[String], fold: usize| -> Vec<String> {
+        texts
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| j % FOLDS != fold)
+            .map(|(_, e)| e.clone())
+            .collect()
+    };
     let mut all = Figures::default();
     let mut long = Figures::default();
     for fold in 0..FOLDS {
         for (topic, texts) in program.topics.iter_mut().zip(&examples) {
-            topic.examples = texts
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| j % FOLDS != fold)
-                .map(|(_, e)| e.clone())
-                .collect();
+            topic.examples = out_of_fold(texts, fold);
         }
+        program.off_topic = out_of_fold(&off_topic, fold);
         let router = Router::new(&program);
-        for (t, texts) in examples.iter().enumerate() {
-            for (_, question) in texts.iter().enumerate().filter(|(j, _)| j % FOLDS == fold) {
-                let routing = router.route(question);
-                let expected = Some(guichet::compile::program::TopicId(t as u32));
-                all.add(expected, &routing);
-                if question.split_whitespace().count() >= guichet::route::LONG_WORDS {
-                    long.add(expected, &routing);
-                }
+        let expected = examples
+            .iter()
+            .enumerate()
+            .flat_map(|(t, texts)| {
+                let topic = Some(guichet::compile::program::TopicId(t as u32));
+                in_fold(texts, fold).into_iter().map(move |q| (topic, q))
+            })
+            .chain(in_fold(&off_topic, fold).into_iter().map(|q| (None, q)));
+        for (expected, question) in expected {
+            let routing = router.route(&question);
+            all.add(expected, &routing);
+            if question.split_whitespace().count() >= guichet::route::LONG_WORDS {
+                long.add(expected, &routing);
             }
         }
     }
     println!("{}", figures_line("Validation croisée", &all));
     println!("{}", figures_line("Validation croisée, longues", &long));
-    // Measured: 550/915 started right (60.1 %), 746 reachable (81.5 %), 25 started wrong (2.7 %).
-    // The examples are written to be hard (stories, neighbours): CI holds this level.
+    // Measured (docs/routing.md): on topic 531/915 started right (58.0 %), 739 reachable
+    // (80.8 %), 25 started wrong (2.7 %); off topic 6/212 started (2.8 %). The examples are
+    // written to be hard (stories, neighbours): CI holds this level.
     let line = figures_line("Validation croisée", &all);
-    assert!(all.on_topic >= 600, "{line}");
+    assert!(all.on_topic >= 600 && all.off_topic >= 150, "{line}");
     assert!(all.confident_right_rate() >= 0.56, "{line}");
     assert!(all.reachable_rate() >= 0.78, "{line}");
     assert!(all.confident_wrong_rate() <= 0.035, "{line}");
+    assert!(all.off_topic_routed_rate() <= 0.045, "{line}");
 }
 
 /// The folded words of `question` after analysis, stop words left out.
@@ -305,8 +327,10 @@ fn situations_and_agents_spellings_reach_their_topic() {
         "jme sui coupé au doigt avec le secateur",
         Some("accident_service"),
     );
-    check_route(
-        "je suis policier municipal et j'ai glissé pendant une intervention, je me suis fait une entorse",
+    // Offered, not started: the policier municipal's context is also that of off-topic
+    // examples (« suspendu après une plainte », « gilet pare-balles »).
+    assert_eq!(
+        offered_first("je suis policier municipal et j'ai glissé pendant une intervention, je me suis fait une entorse"),
         Some("accident_service"),
     );
     check_route("mon salaire a baissé ce mois ci", Some("fiche_paie"));
@@ -364,14 +388,26 @@ fn started(question: &str) -> Option<&'static str> {
         .map(|t| program().topic(t).name.as_str())
 }
 
+/// The topic `question` starts, or offers first.
+fn offered_first(question: &str) -> Option<&'static str> {
+    let routing = router().route(question);
+    match routing.decision {
+        Decision::Confident { topic } => Some(program().topic(topic).name.as_str()),
+        Decision::Ambiguous { topics } => topics.first().map(|t| program().topic(*t).name.as_str()),
+        Decision::NoMatch { .. } => None,
+    }
+}
+
 #[test]
 fn short_words_and_context_words_do_not_name_a_topic() {
     // « va » is not « VAE » (the same stem): no confident formation.
     assert_eq!(started("va"), None);
     assert_ne!(started("mon bébé va naître"), Some("formation"));
-    // « titularisée » is the agent's state; « titularisation » is what no topic answers.
+    // « titularisée » is the agent's state; « titularisation » is what no topic answers:
+    // not handed off. (Offered first, not started: an off-topic example, « qd est ce ke je
+    // serai titularisee », is nearer than any of conges_annuels' — docs/routing.md.)
     assert_eq!(
-        started("Je viens d'être titularisée, combien de jours de vacances ?"),
+        offered_first("Je viens d'être titularisée, combien de jours de vacances ?"),
         Some("conges_annuels")
     );
     // Where the agent works (« accueil ») or their grade (« 1re classe ») is context.
@@ -409,4 +445,31 @@ fn a_french_phonetic_key_corrects_what_edit_distance_cannot() {
     // Elisions typed without the apostrophe.
     assert_eq!(content_words("lannee"), Vec::<String>::new());
     assert_eq!(content_words("jenvoie mon arret"), ["envoie", "arret"]);
+}
+
+/// The « hors sujet » examples of the rules train the classifier's off-topic
+/// class: a question like them that shares a topic's word (« rembourse »,
+/// « donner ») is offered, not started — it was started without them.
+#[test]
+fn off_topic_examples_keep_lookalikes_from_being_started() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let sources = load(&[root.join("rules")], RULE_EXTENSION).expect("rules/ is readable");
+    let mut without = guichet::compile::compile(sources)
+        .program
+        .expect("the bundled rules compile");
+    assert!(without.off_topic.len() >= 150);
+    without.off_topic.clear();
+    let without = Router::new(&without);
+    for question in [
+        "on me rembourse mon abonnement de tram ?",
+        "je veux donner des cours de natation le weekend",
+    ] {
+        assert!(without.route(question).topic().is_some(), "« {question} »");
+        let routing = router().route(question);
+        assert!(routing.topic().is_none(), "« {question} »");
+        assert!(routing.off_topic_probability > 0.0, "« {question} »");
+    }
+    // Sure of it, the classifier hands the question off.
+    let routing = router().route("mes heures sup de dimanche sont payées quand");
+    assert!(matches!(routing.decision, Decision::NoMatch { .. }));
 }

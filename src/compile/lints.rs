@@ -1,16 +1,16 @@
 //! Whole-program checks that need every topic lowered: unused facts and
-//! contacts, topics without triggers, triggers shared by two topics, and
-//! `goto` cycles.
+//! contacts, topics without triggers, triggers shared by two topics,
+//! off-topic examples that are a topic's, and `goto` cycles.
 //!
 //! A `goto` cycle is an error even when conditions might avoid it at run
 //! time: facts never change during a conversation, so a cycle that is
 //! entered once is entered forever.
 
-use super::program::{NodeKind, Topic, TopicId};
+use super::program::{NodeKind, Topic, TopicId, OFF_TOPIC_NOTION};
 use super::Context;
 use crate::problem::ProblemKind;
 use crate::span::Span;
-use crate::syntax::ast::TopicDecl;
+use crate::syntax::ast::{LexiconDecl, TopicDecl};
 use crate::text::fold;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -63,6 +63,57 @@ fn shared_triggers(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
             }
         }
     }
+}
+
+/// The `examples` of the « hors sujet » notion (whole questions no topic
+/// answers), folded duplicates left out. Examples are refused on any other
+/// notion (a topic's examples go in the topic), and an off-topic example
+/// that is also a topic's trigger or example is an error: the rules would
+/// say both that no topic answers it and that one does.
+pub(super) fn off_topic_examples(
+    cx: &mut Context,
+    topics: &[Topic],
+    decls: &[&TopicDecl],
+    lexicon: &[&LexiconDecl],
+) -> Vec<String> {
+    let mut of_topics: HashMap<String, (String, Span)> = HashMap::new();
+    for (topic, decl) in topics.iter().zip(decls) {
+        let triggers = topic.triggers.iter().zip(&decl.triggers);
+        let examples = topic.examples.iter().zip(&decl.examples);
+        for (text, written) in triggers.chain(examples) {
+            of_topics
+                .entry(fold(text.trim()))
+                .or_insert_with(|| (topic.name.clone(), written.span));
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for l in lexicon.iter().filter(|l| !l.examples.is_empty()) {
+        let notion = cx.plain_text(&l.notion);
+        if fold(notion.trim()) != OFF_TOPIC_NOTION {
+            cx.report(
+                ProblemKind::ExamplesOutsideOffTopic { notion },
+                l.notion.span,
+            );
+            continue;
+        }
+        for written in &l.examples {
+            let text = cx.plain_text(written);
+            let key = fold(text.trim());
+            if let Some((topic, first)) = of_topics.get(&key) {
+                let kind = ProblemKind::OffTopicExampleOfTopic {
+                    example: text,
+                    topic: topic.clone(),
+                    first: *first,
+                };
+                cx.report(kind, written.span);
+            } else if !seen.contains(&key) {
+                seen.push(key);
+                out.push(text);
+            }
+        }
+    }
+    out
 }
 
 fn unused(cx: &mut Context) {

@@ -24,7 +24,7 @@ pub use suggest::suggest;
 use crate::diagnostic::{self, Diagnostic};
 use crate::problem::Problem;
 use crate::span::Sources;
-use crate::syntax::ast::{Item, TopicDecl};
+use crate::syntax::ast::{Item, LexiconDecl, TopicDecl};
 use crate::syntax::keywords::{language_of, Language};
 use crate::syntax::parse_rules;
 use petgraph::graph::DiGraph;
@@ -101,6 +101,7 @@ struct Parts {
     topics: Vec<Topic>,
     fallback: Option<Fallback>,
     lexicon: Vec<(String, Vec<String>)>,
+    off_topic: Vec<String>,
     graph: DiGraph<Node, EdgeLabel, u32>,
     local_names: Vec<String>,
 }
@@ -115,6 +116,7 @@ impl Parts {
             topics: self.topics,
             fallback: self.fallback,
             lexicon: self.lexicon,
+            off_topic: self.off_topic,
             graph: self.graph,
             locals: self.local_names.len(),
             local_names: self.local_names,
@@ -149,12 +151,16 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
             span: decl.name.span,
         });
     }
-    let lexicon = items
+    let lexicon_decls: Vec<&LexiconDecl> = items
         .iter()
         .filter_map(|i| match i {
             Item::Lexicon(l) => Some(l),
             _ => None,
         })
+        .collect();
+    let off_topic = lints::off_topic_examples(&mut cx, &lowered, &topics, &lexicon_decls);
+    let lexicon = lexicon_decls
+        .iter()
         .map(|l| {
             let notion = cx.plain_text(&l.notion);
             (
@@ -172,6 +178,7 @@ fn check(items: &[Item], problems: &mut Vec<Problem>) -> Option<Parts> {
         topics: lowered,
         fallback: cx.fallback,
         lexicon,
+        off_topic,
         graph: cx.graph,
         local_names: cx.local_names,
     })

@@ -49,6 +49,10 @@ id_type!(
 
 pub type NodeId = NodeIndex<u32>;
 
+/// The lexicon's notion of what no topic answers (folded): its expressions
+/// hand a question off, its `examples` train the router's off-topic class.
+pub const OFF_TOPIC_NOTION: &str = "hors sujet";
+
 /// A compiled rule base. Immutable once built; share it behind an `Arc`.
 #[derive(Debug)]
 pub struct Program {
@@ -61,6 +65,9 @@ pub struct Program {
     pub fallback: Option<Fallback>,
     /// Situation words for the router (`lexicon`): each notion with its expressions.
     pub lexicon: Vec<(String, Vec<String>)>,
+    /// Whole questions no topic answers (`lexicon "hors sujet" … examples …`),
+    /// for the router's off-topic class.
+    pub off_topic: Vec<String>,
     pub graph: DiGraph<Node, EdgeLabel, u32>,
     /// Number of `let` slots a session needs.
     pub locals: usize,

@@ -61,6 +61,10 @@ pub fn routing_json(program: &Program, routing: &Routing) -> serde_json::Value {
             "similarity": round(c.similarity),
             "probability": round(c.probability),
         })).collect::<Vec<_>>(),
+        "off_topic": json!({
+            "probability": round(routing.off_topic_probability),
+            "similarity": round(routing.off_topic_similarity),
+        }),
         "extracted": routing.extracted.iter().map(|e| {
             let fact = program.fact(e.fact);
             json!({

@@ -1,7 +1,10 @@
 //! A naive Bayes classifier trained when the router is built: multinomial,
 //! over the same features as the examples ([`super::examples`]: stems after
 //! the lexicon, phonetic-key trigrams), on each topic's title, triggers,
-//! synonyms, `examples` and the questions HR assigned to it.
+//! synonyms, `examples` and the questions HR assigned to it — and one more
+//! class, **off topic**, on what no topic answers: the « hors sujet »
+//! notion's `examples` in the rules, its lexicon expressions, and the
+//! questions HR marked « hors sujet ».
 //!
 //! Unlike the cosine to the nearest example, a feature that no training text
 //! has is no evidence either way: the context of a long question (who the
@@ -19,47 +22,60 @@ const SMOOTHING: f32 = 0.1;
 /// Count of a trigram occurrence against a stem occurrence's 1.
 const GRAM_COUNT: f32 = 0.3;
 
-/// The classifier: for each feature, its log-probability in each topic.
+/// The classifier: for each feature, its log-probability in each class
+/// (the topics, then off topic).
 #[derive(Default)]
 pub(super) struct Bayes {
     /// Hashed feature → its row in `log_prob`.
     features: HashMap<u64, u32>,
-    /// `topics` values a feature, row after row.
+    /// `classes` values a feature, row after row.
     log_prob: Vec<f32>,
+    /// The topics and the off-topic class (the last), when it has training texts.
+    classes: usize,
     topics: usize,
 }
 
+/// The classifier's tempered posterior for a question.
+pub(super) struct Posterior {
+    /// Indexed by topic.
+    pub(super) topics: Vec<f64>,
+    /// Of the off-topic class (0 when nothing off topic was learnt).
+    pub(super) off_topic: f64,
+}
+
 impl Bayes {
-    /// Trains on `examples` (their raw features and class) for `topics` topics;
-    /// off-topic examples are left to the examples' similarity.
+    /// Trains on `examples` (their raw features and class) for `topics` topics.
     pub(super) fn new(topics: usize, examples: &[(Raw, Class)]) -> Bayes {
+        let off = examples.iter().any(|(_, c)| *c == Class::OffTopic);
+        let classes = topics + usize::from(off);
         let mut bayes = Bayes {
+            classes,
             topics,
             ..Bayes::default()
         };
         let mut counts: Vec<f32> = Vec::new();
-        let mut totals = vec![0.0f32; topics];
+        let mut totals = vec![0.0f32; classes];
         for (raw, class) in examples {
-            let Class::Topic(t) = class else { continue };
-            let t = t.index();
-            if t >= topics {
-                continue;
-            }
+            let t = match class {
+                Class::Topic(t) if t.index() < topics => t.index(),
+                Class::Topic(_) => continue,
+                Class::OffTopic => topics,
+            };
             for (hash, &(tf, is_gram)) in raw {
                 let next = bayes.features.len() as u32;
                 let row = *bayes.features.entry(*hash).or_insert(next) as usize;
-                if row * topics == counts.len() {
-                    counts.resize(counts.len() + topics, 0.0);
+                if row * classes == counts.len() {
+                    counts.resize(counts.len() + classes, 0.0);
                 }
                 let c = if is_gram { GRAM_COUNT * tf } else { tf };
-                counts[row * topics + t] += c;
+                counts[row * classes + t] += c;
                 totals[t] += c;
             }
         }
         let v = bayes.features.len() as f32;
         let totals = &totals;
         bayes.log_prob = counts
-            .chunks(topics.max(1))
+            .chunks(classes.max(1))
             .flat_map(|row| {
                 row.iter()
                     .zip(totals)
@@ -69,10 +85,10 @@ impl Bayes {
         bayes
     }
 
-    /// The tempered posterior of each topic for a question's features
+    /// The tempered posterior of each class for a question's features
     /// (uniform prior), or `None` when no feature of the question is known.
-    pub(super) fn posterior(&self, raw: &Raw) -> Option<Vec<f64>> {
-        let mut ll = vec![0.0f64; self.topics];
+    pub(super) fn posterior(&self, raw: &Raw) -> Option<Posterior> {
+        let mut ll = vec![0.0f64; self.classes];
         let mut n = 0.0f64;
         for (hash, &(tf, is_gram)) in raw {
             let Some(&row) = self.features.get(hash) else {
@@ -80,12 +96,12 @@ impl Bayes {
             };
             let c = f64::from(if is_gram { GRAM_COUNT * tf } else { tf });
             n += c;
-            let row = &self.log_prob[row as usize * self.topics..][..self.topics];
+            let row = &self.log_prob[row as usize * self.classes..][..self.classes];
             for (l, &p) in ll.iter_mut().zip(row) {
                 *l += c * f64::from(p);
             }
         }
-        if n <= 0.0 || self.topics == 0 {
+        if n <= 0.0 || self.classes == 0 {
             return None;
         }
         // Divided by the square root of the question's feature count: a
@@ -97,6 +113,21 @@ impl Bayes {
         for x in &mut p {
             *x /= sum;
         }
-        Some(p)
+        // The topics' probabilities are among topics (the off-topic class does not
+        // dilute the evidence they add): it acts only through its own share.
+        let off_topic = if self.classes > self.topics {
+            p.pop().unwrap_or(0.0)
+        } else {
+            0.0
+        };
+        if off_topic < 1.0 {
+            for x in &mut p {
+                *x /= 1.0 - off_topic;
+            }
+        }
+        Some(Posterior {
+            topics: p,
+            off_topic,
+        })
     }
 }

@@ -58,6 +58,8 @@ pub struct Similarity {
     /// Indexed by topic.
     pub topics: Vec<f64>,
     pub off_topic: f64,
+    /// To the nearest question HR marked « hors sujet » (0 without one).
+    pub off_topic_learned: f64,
     /// The question HR assigned that is nearest to this one: its class and similarity.
     pub(super) learned: Option<(Class, f64)>,
 }
@@ -134,6 +136,7 @@ impl ExampleIndex {
         let mut out = Similarity {
             topics: vec![0.0; self.topics],
             off_topic: 0.0,
+            off_topic_learned: 0.0,
             learned: None,
         };
         if self.class.is_empty() {
@@ -149,6 +152,9 @@ impl ExampleIndex {
             let d64 = f64::from(d);
             if self.learned[e] && !out.learned.is_some_and(|(_, best)| d64 <= best) {
                 out.learned = Some((self.class[e], d64));
+            }
+            if self.learned[e] && self.class[e] == Class::OffTopic {
+                out.off_topic_learned = out.off_topic_learned.max(d64);
             }
             let slot = match self.class[e] {
                 Class::Topic(t) => match out.topics.get_mut(t.index()) {

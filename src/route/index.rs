@@ -21,6 +21,8 @@ const NUMBER_WEIGHT: f64 = 1.0;
 /// A routing index over one program's topics and choices.
 pub struct Router {
     pub(super) stemmer: Stemmer,
+    /// The stem of each folded word of the rules' texts, computed once (`remember_stems`).
+    pub(super) stems: HashMap<String, String>,
     pub(super) topics: Vec<TopicIndex>,
     /// Every stem the rules use (phrases, choices, texts), numbered: the
     /// tables below are indexed by this number, a stem's *id*.
@@ -99,6 +101,7 @@ impl Router {
         let stemmer = Stemmer::create(Algorithm::French);
         let mut router = Router {
             stemmer,
+            stems: HashMap::new(),
             topics: Vec::new(),
             ids: HashMap::new(),
             weight: Vec::new(),
@@ -184,7 +187,9 @@ impl Router {
                 }
             }
             for text in topic_texts(program, TopicId(i as u32)) {
-                for t in router.analyse_plain(&without_links(&text)) {
+                let text = without_links(&text);
+                router.remember_stems(&text);
+                for t in router.analyse_plain(&text) {
                     if !t.stop && !t.stem.chars().any(|c| c.is_ascii_digit()) {
                         let id = router.intern(&t.stem);
                         index.text_stems.push(id);
@@ -297,9 +302,16 @@ impl Router {
                 .chain(&topic.triggers)
                 .chain(&topic.examples);
             for text in texts {
+                router.remember_stems(text);
                 let words = router.situations(&router.analyse(text));
                 examples.push((words, Class::Topic(TopicId(i as u32))));
             }
+        }
+        // What no topic answers, in the rules' own words (before HR's, which come last).
+        for text in &program.off_topic {
+            router.remember_stems(text);
+            let words = router.situations(&router.analyse(text));
+            examples.push((words, Class::OffTopic));
         }
         for l in learned {
             let words = router.situations(&router.analyse(&l.question));
@@ -330,13 +342,18 @@ impl Router {
             .map(|(words, class)| (raw_features(words), *class))
             .collect();
         router.examples = ExampleIndex::new(program.topics.len(), &raws, learned.len());
-        // The classifier also learns the synonyms, single words the examples may lack.
+        // The classifier also learns the synonyms, single words the examples may lack,
+        // and the words of the « hors sujet » expressions (read without the lexicon,
+        // which would turn each into the notion itself).
         let mut training = raws;
         for (i, topic) in program.topics.iter().enumerate() {
             for text in &topic.synonyms {
                 let words = router.situations(&router.analyse(text));
                 training.push((raw_features(&words), Class::Topic(TopicId(i as u32))));
             }
+        }
+        for text in &router.lexicon.off_topic {
+            training.push((raw_features(&router.analyse(text)), Class::OffTopic));
         }
         router.bayes = Bayes::new(program.topics.len(), &training);
         router

@@ -11,11 +11,12 @@
 //! included (« =année dernière »: « année » alone is a stop word). The
 //! notion « hors sujet » marks what no topic answers (« autre commune »,
 //! « heures supplémentaires »), always word for word: such a question is
-//! handed off.
+//! handed off; its expressions are also training texts of the classifier's
+//! off-topic class (`bayes.rs`).
 
 use super::index::Router;
 use super::normalise::Token;
-use crate::compile::program::Program;
+use crate::compile::program::{Program, OFF_TOPIC_NOTION as OFF_TOPIC};
 use std::collections::HashMap;
 
 /// One expression and the notion it names.
@@ -33,12 +34,12 @@ struct Entry {
 pub(super) struct Lexicon {
     entries: Vec<Entry>,
     by_first: HashMap<String, Vec<usize>>,
+    /// The expressions of the « hors sujet » notion, as written (without `=`).
+    pub(super) off_topic: Vec<String>,
 }
 
-/// The notion of what no topic answers, even when a word looks like one
-/// (« mutation dans une autre commune »): the question is handed off.
-const OFF_TOPIC: &str = "hors sujet";
-/// Its stem: no topic phrase can have it.
+/// The stem of the notion of what no topic answers, even when a word looks
+/// like one (« mutation dans une autre commune »): the question is handed off: no topic phrase can have it.
 pub(super) const OFF_TOPIC_STEM: &str = "#hors-sujet";
 
 /// The bundled lexicon: `notion<TAB>expression, expression…` a line.
@@ -88,6 +89,9 @@ impl Router {
                     Some(rest) => (true, rest.to_string()),
                     None => (off_topic, expression),
                 };
+                if off_topic {
+                    lexicon.off_topic.push(expression.clone());
+                }
                 let all = self.analyse_plain(&expression);
                 let stems: Vec<(String, String)> = all
                     .into_iter()

@@ -32,6 +32,9 @@
 //!    "chèques" in "chèques vacances", count against it). Above
 //!    [`CONFIDENT`] the topic is started; below [`NO_MATCH`] the question goes
 //!    to the fallback contact; in between the 2–3 best topics are offered.
+//!    The classifier's off-topic class (trained on the « hors sujet »
+//!    notion's examples and expressions, and on what HR marked so) hands a
+//!    question it is sure of off, and has one it leans to offered, not started.
 //! 4. **Extraction** ([`Router::extract`], [`Extractor`]): the facts the
 //!    routed topic may ask that the question **states about the agent**, by
 //!    the rules' `states` phrases only ("je suis contractuelle", "je suis à
@@ -114,6 +117,10 @@ pub struct Routing {
     pub ranking: Vec<Candidate>,
     /// Facts named by the question, for the topic started (empty unless confident).
     pub extracted: Vec<Extracted>,
+    /// The classifier's probability that no topic answers the question (its off-topic class).
+    pub off_topic_probability: f64,
+    /// Cosine similarity to the nearest question no topic answers (rules' or HR's).
+    pub off_topic_similarity: f64,
 }
 
 impl Routing {

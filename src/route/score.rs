@@ -1,6 +1,7 @@
 //! Ranking and decision: each topic's evidence for a question (its best
 //! phrase, the other words it knows, the words of its choices), how much of
-//! the question the best topic explains, and the decision taken from both.
+//! the question the best topic explains, and the decision taken from both
+//! and from the classifier's off-topic class.
 
 use super::examples::{raw_features, Class};
 use super::index::{Phrase, Router, TopicIndex, Word};
@@ -55,6 +56,14 @@ const OFFERED: f64 = 0.35;
 /// The best topic is not started when the classifier gives another topic
 /// more than it, and at least this probability (below, it has no opinion).
 const OPINION: f64 = 0.3;
+/// The classifier's off-topic probability at which the question is handed off…
+const OFF_TOPIC_SURE: f64 = 0.5;
+/// …at which the best topic is offered, not started…
+const OFF_TOPIC_CLOSE: f64 = 0.3;
+/// …and at which it is offered when a question no topic answers is as near
+/// as the topic's nearest example, give or take this much similarity.
+const OFF_TOPIC_LEANING: f64 = 0.05;
+const OFF_TOPIC_NEAR: f64 = 0.1;
 /// Share of the unknown words' weight kept against a topic alone in the running…
 const ALONE_DOUBT: f64 = 0.5;
 /// …that is, whose runner-up has less than this share of its evidence (in between, more).
@@ -80,7 +89,8 @@ impl Router {
         let raw = raw_features(&words);
         let similarity = self.examples.similarity(&raw);
         let posterior = self.bayes.posterior(&raw);
-        let probability = |i: usize| posterior.as_ref().map_or(0.0, |p| p[i]);
+        let probability = |i: usize| posterior.as_ref().map_or(0.0, |p| p.topics[i]);
+        let p_off = posterior.as_ref().map_or(0.0, |p| p.off_topic);
         // (topic, evidence, completeness, evidence from keywords alone, from keywords and examples)
         let mut scored: Vec<(usize, f64, f64, f64, f64)> = self
             .topics
@@ -130,6 +140,8 @@ impl Router {
                 score,
                 ranking,
                 extracted,
+                off_topic_probability: p_off,
+                off_topic_similarity: similarity.off_topic,
             };
         }
         let off_topic = words.iter().any(|w| w.stem == OFF_TOPIC_STEM);
@@ -141,6 +153,8 @@ impl Router {
                 score: 0.0,
                 ranking,
                 extracted: Vec::new(),
+                off_topic_probability: p_off,
+                off_topic_similarity: similarity.off_topic,
             };
         };
         let s2 = scored.get(1).map_or(0.0, |c| c.1);
@@ -163,7 +177,7 @@ impl Router {
         let p_best = probability(best);
         let argmax = posterior
             .as_ref()
-            .is_some_and(|p| p.iter().all(|&x| x <= p_best));
+            .is_some_and(|p| p.topics.iter().all(|&x| x <= p_best));
         let by_bayes = if argmax {
             ((p_best - BAYES_SUPPORT_FLOOR) / (BAYES_FULL - BAYES_SUPPORT_FLOOR)).clamp(0.0, 1.0)
         } else {
@@ -178,10 +192,18 @@ impl Router {
         });
         let mut score = (strength * lead * support).clamp(0.0, 1.0);
         // Closer to a question HR marked « hors sujet » than to any example of the topic.
-        if similarity.off_topic >= near {
+        if similarity.off_topic_learned >= near && similarity.off_topic_learned > 0.0 {
             score = score.min(NO_MATCH / 2.0);
         }
-        let decision = if !contradicted && score >= CONFIDENT && s2 < LEAD_RATIO * s1 {
+        // The classifier's off-topic class: sure of it, the question is handed off;
+        // leaning to it, with a question no topic answers about as near as the topic's
+        // nearest example, the best topic is offered rather than started.
+        if p_off >= OFF_TOPIC_SURE {
+            score = score.min(NO_MATCH / 2.0);
+        }
+        let doubted = p_off >= OFF_TOPIC_CLOSE
+            || (p_off >= OFF_TOPIC_LEANING && similarity.off_topic >= near - OFF_TOPIC_NEAR);
+        let decision = if !contradicted && !doubted && score >= CONFIDENT && s2 < LEAD_RATIO * s1 {
             Decision::Confident {
                 topic: TopicId(best as u32),
             }
@@ -205,6 +227,8 @@ impl Router {
             score,
             ranking,
             extracted,
+            off_topic_probability: p_off,
+            off_topic_similarity: similarity.off_topic,
         }
     }
 

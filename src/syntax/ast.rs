@@ -52,11 +52,14 @@ pub enum Item {
     Lexicon(LexiconDecl),
 }
 
-/// `lexicon "notion" "expression", …`: situation words for the router.
+/// `lexicon "notion" "expression", … examples "…", …`: situation words for
+/// the router, and (for the notion « hors sujet » only) whole questions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LexiconDecl {
     pub notion: Text,
     pub expressions: Vec<Text>,
+    /// Whole questions of the notion (`examples`), allowed for « hors sujet » only.
+    pub examples: Vec<Text>,
     pub span: Span,
 }
 

@@ -737,10 +737,14 @@ impl<'s> Printer<'s> {
         let LexiconDecl {
             notion,
             expressions,
+            examples,
             span: _,
         } = l;
         let head = format!("{} {}", self.kw("lexicon_kw"), self.text(notion, 0));
         self.list(0, &head, expressions);
+        if !examples.is_empty() {
+            self.list(2, self.kw("examples_kw"), examples);
+        }
     }
 
     /// A block's statements and closing brace, as text after its `{`.

@@ -604,9 +604,19 @@ impl Builder {
     fn lexicon(&self, pair: Pair<Rule>) -> LexiconDecl {
         let span = self.span(&pair);
         let mut inner = pair.children();
+        let notion = self.text(next(&mut inner));
+        let mut expressions = Vec::new();
+        let mut examples = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::examples => examples.extend(self.string_list(first(p))),
+                _ => expressions.extend(self.string_list(p)),
+            }
+        }
         LexiconDecl {
-            notion: self.text(next(&mut inner)),
-            expressions: self.string_list(next(&mut inner)),
+            notion,
+            expressions,
+            examples,
             span,
         }
     }
