@@ -1207,7 +1207,12 @@ fn hr_assigns_unmatched_and_ambiguous_questions_and_routing_learns_at_once() -> 
         text.contains(&format!("// topic fiche_paie\nexamples \"{unmatched}\"")),
         "{text}"
     );
-    assert!(text.contains(&format!("// \"{ambiguous}\"")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "lexicon \"hors sujet\"\n  examples \"{ambiguous}\""
+        )),
+        "{text}"
+    );
     Ok(())
 }
 

@@ -236,7 +236,8 @@ pub fn export_command(db: &std::path::Path) -> std::process::ExitCode {
 }
 
 /// The assignments as rule text: one `examples` clause per topic (by topic id), then the
-/// questions marked « hors sujet » as comments.
+/// questions marked « hors sujet » as one `lexicon "hors sujet"` item with their `examples`,
+/// to paste beside the others (rules/commun.guichet in the bundled rules).
 pub fn examples_text(assignments: &[Assignment]) -> String {
     let mut by_topic: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     let mut off_topic = Vec::new();
@@ -258,11 +259,13 @@ pub fn examples_text(assignments: &[Assignment]) -> String {
     }
     if !off_topic.is_empty() {
         out.push_str(
-            "\n// Hors sujet : aucun sujet ne traite ces questions (le routage les transmet).\n",
+            "\n// Hors sujet : aucun sujet ne traite ces questions (le routage les transmet).\n\
+             // À coller à côté des autres questions hors sujet.\n\
+             lexicon \"hors sujet\"\n  examples ",
         );
-        for q in off_topic {
-            out.push_str(&format!("// {}\n", quote(q)));
-        }
+        let quoted: Vec<String> = off_topic.iter().map(|q| quote(q)).collect();
+        out.push_str(&quoted.join(",\n           "));
+        out.push('\n');
     }
     out
 }
@@ -314,7 +317,7 @@ mod tests {
             "fallback drh \"\"\ncontact drh \"DRH\" {{ phone \"1\" }}\ntopic rtt \"RTT\" {{\n  triggers \"rtt\"\n  {clause}\n  handoff drh\n}}\n"
         );
         let mut sources = crate::span::Sources::new();
-        sources.add("t.guichet", rules);
+        sources.add("t.guichet", rules.clone());
         let program = crate::compile::compile(sources)
             .program
             .expect("the exported clause compiles");
@@ -322,6 +325,17 @@ mod tests {
             program.topics[0].examples,
             ["jai pas eu mes \"rtt\" {ce mois}", "rtt en moins"]
         );
-        assert!(text.contains("// \"cheques vacances\""));
+        // The « hors sujet » item, pasted beside the topic, compiles too.
+        let off_topic: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("lexicon"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut sources = crate::span::Sources::new();
+        sources.add("t.guichet", format!("{rules}{off_topic}\n"));
+        let program = crate::compile::compile(sources)
+            .program
+            .expect("the exported « hors sujet » item compiles");
+        assert_eq!(program.off_topic, ["cheques vacances"]);
     }
 }
