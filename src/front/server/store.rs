@@ -1936,10 +1936,12 @@ mod tests {
         let connection = Connection::open_in_memory()?;
         connection.pragma_update(None, "user_version", SCHEMA_VERSION + 1)?;
         let refused = SqliteStore::with(connection, None).err();
-        assert!(
-            refused.is_some_and(|e| e.0.contains("plus récent")),
-            "a newer schema was accepted"
-        );
+        let Some(refused) = refused else {
+            panic!("a newer schema was accepted");
+        };
+        assert!(refused.0.contains("plus récent"), "{}", refused.0);
+        // What the operator reads when `guichet serve` refuses the file.
+        insta::assert_snapshot!(refused.0);
         Ok(())
     }
 
