@@ -62,6 +62,13 @@ impl Server {
         self.post_form(&format!("/api/sms?token={SMS_TOKEN}"), &[], &form)
     }
 
+    /// How many conversations the store has for phone number `phone` (admin export).
+    fn sms_conversations(&self, phone: &str) -> Result<Option<usize>> {
+        let path = format!("/api/admin/conversations?phone={}", encode(phone));
+        let export = self.admin("GET", &path)?.json()?;
+        Ok(export["conversations"].as_array().map(Vec::len))
+    }
+
     /// Creates a conversation on `topic`; its id and first step.
     fn create(&self, topic: &str) -> Result<(String, Value)> {
         let r = self.post("/api/sessions", &json!({ "topic": topic }))?;
@@ -1343,12 +1350,7 @@ fn an_sms_number_is_a_menu_choice_only_right_after_the_menu() -> Result {
     let dir = scratch("sms-number")?;
     let server = Server::start(&Options::new(rules(), &dir.join("g.db")))?;
     let phone = "+33600000090";
-    let conversations = || -> Result<Option<usize>> {
-        let export = server
-            .admin("GET", "/api/admin/conversations?phone=%2B33600000090")?
-            .json()?;
-        Ok(export["conversations"].as_array().map(Vec::len))
-    };
+    let conversations = || server.sms_conversations(phone);
     let mut exchange = Vec::new();
     let mut send = |body: &str| -> Result<String> {
         let received = messages(&server.sms(phone, body)?).join("\n");
@@ -1468,17 +1470,11 @@ fn an_sms_list_outlives_a_reload_only_while_its_topics_exist() -> Result {
         "{asked}"
     );
     assert!(!asked.contains("retraite"), "{asked}");
-    let export = server
-        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
-        .json()?;
-    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(0));
+    assert_eq!(server.sms_conversations(phone)?, Some(0));
     // The new menu is on the phone now: its numbers pick.
     let question = send("12")?;
     assert!(!question.contains("mis à jour"), "{question}");
-    let export = server
-        .admin("GET", "/api/admin/conversations?phone=%2B33600000091")?
-        .json()?;
-    assert_eq!(export["conversations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(server.sms_conversations(phone)?, Some(1));
     insta::assert_snapshot!(exchange.join("\n\n"));
     Ok(())
 }
