@@ -76,6 +76,18 @@ pub fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The key that groups spellings of one question: folded, punctuation and repeated spaces
+/// removed (« Chèques vacances ? » and « cheques  vacances » are one). Unmatched questions
+/// are grouped by it on /admin, and the checker compares off-topic examples with topics'
+/// examples and triggers by it.
+pub fn question_key(question: &str) -> String {
+    fold(question)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

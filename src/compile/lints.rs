@@ -11,7 +11,7 @@ use super::Context;
 use crate::problem::ProblemKind;
 use crate::span::Span;
 use crate::syntax::ast::{LexiconDecl, TopicDecl};
-use crate::text::fold;
+use crate::text::{fold, question_key};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
@@ -66,10 +66,11 @@ fn shared_triggers(cx: &mut Context, topics: &[Topic], decls: &[&TopicDecl]) {
 }
 
 /// The `examples` of the « hors sujet » notion (whole questions no topic
-/// answers), folded duplicates left out. Examples are refused on any other
+/// answers), duplicates left out. Examples are refused on any other
 /// notion (a topic's examples go in the topic), and an off-topic example
 /// that is also a topic's trigger or example is an error: the rules would
-/// say both that no topic answers it and that one does.
+/// say both that no topic answers it and that one does. Both compared by
+/// [`question_key`]: case, accents, punctuation and spaces aside.
 pub(super) fn off_topic_examples(
     cx: &mut Context,
     topics: &[Topic],
@@ -82,7 +83,7 @@ pub(super) fn off_topic_examples(
         let examples = topic.examples.iter().zip(&decl.examples);
         for (text, written) in triggers.chain(examples) {
             of_topics
-                .entry(fold(text.trim()))
+                .entry(question_key(text))
                 .or_insert_with(|| (topic.name.clone(), written.span));
         }
     }
@@ -99,7 +100,7 @@ pub(super) fn off_topic_examples(
         }
         for written in &l.examples {
             let text = cx.plain_text(written);
-            let key = fold(text.trim());
+            let key = question_key(&text);
             if let Some((topic, first)) = of_topics.get(&key) {
                 let kind = ProblemKind::OffTopicExampleOfTopic {
                     example: text,

@@ -248,15 +248,7 @@ pub struct Assignment {
     pub at: i64,
 }
 
-/// The key that groups spellings of one unmatched question: folded, punctuation and
-/// repeated spaces removed (« Chèques vacances ? » and « cheques  vacances » are one).
-pub fn question_key(question: &str) -> String {
-    crate::text::fold(question)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::text::question_key;
 
 /// Everything the server keeps. Implementations must commit durably before returning.
 pub trait Store: RequestStore + Send + Sync {
